@@ -1,0 +1,38 @@
+# reprosuite: one DAG per study, from data to checked claims, and the suite's claims table.
+#
+# results/
+#   {study}/data.npz                  prepared dataset (rule prepare_data)
+#   {study}/runs/{point}.parquet      tidy run table of one grid point, all seeds (rule train)
+#   {study}/metrics.parquet           per-seed scalar metrics of the study (rule extract_metrics)
+#   {study}/figures/{figure}.png|pdf  figures, in the report (rule figure)
+#   {study}/claims.parquet            claims: paper vs measured, 95 % CI, verdict (rule check_claims)
+#   suite/claims.parquet, .html       every claim of the selected studies (rule suite_claims)
+#   logs/{rule}/...                   one log per job;  benchmarks/train/...  time and memory per training job
+from snakemake.utils import min_version, validate
+
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/metrics.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/suite.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

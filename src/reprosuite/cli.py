@@ -1,0 +1,99 @@
+"""``reprosuite``: the command line. The workflow's rules call the stage subcommands; users call ``list``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from reprosuite import config as config_mod
+from reprosuite import io, pipeline
+from reprosuite import study as study_mod
+
+KNOWN_ERRORS = (config_mod.ConfigError, study_mod.StudyError, io.ResultError, pipeline.DataError, PermissionError)
+
+
+def _study_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--study", required=True)
+    p.add_argument("--tier", default="quick")
+    p.add_argument("--overrides", type=json.loads, default={}, help="JSON object of config overrides")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the tier's)")
+
+
+def _common(a: argparse.Namespace) -> dict:
+    return {"study": a.study, "tier": a.tier, "overrides": a.overrides, "seeds": a.seeds}
+
+
+def _list(_: argparse.Namespace) -> None:
+    for name, st in study_mod.discover().items():
+        p = st.PAPER
+        print(f"{name:28s} {p.short}, {p.title} (arXiv:{p.arxiv}) — {len(st.CLAIMS)} claims")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="reprosuite", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="the studies of the suite")
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("prepare", help="write a study's dataset")
+    _study_args(p)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=lambda a: pipeline.prepare(out=a.out, **_common(a)))
+
+    p = sub.add_parser("train", help="train all seeds of one grid point")
+    _study_args(p)
+    p.add_argument("--point", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(
+        func=lambda a: pipeline.train(
+            point=a.point, data=a.data, out=a.out, device=a.device, threads=a.threads, **_common(a)
+        )
+    )
+
+    p = sub.add_parser("extract", help="per-seed metrics of a study from its run tables")
+    _study_args(p)
+    p.add_argument("--runs", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=lambda a: pipeline.extract(runs=a.runs, out=a.out, **_common(a)))
+
+    p = sub.add_parser("figure", help="draw one figure of a study")
+    _study_args(p)
+    p.add_argument("--name", required=True)
+    p.add_argument("--runs", nargs="+", required=True)
+    p.add_argument("--metrics", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(
+        func=lambda a: pipeline.figure(name=a.name, runs=a.runs, metrics=a.metrics, out=a.out, **_common(a))
+    )
+
+    p = sub.add_parser("claims", help="check a study's claims")
+    _study_args(p)
+    p.add_argument("--metrics", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=lambda a: pipeline.check_claims(metrics=a.metrics, out=a.out, **_common(a)))
+
+    p = sub.add_parser("summary", help="the suite's claims table")
+    p.add_argument("--claims", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--html", required=True)
+    p.set_defaults(func=lambda a: pipeline.summary(claims=a.claims, out=a.out, html=a.html))
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except KNOWN_ERRORS as err:
+        print(f"reprosuite: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Resolve a study's typed config from its tier defaults, the suite's ``seeds`` and the user's overrides.
+
+Everything a user may vary is validated here, before any job runs: an unknown study or tier, an unknown
+override key, a value of the wrong type or out of range each raise :class:`ConfigError` naming the study and
+key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from reprosuite import study as study_mod
+from reprosuite.study import TIERS, Study
+
+# Fields whose values must be strictly positive whatever the study (a zero step count or lr <= 0 is a typo).
+POSITIVE = ("seeds", "steps", "epochs", "lr", "width", "hidden", "batch_size")
+
+
+class ConfigError(ValueError):
+    """A config value, override or selection is invalid."""
+
+
+def _coerce(study: str, key: str, value: Any, annotation: Any) -> Any:
+    """Check ``value`` against a field annotation, allowing int -> float and list -> tuple."""
+    where = f"study {study!r}, key {key!r}"
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union):
+        errors = []
+        for option in typing.get_args(annotation):
+            try:
+                return _coerce(study, key, value, option)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(f"{where}: {value!r} matches none of {annotation}")
+    if annotation is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"{where}: expected None, got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {type(value).__name__} {value!r}")
+        args = typing.get_args(annotation)
+        item = args[0] if args else Any
+        return tuple(_coerce(study, key, v, item) for v in value)
+    if annotation is Any:
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
+        return float(value)
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {type(value).__name__} {value!r}")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true/false, got {type(value).__name__} {value!r}")
+        return value
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {type(value).__name__} {value!r}")
+        return value
+    raise ConfigError(f"{where}: unsupported field type {annotation}")
+
+
+def _check_ranges(study: str, cfg: Any) -> None:
+    for field in dataclasses.fields(cfg):
+        value = getattr(cfg, field.name)
+        if field.name in POSITIVE or field.name.startswith(("n_", "num_")):
+            values = value if isinstance(value, tuple) else (value,)
+            for v in values:
+                if isinstance(v, int | float) and not v > 0:
+                    raise ConfigError(f"study {study!r}, key {field.name!r}: must be > 0, got {v!r}")
+
+
+def resolve(study: Study | str, tier: str, overrides: dict | None = None, seeds: int | None = None):
+    """The study's frozen config for ``tier``, with ``seeds`` and ``overrides`` applied and validated."""
+    st = study_mod.get(study) if isinstance(study, str) else study
+    if tier not in TIERS:
+        raise ConfigError(f"unknown tier {tier!r}; choose one of {', '.join(TIERS)}")
+    base = st.TIERS[tier]
+    hints = typing.get_type_hints(type(base))
+    changes = {}
+    if seeds is not None:
+        changes["seeds"] = _coerce(st.name, "seeds", seeds, int)
+    for key, value in (overrides or {}).items():
+        if key not in hints:
+            valid = ", ".join(f.name for f in dataclasses.fields(base))
+            raise ConfigError(f"study {st.name!r}: unknown override key {key!r}; valid keys: {valid}")
+        changes[key] = _coerce(st.name, key, value, hints[key])
+    cfg = dataclasses.replace(base, **changes)
+    _check_ranges(st.name, cfg)
+    return cfg
+
+
+def to_dict(cfg: Any) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def digest(obj: Any) -> str:
+    """A short, stable hash of a JSON-serialisable object."""
+    text = json.dumps(obj, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def code_digest(paths: list[Path]) -> str:
+    """A short hash of source files' contents (Snakemake does not see changes to imported modules)."""
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def engine_sources() -> list[Path]:
+    """The shared training engine: a change here can change every study's numbers."""
+    root = Path(__file__).parent
+    return sorted((root / "engine").glob("*.py")) + sorted((root / "metrics").glob("*.py"))
+
+
+def select_studies(selection: str | list[str]) -> list[str]:
+    """The studies named by the suite config's ``studies`` key (``all`` or a list)."""
+    known = list(study_mod.names())
+    if selection == "all":
+        return known
+    if isinstance(selection, str):
+        selection = [selection]
+    unknown = [s for s in selection if s not in known]
+    if unknown:
+        raise ConfigError(f"unknown study {', '.join(map(repr, unknown))}; known studies: {', '.join(known)}")
+    return list(selection)
+
+
+def check_grid(st: Study, cfg: Any) -> dict[str, dict]:
+    points = st.grid(cfg)
+    if not points:
+        raise ConfigError(f"study {st.name!r}: empty grid")
+    bad = [p for p in points if not study_mod.POINT_ID.match(p)]
+    if bad:
+        raise ConfigError(f"study {st.name!r}: grid point ids must match {study_mod.POINT_ID.pattern}: {bad}")
+    return points

@@ -1,0 +1,31 @@
+"""Device and thread set-up for a training process."""
+
+from __future__ import annotations
+
+import torch
+
+
+def resolve(device: str) -> torch.device:
+    """``auto`` picks CUDA when present; ``cuda`` without a GPU is an error rather than a silent CPU run."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} requested but CUDA is not available on this machine")
+    return torch.device(device)
+
+
+def setup(device: str = "auto", threads: int = 1, seed: int | None = None) -> torch.device:
+    """Resolve the device and set threads, denormal flushing and determinism for this process.
+
+    Denormals: collapsed features and memorised losses otherwise run ~20x slower on CPU (SUITE.md). Threads come
+    from Snakemake's ``threads``: two intra-op threads on a loaded 2-core machine were up to 100x slower than one
+    for these model sizes (issue 3).
+    """
+    dev = resolve(device)
+    torch.set_num_threads(max(1, int(threads)))
+    if dev.type == "cpu":
+        torch.set_flush_denormal(True)
+        torch.use_deterministic_algorithms(True)
+    if seed is not None:
+        torch.manual_seed(seed)
+    return dev

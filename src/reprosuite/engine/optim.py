@@ -1,0 +1,105 @@
+"""Optimisers for ensembles: every parameter has a leading member dimension S, every hyperparameter is (S,).
+
+Update rules follow ``torch.optim.SGD`` (coupled weight decay, dampening 0) and ``torch.optim.AdamW``
+(decoupled weight decay) exactly, so member ``s`` of an ensemble follows the same trajectory as a single model
+trained with the stock optimiser; ``tests/unit/engine/test_equivalence.py`` checks it. Members flagged inactive
+(diverged) are left untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+
+def member_tensor(value: float | Sequence[float] | Tensor, size: int, like: Tensor) -> Tensor:
+    """A hyperparameter as a (S,) tensor on ``like``'s device and dtype."""
+    t = torch.as_tensor(value, dtype=like.dtype, device=like.device)
+    return t.expand(size).clone() if t.dim() == 0 else t
+
+
+def _per_member(v: Tensor, p: Tensor) -> Tensor:
+    return v.view(-1, *([1] * (p.dim() - 1)))
+
+
+class EnsembleOptimizer:
+    def __init__(self, params: Sequence[Tensor], lr, weight_decay=0.0):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("no parameters to optimise")
+        self.size = self.params[0].shape[0]
+        for p in self.params:
+            if p.shape[0] != self.size:
+                raise ValueError(f"parameter with leading dim {p.shape[0]} in an ensemble of {self.size}")
+        like = self.params[0]
+        self.lr = member_tensor(lr, self.size, like)
+        self.weight_decay = member_tensor(weight_decay, self.size, like)
+        self.active = torch.ones(self.size, dtype=torch.bool, device=like.device)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def _commit(self, p: Tensor, new: Tensor) -> None:
+        if bool(self.active.all()):
+            p.copy_(new)
+        else:
+            p.copy_(torch.where(_per_member(self.active, p), new, p))
+
+    @torch.no_grad()
+    def step(self, lr_scale: float = 1.0) -> None:
+        raise NotImplementedError
+
+
+class SGD(EnsembleOptimizer):
+    """SGD with optional momentum and L2 weight decay, as ``torch.optim.SGD(dampening=0)``."""
+
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.momentum = member_tensor(momentum, self.size, self.params[0])
+        self.use_momentum = bool((self.momentum != 0).any())
+        self.buffers: list[Tensor | None] = [None] * len(self.params)
+
+    @torch.no_grad()
+    def step(self, lr_scale: float = 1.0) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad + _per_member(self.weight_decay, p) * p
+            if self.use_momentum:
+                buf = self.buffers[i]
+                buf = g.clone() if buf is None else _per_member(self.momentum, p) * buf + g
+                self.buffers[i] = buf
+                g = buf
+            self._commit(p, p - _per_member(self.lr * lr_scale, p) * g)
+
+
+class AdamW(EnsembleOptimizer):
+    """AdamW with decoupled weight decay, as ``torch.optim.AdamW``."""
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+        super().__init__(params, lr, weight_decay)
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+        self.t = 0
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+
+    @torch.no_grad()
+    def step(self, lr_scale: float = 1.0) -> None:
+        self.t += 1
+        bc1 = 1 - self.beta1**self.t
+        bc2 = 1 - self.beta2**self.t
+        lr = self.lr * lr_scale
+        for p, m, v in zip(self.params, self.m, self.v, strict=True):
+            if p.grad is None:
+                continue
+            g = p.grad
+            m.mul_(self.beta1).add_(g, alpha=1 - self.beta1)
+            v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+            lr_p = _per_member(lr, p)
+            decayed = p * (1 - lr_p * _per_member(self.weight_decay, p))
+            denom = v.sqrt() / bc2**0.5 + self.eps
+            self._commit(p, decayed - (lr_p / bc1) * m / denom)

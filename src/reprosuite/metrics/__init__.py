@@ -1,0 +1,1 @@
+"""Metrics shared by studies (torch-free: they run in the metric, figure and claim jobs)."""

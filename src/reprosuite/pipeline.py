@@ -1,0 +1,132 @@
+"""The stages of a study's DAG, one function each; the Snakemake rules call them through ``reprosuite``'s CLI.
+
+prepare → train (one job per grid point, all seeds) → extract → figure (one job per figure) → claims → summary.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reprosuite import claims as claims_mod
+from reprosuite import config as config_mod
+from reprosuite import io, plotting
+from reprosuite import study as study_mod
+
+CLAIM_COLUMNS = ("study", "claim", "verdict", "measured", "ci_low", "ci_high", "paper_value", "rule", "tier")
+
+
+class DataError(ValueError):
+    """A dataset file is unreadable or corrupt."""
+
+
+def _meta(st, cfg, tier: str, wall: float, device: str = "cpu", **extra) -> dict:
+    meta = io.provenance(config_mod.to_dict(cfg), device=device, wall_time_s=round(wall, 3))
+    meta.update(study=st.name, tier=tier, **extra)
+    return meta
+
+
+def prepare(study: str, tier: str, out: str, overrides: dict | None = None, seeds: int | None = None) -> None:
+    start = time.perf_counter()
+    st = study_mod.get(study)
+    cfg = config_mod.resolve(st, tier, overrides, seeds)
+    data = st.make_data(cfg)
+    meta = _meta(st, cfg, tier, time.perf_counter() - start)
+    with io.atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, __provenance__=np.array(json.dumps(meta)), **data)
+
+
+def load_data(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``data.npz`` written by :func:`prepare` (no pickles: it cannot execute code)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files if k != "__provenance__"}
+    except (OSError, ValueError, EOFError) as err:
+        raise DataError(f"cannot read dataset file {path}: {err}") from err
+
+
+def train(
+    study: str,
+    tier: str,
+    point: str,
+    data: str,
+    out: str,
+    overrides: dict | None = None,
+    seeds: int | None = None,
+    device: str = "auto",
+    threads: int = 1,
+) -> None:
+    from reprosuite.engine import device as device_mod  # torch stays out of the torch-free stages
+
+    start = time.perf_counter()
+    st = study_mod.get(study)
+    cfg = config_mod.resolve(st, tier, overrides, seeds)
+    points = config_mod.check_grid(st, cfg)
+    if point not in points:
+        raise config_mod.ConfigError(f"study {study!r} has no grid point {point!r} at tier {tier!r}")
+    dev = device_mod.setup(device, threads)
+    runs = st.train(cfg, points[point], load_data(data), list(range(cfg.seeds)), dev)
+    missing = {"seed", "step", "split", "metric", "value"} - set(runs.columns)
+    if missing:
+        raise study_mod.StudyError(f"study {study!r}: train() returned a table without {sorted(missing)}")
+    if "variant" not in runs.columns:
+        runs["variant"] = ""
+    runs.insert(0, "point", point)
+    runs.insert(0, "study", study)
+    runs = runs[["study", "point", "variant", "seed", "step", "split", "metric", "value"]]
+    meta = _meta(st, cfg, tier, time.perf_counter() - start, device=str(dev), point=points[point], threads=threads)
+    io.write_table(runs, out, meta)
+
+
+def extract(study: str, tier: str, runs: list[str], out: str, overrides=None, seeds=None) -> None:
+    start = time.perf_counter()
+    st = study_mod.get(study)
+    cfg = config_mod.resolve(st, tier, overrides, seeds)
+    table = io.read_tables(runs, io.RUN_COLUMNS)
+    metrics = st.extract(table, cfg)
+    missing = {"point", "seed", "metric", "value"} - set(metrics.columns)
+    if missing:
+        raise study_mod.StudyError(f"study {study!r}: extract() returned a table without {sorted(missing)}")
+    metrics.insert(0, "study", study)
+    io.write_table(metrics, out, _meta(st, cfg, tier, time.perf_counter() - start, runs=len(runs)))
+
+
+def figure(study: str, tier: str, name: str, runs: list[str], metrics: str, out: str, overrides=None, seeds=None):
+    st = study_mod.get(study)
+    cfg = config_mod.resolve(st, tier, overrides, seeds)
+    spec = st.figure(name)
+    plotting.theme()
+    fig = spec.draw(io.read_tables(runs, io.RUN_COLUMNS), io.read_table(metrics, io.METRIC_COLUMNS), cfg)
+    plotting.save(fig, out)
+
+
+def check_claims(study: str, tier: str, metrics: str, out: str, overrides=None, seeds=None) -> None:
+    start = time.perf_counter()
+    st = study_mod.get(study)
+    cfg = config_mod.resolve(st, tier, overrides, seeds)
+    measured = st.measure(io.read_table(metrics, io.METRIC_COLUMNS), cfg)
+    unknown = set(measured) - {c.id for c in st.CLAIMS}
+    if unknown:
+        raise study_mod.StudyError(f"study {study!r}: measure() returned unknown claim ids {sorted(unknown)}")
+    rows = [claims_mod.evaluate(c, measured.get(c.id), tier) for c in st.CLAIMS]
+    table = pd.DataFrame(rows)
+    paper = st.PAPER
+    table.insert(0, "study", study)
+    table.insert(1, "paper", f"{paper.short}: {paper.title}")
+    table.insert(2, "paper_url", paper.url)
+    table["tier"] = tier
+    io.write_table(table, out, _meta(st, cfg, tier, time.perf_counter() - start))
+
+
+def summary(claims: list[str], out: str, html: str) -> None:
+    start = time.perf_counter()
+    table = io.read_tables(claims, CLAIM_COLUMNS)
+    meta = io.provenance(wall_time_s=None)
+    meta.update(studies=sorted(table["study"].unique().tolist()), wall_time_s=round(time.perf_counter() - start, 3))
+    io.write_table(table, out, meta)
+    with io.atomic_path(html) as tmp:
+        tmp.write_text(plotting.claims_html(table))

@@ -1,0 +1,80 @@
+"""The suite's plotting theme, atomic figure output (PNG + PDF), and the HTML claims table."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from reprosuite import io  # noqa: E402
+
+VERDICT_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "inconclusive": "#ef6c00"}
+
+
+def theme() -> None:
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1)
+
+
+def save(fig: plt.Figure, png: str | Path) -> None:
+    """Write ``png`` and the PDF beside it, each atomically."""
+    png = Path(png)
+    fig.tight_layout()
+    for path in (png, png.with_suffix(".pdf")):
+        with io.atomic_path(path) as tmp:
+            fig.savefig(tmp, format=path.suffix[1:], dpi=150)
+    plt.close(fig)
+
+
+def fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if isinstance(x, float) and math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return f"{x:.4g}"
+
+
+def measured_text(row: pd.Series) -> str:
+    m, lo, hi = row["measured"], row["ci_low"], row["ci_high"]
+    if isinstance(lo, float) and math.isnan(lo):
+        return fmt(m)
+    return f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]"
+
+
+def claims_html(table: pd.DataFrame) -> str:
+    """A self-contained HTML page: paper vs reproduced, one row per claim, verdicts coloured."""
+    rows = []
+    for _, r in table.iterrows():
+        colour = VERDICT_COLOURS.get(r["verdict"], "#555")
+        paper_val = r["paper_text"] or fmt(r["paper_value"])
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(r['study'])}</td>"
+            f"<td><a href='{html.escape(r['paper_url'])}'>{html.escape(r['paper'])}</a></td>"
+            f"<td><b>{html.escape(r['claim'])}</b>: {html.escape(r['statement'])}</td>"
+            f"<td>{html.escape(str(paper_val))}</td>"
+            f"<td>{html.escape(r['metric'])} {html.escape(r['rule'])}</td>"
+            f"<td>{html.escape(measured_text(r))}</td>"
+            f"<td style='color:white;background:{colour}'>{html.escape(r['verdict'])}</td>"
+            f"<td>{html.escape(r['tier'])}</td><td>{int(r['n_seeds'])}</td>"
+            f"<td>{html.escape(r['note'])}</td>"
+            "</tr>"
+        )
+    counts = table["verdict"].value_counts().to_dict()
+    head = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_COLOURS)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>reprosuite claims</title>"
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}</style></head><body>"
+        f"<h1>reprosuite: paper vs reproduced</h1><p>{len(table)} claims: {head}</p>"
+        "<table id='claims'><tr><th>study</th><th>paper</th><th>claim</th><th>paper value</th>"
+        "<th>pass rule</th><th>measured (95% CI)</th><th>verdict</th><th>tier</th><th>seeds</th><th>note</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )

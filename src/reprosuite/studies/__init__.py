@@ -1,0 +1,1 @@
+"""One module per study, found by :func:`reprosuite.study.discover`; see :mod:`reprosuite.study`."""

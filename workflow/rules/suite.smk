@@ -1,0 +1,19 @@
+rule suite_claims:
+    input:
+        expand("results/{study}/claims.parquet", study=STUDIES),
+    output:
+        parquet="results/suite/claims.parquet",
+        html=report(
+            "results/suite/claims.html",
+            caption="../report/claims.rst",
+            category="Suite",
+            labels={"table": "claims"},
+        ),
+    log:
+        "results/logs/suite_claims.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=RUNTIME_MIN,
+    shell:
+        "{REPROSUITE} summary --claims {input} --out {output.parquet} --html {output.html} > {log} 2>&1"
