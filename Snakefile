@@ -10,7 +10,6 @@
 #   logs/{rule}/...                   one log per job;  benchmarks/train/...  time and memory per training job
 from snakemake.utils import min_version, validate
 
-
 min_version("9.0")
 
 
@@ -33,6 +32,6 @@ include: "workflow/rules/suite.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

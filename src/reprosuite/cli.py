@@ -10,7 +10,13 @@ from reprosuite import config as config_mod
 from reprosuite import io, pipeline
 from reprosuite import study as study_mod
 
-KNOWN_ERRORS = (config_mod.ConfigError, study_mod.StudyError, io.ResultError, pipeline.DataError, PermissionError)
+KNOWN_ERRORS = (
+    config_mod.ConfigError,
+    study_mod.StudyError,
+    io.ResultError,
+    pipeline.DataError,
+    PermissionError,
+)
 
 
 def _study_args(p: argparse.ArgumentParser) -> None:

@@ -50,10 +50,17 @@ def git_commit() -> str:
     src = Path(reprosuite.__file__).parent
     try:
         sha = subprocess.run(
-            ["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+            ["git", "-C", str(src), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(src), "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=5
+            ["git", "-C", str(src), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
@@ -85,7 +92,9 @@ def provenance(config: dict | None = None, device: str = "cpu", wall_time_s: flo
 def write_table(df: pd.DataFrame, path: str | Path, meta: dict) -> None:
     """Write ``df`` to Parquet with ``meta`` (JSON) in the schema metadata, atomically."""
     table = pa.Table.from_pandas(df, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(meta, default=str)})
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, default=str)}
+    )
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
 

@@ -78,7 +78,9 @@ def train(
     runs.insert(0, "point", point)
     runs.insert(0, "study", study)
     runs = runs[["study", "point", "variant", "seed", "step", "split", "metric", "value"]]
-    meta = _meta(st, cfg, tier, time.perf_counter() - start, device=str(dev), point=points[point], threads=threads)
+    meta = _meta(
+        st, cfg, tier, time.perf_counter() - start, device=str(dev), point=points[point], threads=threads
+    )
     io.write_table(runs, out, meta)
 
 
@@ -95,7 +97,9 @@ def extract(study: str, tier: str, runs: list[str], out: str, overrides=None, se
     io.write_table(metrics, out, _meta(st, cfg, tier, time.perf_counter() - start, runs=len(runs)))
 
 
-def figure(study: str, tier: str, name: str, runs: list[str], metrics: str, out: str, overrides=None, seeds=None):
+def figure(
+    study: str, tier: str, name: str, runs: list[str], metrics: str, out: str, overrides=None, seeds=None
+):
     st = study_mod.get(study)
     cfg = config_mod.resolve(st, tier, overrides, seeds)
     spec = st.figure(name)
@@ -126,7 +130,9 @@ def summary(claims: list[str], out: str, html: str) -> None:
     start = time.perf_counter()
     table = io.read_tables(claims, CLAIM_COLUMNS)
     meta = io.provenance(wall_time_s=None)
-    meta.update(studies=sorted(table["study"].unique().tolist()), wall_time_s=round(time.perf_counter() - start, 3))
+    meta.update(
+        studies=sorted(table["study"].unique().tolist()), wall_time_s=round(time.perf_counter() - start, 3)
+    )
     io.write_table(table, out, meta)
     with io.atomic_path(html) as tmp:
         tmp.write_text(plotting.claims_html(table))

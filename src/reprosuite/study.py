@@ -44,7 +44,18 @@ from types import ModuleType
 
 TIERS = ("smoke", "quick", "full")
 POINT_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
-REQUIRED = ("PAPER", "Config", "TIERS", "grid", "make_data", "train", "extract", "FIGURES", "CLAIMS", "measure")
+REQUIRED = (
+    "PAPER",
+    "Config",
+    "TIERS",
+    "grid",
+    "make_data",
+    "train",
+    "extract",
+    "FIGURES",
+    "CLAIMS",
+    "measure",
+)
 
 
 class StudyError(ValueError):

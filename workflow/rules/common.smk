@@ -21,7 +21,10 @@ GPUS = 1 if DEVICE == "cuda" else 0
 try:
     STUDIES = rs_config.select_studies(config["studies"])
     rs_config.select_studies(list(OVERRIDES))  # overrides may only name known studies
-    CFG = {s: rs_config.resolve(s, TIER, OVERRIDES.get(s), SEEDS) for s in OVERRIDES | dict.fromkeys(STUDIES)}
+    CFG = {
+        s: rs_config.resolve(s, TIER, OVERRIDES.get(s), SEEDS)
+        for s in OVERRIDES | dict.fromkeys(STUDIES)
+    }
     POINTS = {s: rs_config.check_grid(rs_study.get(s), CFG[s]) for s in STUDIES}
 except (rs_config.ConfigError, rs_study.StudyError) as err:
     raise WorkflowError(f"invalid config: {err}")
@@ -43,7 +46,9 @@ def stage_args(wildcards):
 def config_hash(wildcards):
     """Hash of the resolved config (and grid point): a change reruns exactly the jobs it affects."""
     cfg = rs_config.to_dict(CFG[wildcards.study])
-    return rs_config.digest({"config": cfg, "point": POINTS[wildcards.study].get(wildcards.get("point"))})
+    return rs_config.digest(
+        {"config": cfg, "point": POINTS[wildcards.study].get(wildcards.get("point"))}
+    )
 
 
 def code_hash(wildcards):
@@ -53,11 +58,17 @@ def code_hash(wildcards):
 
 def train_code_hash(wildcards):
     """Training also depends on the shared engine."""
-    return rs_config.code_digest([rs_study.get(wildcards.study).source, *rs_config.engine_sources()])
+    return rs_config.code_digest(
+        [rs_study.get(wildcards.study).source, *rs_config.engine_sources()]
+    )
 
 
 def run_files(wildcards):
-    return expand("results/{study}/runs/{point}.parquet", study=wildcards.study, point=POINTS[wildcards.study])
+    return expand(
+        "results/{study}/runs/{point}.parquet",
+        study=wildcards.study,
+        point=POINTS[wildcards.study],
+    )
 
 
 def figure_caption(wildcards):
@@ -66,6 +77,8 @@ def figure_caption(wildcards):
 
 def all_targets():
     figures = [
-        f"results/{s}/figures/{name}.png" for s in STUDIES for name in rs_study.get(s).figure_names(TIER)
+        f"results/{s}/figures/{name}.png"
+        for s in STUDIES
+        for name in rs_study.get(s).figure_names(TIER)
     ]
     return ["results/suite/claims.parquet", *figures]

@@ -10,17 +10,20 @@ rule figure:
             labels={"study": "{study}", "figure": "{figure}"},
         ),
         pdf="results/{study}/figures/{figure}.pdf",
-    params:
-        args=stage_args,
-        config=config_hash,
-        code=code_hash,
-        caption=figure_caption,
     log:
         "results/logs/figure/{study}/{figure}.log",
+    conda:
+        "../envs/reprosuite.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=RUNTIME_MIN,
+    params:
+        exe=REPROSUITE,
+        args=stage_args,
+        config=config_hash,
+        code=code_hash,
+        caption=figure_caption,
     shell:
-        "{REPROSUITE} figure {params.args} --name {wildcards.figure} --runs {input.runs}"
+        "{params.exe} figure {params.args} --name {wildcards.figure} --runs {input.runs}"
         " --metrics {input.metrics} --out {output.png} > {log} 2>&1"

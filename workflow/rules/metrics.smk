@@ -3,15 +3,18 @@ rule extract_metrics:
         run_files,
     output:
         "results/{study}/metrics.parquet",
-    params:
-        args=stage_args,
-        config=config_hash,
-        code=code_hash,
     log:
         "results/logs/extract_metrics/{study}.log",
+    conda:
+        "../envs/reprosuite.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=RUNTIME_MIN,
+    params:
+        exe=REPROSUITE,
+        args=stage_args,
+        config=config_hash,
+        code=code_hash,
     shell:
-        "{REPROSUITE} extract {params.args} --runs {input} --out {output} > {log} 2>&1"
+        "{params.exe} extract {params.args} --runs {input} --out {output} > {log} 2>&1"

@@ -11,9 +11,13 @@ rule suite_claims:
         ),
     log:
         "results/logs/suite_claims.log",
+    conda:
+        "../envs/reprosuite.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=RUNTIME_MIN,
+    params:
+        exe=REPROSUITE,
     shell:
-        "{REPROSUITE} summary --claims {input} --out {output.parquet} --html {output.html} > {log} 2>&1"
+        "{params.exe} summary --claims {input} --out {output.parquet} --html {output.html} > {log} 2>&1"

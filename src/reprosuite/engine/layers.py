@@ -41,7 +41,8 @@ def init_weight(
 
     Schemes: ``gaussian`` N(0, scale²); ``gaussian_fan_in`` N(0, scale²/fan_in); ``he`` N(0, 2·scale²/fan_in);
     ``orthogonal`` scale·Q from the QR of a Gaussian matrix (Saxe et al. 2013 §3); ``zeros``;
-    ``uniform_fan_in`` U(−scale/√fan_in, scale/√fan_in) (PyTorch's default for nn.Linear with scale 1).
+    ``uniform`` U(−scale, scale); ``uniform_fan_in`` U(−scale/√fan_in, scale/√fan_in) (PyTorch's default for
+    nn.Linear with scale 1).
     ``scheme`` and ``scale`` may be given per member.
     """
     scales = [float(scale)] * len(gens) if isinstance(scale, int | float) else [float(s) for s in scale]
@@ -57,6 +58,8 @@ def init_weight(
             w = sc / math.sqrt(fan_in) * torch.randn(shape, generator=g, dtype=torch.float64)
         elif scheme == "he":
             w = sc * math.sqrt(2.0 / fan_in) * torch.randn(shape, generator=g, dtype=torch.float64)
+        elif scheme == "uniform":
+            w = (2 * torch.rand(shape, generator=g, dtype=torch.float64) - 1) * sc
         elif scheme == "uniform_fan_in":
             bound = sc / math.sqrt(fan_in)
             w = (2 * torch.rand(shape, generator=g, dtype=torch.float64) - 1) * bound
@@ -104,7 +107,8 @@ class EnsembleMLP(nn.Module):
             w = init_weight((fan_out, fan_in), init, gens, init_scale)
             self.weights.append(nn.Parameter(w.to(device=device, dtype=dtype)))
             if bias:
-                b = init_weight((fan_out,), bias_init, gens, 1.0 / math.sqrt(fan_in) if bias_init != "zeros" else 0)
+                # "uniform": PyTorch's default bias init U(−1/√fan_in, 1/√fan_in)
+                b = init_weight((fan_out,), bias_init, gens, 1.0 / math.sqrt(fan_in))
                 self.biases.append(nn.Parameter(b.to(device=device, dtype=dtype)))
 
     @property

@@ -218,7 +218,9 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     if cfg.dataset == "modes":
         s = np.zeros(min(p, cfg.n_features))
         s[: len(cfg.modes)] = cfg.modes
-        sigma = _orthogonal(cfg.n_features, rng)[:, : len(s)] @ np.diag(s) @ _orthogonal(p, rng)[:, : len(s)].T
+        sigma = (
+            _orthogonal(cfg.n_features, rng)[:, : len(s)] @ np.diag(s) @ _orthogonal(p, rng)[:, : len(s)].T
+        )
         y = x @ sigma.T  # (P, n_out): Σyx = YᵀX/P = sigma
     elif cfg.dataset == "hierarchy":
         y = hierarchy(p, cfg.n_features, cfg.flip_prob, rng).T
@@ -370,7 +372,13 @@ def _train_depth(cfg: Config, point: dict, data: dict, seeds: list[int], device)
     steps = cfg.depth_steps
     log_steps = sorted(set(range(min(steps, 200) + 1)) | set(trainer.log_schedule(steps, 100)))
     history = trainer.fit(
-        lambda step: _mse(model, x, y), opt, steps, evaluate, log_steps, done=done, label=f"saxe depth {point}"
+        lambda step: _mse(model, x, y),
+        opt,
+        steps,
+        evaluate,
+        log_steps,
+        done=done,
+        label=f"saxe depth {point}",
     )
     return history.frame([m[2] for m in members], [f"{m[0]}-lr{m[1]:.4g}" for m in members])
 
@@ -391,7 +399,9 @@ def _mode_half_times(df: pd.DataFrame, s: np.ndarray) -> pd.DataFrame:
 
 
 def mode_strengths(cfg: Config) -> np.ndarray:
-    return make_data(cfg)["s"][: cfg.n_modes_tracked]
+    """Singular values of the tracked modes (zero modes have nothing to learn and are left out)."""
+    s = make_data(cfg)["s"][: cfg.n_modes_tracked]
+    return s[s > 1e-9 * s[0]]
 
 
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
@@ -466,7 +476,9 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
         p3b.append(float((deep.best_iters_gaussian / deep.best_iters_orthogonal).min()))
         lr = g.best_lr_orthogonal
         ok = np.isfinite(lr)
-        p4.append(float(np.polyfit(np.log(lr.index[ok]), np.log(lr[ok]), 1)[0]) if ok.sum() >= 3 else math.nan)
+        p4.append(
+            float(np.polyfit(np.log(lr.index[ok]), np.log(lr[ok]), 1)[0]) if ok.sum() >= 3 else math.nan
+        )
     out.update({"P3_orthogonal_depth_independent": p3a, "P3_gaussian_slower": p3b, "P4_best_lr_vs_depth": p4})
     return out
 
@@ -514,7 +526,9 @@ def _fig_depth(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
     sns.lineplot(data=d, x="depth", y="plotted", hue="init", marker="o", errorbar=("ci", 95), ax=ax)
     ax.axhline(cap, color="grey", ls=":", lw=1)
     ax.text(d.depth.min(), cap, "not reached in budget", va="bottom", fontsize=8, color="grey")
-    ax.set(xscale="log", yscale="log", xlabel="depth (weight layers)", ylabel="iterations to 5 % of initial loss")
+    ax.set(
+        xscale="log", yscale="log", xlabel="depth (weight layers)", ylabel="iterations to 5 % of initial loss"
+    )
     return fig
 
 

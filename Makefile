@@ -1,0 +1,38 @@
+# Quick start on a fresh machine:  `make suite` runs the quick tier of the suite here; `make test` runs the tests.
+# Each creates .venv and installs what it needs (torch: the CPU wheel 2.13.0 when no torch is present).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Extra arguments for snakemake / pytest, e.g.  make suite ARGS="--config tier=smoke"
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: install suite test lint report clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+suite: $(STAMP)
+	$(BIN)/snakemake $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/snakemake --lint
+
+report: $(STAMP)
+	$(BIN)/snakemake --report results/report.html $(ARGS)
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,114 @@
+"""Member s of an ensemble trained with the engine equals one model trained alone with torch.optim."""
+
+import pytest
+import torch
+from torch import nn
+
+from reprosuite.engine import layers, optim, trainer
+
+SEEDS = [3, 7, 11]
+
+
+def single_model(ensemble: layers.EnsembleMLP, member: int, activation: str) -> nn.Sequential:
+    """A plain nn.Sequential carrying member ``member``'s initial weights."""
+    mods = []
+    n = len(ensemble.weights)
+    for i, w in enumerate(ensemble.weights):
+        lin = nn.Linear(w.shape[2], w.shape[1], bias=ensemble.biases is not None, dtype=w.dtype)
+        with torch.no_grad():
+            lin.weight.copy_(w[member])
+            if ensemble.biases is not None:
+                lin.bias.copy_(ensemble.biases[i][member])
+        mods.append(lin)
+        if i < n - 1 and activation != "linear":
+            mods.append({"relu": nn.ReLU(), "tanh": nn.Tanh()}[activation])
+    return nn.Sequential(*mods)
+
+
+def _data(n_in=5, n_out=3, batch=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, n_in, generator=g), torch.randn(batch, n_out, generator=g)
+
+
+@pytest.mark.parametrize(
+    ("activation", "bias", "make_opt", "make_ref"),
+    [
+        (
+            "relu",
+            True,
+            lambda p, lr: optim.SGD(p, lr=lr, momentum=0.9, weight_decay=1e-3),
+            lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=1e-3),
+        ),
+        (
+            "tanh",
+            True,
+            lambda p, lr: optim.AdamW(p, lr=lr, betas=(0.9, 0.98), weight_decay=1.0),
+            lambda p, lr: torch.optim.AdamW(p, lr=lr, betas=(0.9, 0.98), weight_decay=1.0),
+        ),
+        (
+            "linear",
+            False,
+            lambda p, lr: optim.SGD(p, lr=lr),
+            lambda p, lr: torch.optim.SGD(p, lr=lr),
+        ),
+    ],
+)
+def test_member_equals_single_model(activation, bias, make_opt, make_ref):
+    x, y = _data()
+    lrs = [0.01, 0.03, 0.05]
+    ens = layers.EnsembleMLP([5, 8, 8, 3], SEEDS, activation=activation, bias=bias, bias_init="uniform")
+    singles = [single_model(ens, s, activation) for s in range(len(SEEDS))]
+    opt = make_opt(list(ens.parameters()), lrs)
+    refs = [make_ref(m.parameters(), lr) for m, lr in zip(singles, lrs, strict=True)]
+    for _ in range(25):
+        opt.zero_grad()
+        ((ens(x) - y) ** 2).mean(dim=(1, 2)).sum().backward()
+        opt.step()
+        for m, r in zip(singles, refs, strict=True):
+            r.zero_grad()
+            ((m(x) - y) ** 2).mean().backward()
+            r.step()
+    for s, m in enumerate(singles):
+        torch.testing.assert_close(ens(x)[s], m(x), rtol=1e-5, atol=1e-6)
+
+
+def test_member_init_depends_only_on_its_seed():
+    a = layers.EnsembleMLP([4, 6, 2], [1, 2, 3])
+    b = layers.EnsembleMLP([4, 6, 2], [3])
+    torch.testing.assert_close(a.weights[0][2], b.weights[0][0])
+
+
+def test_orthogonal_init_is_orthogonal_and_product_matches_forward():
+    net = layers.EnsembleMLP(
+        [6, 6, 6], [0, 1], activation="linear", init="orthogonal", bias=False, dtype=torch.float64
+    )
+    w = net.weights[0]
+    torch.testing.assert_close(w @ w.transpose(1, 2), torch.eye(6, dtype=torch.float64).expand(2, 6, 6))
+    x = torch.randn(5, 6, dtype=torch.float64)
+    torch.testing.assert_close(net(x), x @ net.product().transpose(1, 2))
+
+
+def test_diverging_member_is_masked_and_recorded():
+    x, y = _data()
+    lrs = [0.01, 50.0, 0.02]  # member 1 blows up
+    ens = layers.EnsembleMLP([5, 8, 3], SEEDS, activation="relu")
+    ref = layers.EnsembleMLP([5, 8, 3], [SEEDS[0], SEEDS[2]], activation="relu")
+
+    def run(net, lr):
+        opt = optim.SGD(list(net.parameters()), lr=lr)
+        loss = lambda step: ((net(x) - y) ** 2).mean(dim=(1, 2))  # noqa: E731
+        return trainer.fit(loss, opt, 60, lambda step: {("train", "loss"): loss(step)}, [0, 60])
+
+    hist = run(ens, lrs)
+    run(ref, [lrs[0], lrs[2]])
+    df = hist.frame(SEEDS)
+    diverged = df[df.metric == "diverged_at"].set_index("seed").value
+    assert diverged[SEEDS[1]] > 0 and diverged[[SEEDS[0], SEEDS[2]]].isna().all()
+    # the healthy members are unaffected by their diverged neighbour
+    torch.testing.assert_close(ens(x)[[0, 2]], ref(x))
+
+
+def test_log_schedule_bounds():
+    s = trainer.log_schedule(1000, 50)
+    assert s[0] == 0 and s[-1] == 1000 and s == sorted(set(s))
+    assert trainer.log_schedule(100, 10, "linear") == list(range(0, 101, 10))

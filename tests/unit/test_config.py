@@ -1,0 +1,52 @@
+import pytest
+
+from reprosuite import config
+from reprosuite.config import ConfigError
+
+STUDY = "saxe_dln_dynamics"
+
+
+def test_resolve_applies_overrides_and_seeds():
+    cfg = config.resolve(STUDY, "smoke", {"steps": 100, "lr": 1}, seeds=4)
+    assert cfg.steps == 100
+    assert isinstance(cfg.lr, float) and cfg.lr == 1.0
+    assert cfg.seeds == 4
+
+
+def test_tuple_fields_accept_lists():
+    cfg = config.resolve(STUDY, "smoke", {"modes": [3, 2, 1]})
+    assert cfg.modes == (3.0, 2.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("tier", "overrides", "seeds", "message"),
+    [
+        ("huge", None, None, "unknown tier 'huge'"),
+        ("smoke", {"stepz": 3}, None, "unknown override key 'stepz'"),
+        ("smoke", {"steps": "many"}, None, "key 'steps': expected an integer"),
+        ("smoke", {"steps": 1.5}, None, "key 'steps': expected an integer"),
+        ("smoke", {"lr": "fast"}, None, "key 'lr': expected a number"),
+        ("smoke", {"tanh": 1}, None, "key 'tanh': expected true/false"),
+        ("smoke", {"steps": 0}, None, "key 'steps': must be > 0"),
+        ("smoke", {"lr": -0.1}, None, "key 'lr': must be > 0"),
+        ("smoke", None, -2, "key 'seeds': must be > 0"),
+        ("smoke", {"modes": 3}, None, "key 'modes': expected a list"),
+    ],
+)
+def test_bad_config_is_a_named_error(tier, overrides, seeds, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as err:
+        config.resolve(STUDY, tier, overrides, seeds)
+    if tier == "smoke":
+        assert STUDY in str(err.value)
+
+
+def test_unknown_study_is_named():
+    with pytest.raises(ConfigError, match="unknown study 'nope'"):
+        config.select_studies(["nope"])
+    assert STUDY in config.select_studies("all")
+
+
+def test_digest_is_stable_and_sensitive():
+    a = config.to_dict(config.resolve(STUDY, "smoke"))
+    assert config.digest(a) == config.digest(dict(reversed(list(a.items()))))
+    assert config.digest(a) != config.digest({**a, "lr": 0.02})

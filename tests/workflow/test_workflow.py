@@ -1,0 +1,159 @@
+"""The Snakemake workflow: dry runs, lint, a real smoke run of the whole DAG, and rerun-only-what-changed."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reprosuite import io, study
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=1200
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def copy_workflow(dest: Path, **config) -> Path:
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, dest / name)
+    for name in ("workflow", "profiles"):
+        shutil.copytree(ROOT / name, dest / name)
+    if config:
+        write_config(dest, **config)
+    return dest
+
+
+def write_config(dest: Path, **changes) -> None:
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cfg.update(changes)
+    (dest / "config.yaml").write_text(yaml.safe_dump(cfg))
+
+
+def planned_outputs(stdout: str) -> list[str]:
+    """Output paths of the jobs a dry run would execute."""
+    return re.findall(r"^\s*output: (.+)$", stdout, flags=re.M)
+
+
+def studies_touched(stdout: str) -> set[str]:
+    touched = set()
+    for line in planned_outputs(stdout):
+        touched |= set(re.findall(r"results/([a-z0-9_]+)/", line)) - {"suite"}
+    return touched
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """One real run of the whole DAG at the smoke tier, in a temporary copy of the workflow."""
+    work = copy_workflow(tmp_path_factory.mktemp("suite"), tier="smoke")
+    proc = snakemake(work)
+    return work, proc
+
+
+def test_dry_run_of_the_default_config_plans_every_study(tmp_path):
+    proc = snakemake(copy_workflow(tmp_path), "-n")
+    assert studies_touched(proc.stdout) == set(study.names())
+    assert "train" in proc.stdout and "suite_claims" in proc.stdout
+
+
+def test_lint_is_clean():
+    proc = snakemake(ROOT, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Lints for" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["snakefmt", "--check", "Snakefile", "workflow"],
+        ["ruff", "check", "src", "tests", "benchmarks"],
+        ["ruff", "format", "--check", "src", "tests", "benchmarks"],
+    ],
+)
+def test_formatters_are_clean(cmd):
+    exe = Path(sys.executable).parent / cmd[0]
+    proc = subprocess.run([str(exe), *cmd[1:]], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_smoke_run_produces_the_suite_claims_table(smoke_run):
+    work, _ = smoke_run
+    table = io.read_table(work / "results/suite/claims.parquet")
+    expected = {(name, c.id) for name in study.names() for c in study.get(name).CLAIMS}
+    assert set(zip(table.study, table.claim, strict=True)) == expected
+    assert {"paper_value", "measured", "ci_low", "ci_high", "verdict", "tier", "n_seeds"} <= set(
+        table.columns
+    )
+    assert set(table.tier) == {"smoke"}
+    meta = io.read_meta(work / "results/suite/claims.parquet")
+    assert sorted(meta["studies"]) == sorted(study.names())
+    html = (work / "results/suite/claims.html").read_text()
+    assert all(name in html for name in study.names())
+    for name in study.names():
+        for fig in study.get(name).figure_names("smoke"):
+            assert (work / f"results/{name}/figures/{fig}.png").stat().st_size > 0
+        assert list((work / f"results/logs/train/{name}").glob("*.log"))
+        assert list((work / f"results/benchmarks/train/{name}").glob("*.tsv"))
+
+
+def test_second_run_has_nothing_to_do(smoke_run):
+    work, _ = smoke_run
+    proc = snakemake(work)
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_changing_one_studys_override_reruns_only_that_study(smoke_run):
+    work, _ = smoke_run
+    write_config(work, tier="smoke", overrides={"saxe_dln_dynamics": {"steps": 3000}})
+    try:
+        proc = snakemake(work, "-n")
+        assert studies_touched(proc.stdout) == {"saxe_dln_dynamics"}
+        assert any("results/suite/claims.parquet" in o for o in planned_outputs(proc.stdout))
+    finally:
+        write_config(work, tier="smoke")
+    assert studies_touched(snakemake(work, "-n").stdout) == set()
+
+
+def test_changing_one_studys_code_reruns_only_that_study(smoke_run):
+    work, _ = smoke_run
+    source = study.get("saxe_dln_dynamics").source
+    original = source.read_bytes()
+    try:
+        source.write_bytes(original + b"\n# a change to the study's code\n")
+        proc = snakemake(work, "-n")
+    finally:
+        source.write_bytes(original)
+    assert studies_touched(proc.stdout) == {"saxe_dln_dynamics"}
+    jobs = [o for o in planned_outputs(proc.stdout) if "/runs/" in o]
+    assert jobs, "training jobs must rerun when the study's code changes"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"studies": ["no_such_study"]}, "unknown study 'no_such_study'"),
+        ({"tier": "huge"}, "huge"),
+        ({"overrides": {"saxe_dln_dynamics": {"stepz": 1}}}, "unknown override key 'stepz'"),
+        ({"overrides": {"saxe_dln_dynamics": {"lr": -1.0}}}, "key 'lr': must be > 0"),
+        ({"overrides": {"saxe_dln_dynamics": {"steps": "many"}}}, "key 'steps': expected an integer"),
+        ({"seeds": 0}, "seeds"),
+        ({"device": "tpu"}, "tpu"),
+        ({"extra_key": 1}, "extra_key"),
+    ],
+)
+def test_bad_config_stops_before_any_job(tmp_path, changes, message):
+    work = copy_workflow(tmp_path, **changes)
+    proc = snakemake(work, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    assert not (work / "results").exists()
