@@ -60,6 +60,7 @@ class SGD(EnsembleOptimizer):
         super().__init__(params, lr, weight_decay)
         self.momentum = member_tensor(momentum, self.size, self.params[0])
         self.use_momentum = bool((self.momentum != 0).any())
+        self.use_decay = bool((self.weight_decay != 0).any())  # skip a pass over every parameter when off
         self.buffers: list[Tensor | None] = [None] * len(self.params)
 
     @torch.no_grad()
@@ -67,7 +68,7 @@ class SGD(EnsembleOptimizer):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            g = p.grad + _per_member(self.weight_decay, p) * p
+            g = p.grad + _per_member(self.weight_decay, p) * p if self.use_decay else p.grad
             if self.use_momentum:
                 buf = self.buffers[i]
                 buf = g.clone() if buf is None else _per_member(self.momentum, p) * buf + g

@@ -72,7 +72,14 @@ class Config:
     depth_width: int
     depth_lrs: tuple[float, ...]
     depth_steps: int
-    criterion: float  # fraction of the initial loss that counts as learned
+    # Learned = loss ≤ criterion × the loss of the zero map, ½‖Σyx‖². Relative to the zero map rather than to
+    # each net's own initial loss: a scaled Gaussian init's random output inflates its initial loss, so 5 % of
+    # it is reached by shrinking the output without learning the target.
+    criterion: float
+    # Spectral norm of the target map Σyx in the depth sweep. §3's depth-independence assumes the orthogonal
+    # initial map is already at the scale of the target (singular values O(1)); the raw ±1 features of the
+    # hierarchy have s_max ≈ 6.8, and then deep nets must grow every layer before learning (see the note).
+    depth_target_norm: float
     data_seed: int = 1234
 
 
@@ -100,6 +107,7 @@ TIERS = {
         depth_lrs=(),
         depth_steps=0,
         criterion=0.05,
+        depth_target_norm=1.0,
     ),
     "quick": Config(
         seeds=3,
@@ -111,8 +119,8 @@ TIERS = {
         hidden=32,
         lr=5e-4,
         u0=1e-6,
-        steps=30000,
-        log_every=50,
+        steps=12000,
+        log_every=25,
         n_modes_tracked=7,
         tanh=True,
         depths=(2, 4, 8, 16, 32),
@@ -120,6 +128,7 @@ TIERS = {
         depth_lrs=_lrs(1e-3, 0.3, 8),
         depth_steps=1000,
         criterion=0.05,
+        depth_target_norm=1.0,
     ),
     "full": Config(
         seeds=5,
@@ -140,6 +149,7 @@ TIERS = {
         depth_lrs=_lrs(1e-3, 1.0, 20),
         depth_steps=5000,
         criterion=0.05,
+        depth_target_norm=1.0,
     ),
 }
 
@@ -245,6 +255,16 @@ def half_time(s: float, u0: float, tau: float) -> float:
     return tau / (2 * s) * math.log((s - u0) / u0)
 
 
+def zero_map_loss(y) -> float:
+    """(1/2P)·‖Y‖²: the loss of a network that outputs zero."""
+    return float(0.5 * (y**2).sum() / y.shape[0])
+
+
+def depth_targets(cfg: Config, data: dict) -> np.ndarray:
+    """Targets of the depth sweep, scaled so that Σyx has spectral norm ``depth_target_norm``."""
+    return data["y"] * (cfg.depth_target_norm / float(data["s"][0]))
+
+
 def first_crossing(steps: np.ndarray, values: np.ndarray, level: float) -> float:
     """First step where ``values`` reach ``level``, linearly interpolated; inf if never."""
     above = np.nonzero(values >= level)[0]
@@ -344,7 +364,8 @@ def _train_depth(cfg: Config, point: dict, data: dict, seeds: list[int], device)
     from reprosuite.engine import layers, optim, trainer
 
     dt = torch.float32
-    x, y = (torch.as_tensor(data[k], dtype=dt, device=device) for k in ("x", "y"))
+    x = torch.as_tensor(data["x"], dtype=dt, device=device)
+    y = torch.as_tensor(depth_targets(cfg, data), dtype=dt, device=device)
     # members: init × learning rate × seed, so one job covers a whole depth of Fig. 6A
     members = [(init, lr, seed) for init in INITS for lr in cfg.depth_lrs for seed in seeds]
     sizes = [x.shape[1]] + [cfg.depth_width] * (point["depth"] - 1) + [y.shape[1]]
@@ -358,12 +379,12 @@ def _train_depth(cfg: Config, point: dict, data: dict, seeds: list[int], device)
         device=device,
     )
     opt = optim.SGD(model.parameters(), lr=[m[1] for m in members])
-    initial = _mse(model, x, y).detach()
+    level = cfg.criterion * zero_map_loss(y)
     reached = torch.zeros(len(members), dtype=torch.bool, device=device)
 
     def evaluate(step):
         loss = _mse(model, x, y)
-        reached.logical_or_(loss <= cfg.criterion * initial)
+        reached.logical_or_(loss <= level)
         return {("train", "loss"): loss}
 
     def done(history):
@@ -421,11 +442,13 @@ def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
             if finite.sum() >= 3:
                 slope = float(np.polyfit(np.log(g.s[finite]), np.log(g.t_half[finite]), 1)[0])
             rows.append((point, seed, "half_time_slope", slope))
+    data = make_data(cfg)
+    level = cfg.criterion * zero_map_loss(depth_targets(cfg, data))
     depth = runs[runs.point.str.startswith("depth") & (runs.metric == "loss")]
     for (point, variant, seed), g in depth.groupby(["point", "variant", "seed"]):
         g = g.sort_values("step")
         loss = g.value.to_numpy()
-        iters = first_below(g.step.to_numpy(), loss, cfg.criterion * loss[0])
+        iters = first_below(g.step.to_numpy(), loss, level)
         init, lr = variant.split("-lr")
         rows.append((point, seed, f"iters_{init}_lr{lr}", iters))
     table = pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
@@ -565,7 +588,8 @@ FIGURES = (
         "fig6a_depth",
         "Paper Fig. 6A: with random orthogonal init learning time is independent of depth, with scaled Gaussian "
         "init it grows. Ours: iterations to 5 % of the initial loss at the best learning rate, per depth and "
-        "init (mean, 95 % CI over seeds); points on the dotted line never reached the criterion.",
+        "init (mean, 95 % CI over seeds); learned = loss ≤ 5 % of the zero map's loss; points on the dotted "
+        "line never reached it.",
         _fig_depth,
         tiers=("quick", "full"),
     ),

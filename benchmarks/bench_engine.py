@@ -1,0 +1,144 @@
+"""Batched ensembles vs sequential per-member loops, measured side by side in one run (issue 3).
+
+For each workload, S members are trained for the same number of SGD steps (a) as one ensemble on the engine
+(`EnsembleMLP` + ensemble `SGD`, one set of batched matmuls) and (b) one plain `nn.Sequential` + `torch.optim.SGD`
+after another. Prints wall time, achieved GFLOP/s (6·B·Σ fan_in·fan_out per member per step) and that as a
+fraction of the fp32 matmul peak measured at the start of the same run, at 1 and 2 threads.
+
+    .venv/bin/python benchmarks/bench_engine.py            # CPU
+    .venv/bin/python benchmarks/bench_engine.py --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from reprosuite.engine import layers, optim
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    sizes: tuple[int, ...]
+    members: int
+    batch: int
+    activation: str
+    steps: int
+
+
+WORKLOADS = (
+    Workload("tiny tanh 2-16-1 (fractal net)", (2, 16, 1), 1024, 64, "tanh", 200),
+    Workload("tiny deep linear 6x16", (16,) * 7, 64, 128, "linear", 300),
+    Workload("tiny relu 8-32-32-2", (8, 32, 32, 2), 128, 64, "relu", 300),
+    Workload("MLP 100-256-256-10, mb 128", (100, 256, 256, 10), 32, 128, "relu", 100),
+    Workload("MLP 100-256-256-10, full 2048", (100, 256, 256, 10), 32, 2048, "relu", 20),
+    Workload("deep linear 6x64, mb 128", (64,) * 7, 32, 128, "linear", 100),
+    Workload("deep linear 6x64, full 2048", (64,) * 7, 32, 2048, "linear", 20),
+)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_peak(device: torch.device, n: int = 1024, reps: int = 20) -> float:
+    """fp32 matmul GFLOP/s on this device with the current thread count."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    for _ in range(3):
+        a @ b
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    sync(device)
+    return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
+
+
+def flops(w: Workload) -> float:
+    per_sample = sum(i * o for i, o in zip(w.sizes[:-1], w.sizes[1:], strict=True))
+    return 6.0 * w.batch * per_sample * w.members * w.steps
+
+
+def batched(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    model = layers.EnsembleMLP(w.sizes, range(w.members), activation=w.activation, device=device)
+    opt = optim.SGD(list(model.parameters()), lr=1e-3, momentum=0.9)
+    for step in range(w.steps + 2):
+        if step == 2:  # two warm-up steps
+            sync(device)
+            start = time.perf_counter()
+        loss = ((model(x) - y) ** 2).mean(dim=(1, 2))
+        opt.zero_grad()
+        loss.sum().backward()
+        opt.step()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def sequential(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    act = {"tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}[w.activation]
+    total = 0.0
+    for m in range(w.members):
+        torch.manual_seed(m)
+        mods: list[nn.Module] = []
+        for i, (fan_in, fan_out) in enumerate(zip(w.sizes[:-1], w.sizes[1:], strict=True)):
+            mods.append(nn.Linear(fan_in, fan_out))
+            if i < len(w.sizes) - 2:
+                mods.append(act())
+        model = nn.Sequential(*mods).to(device)
+        opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+        for step in range(w.steps + 2):
+            if step == 2:
+                sync(device)
+                start = time.perf_counter()
+            loss = ((model(x) - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sync(device)
+        total += time.perf_counter() - start
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--only", default="", help="substring of workload names to run")
+    args = ap.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        torch.set_flush_denormal(True)
+    print(f"device {device}, torch {torch.__version__}")
+    for threads in args.threads if device.type == "cpu" else [1]:
+        torch.set_num_threads(threads)
+        peak = matmul_peak(device)
+        print(f"\n## {threads} thread(s): fp32 matmul peak {peak:.1f} GFLOP/s")
+        print(
+            "| workload | members | batched s | sequential s | speed-up | batched GFLOP/s | % peak | seq GFLOP/s | "
+            "% peak |\n|---|---|---|---|---|---|---|---|---|"
+        )
+        for w in WORKLOADS:
+            if args.only not in w.name:
+                continue
+            g = torch.Generator().manual_seed(0)
+            x = torch.randn(w.batch, w.sizes[0], generator=g).to(device)
+            y = torch.randn(w.batch, w.sizes[-1], generator=g).to(device)
+            tb = batched(w, x, y, device)
+            ts = sequential(w, x, y, device)
+            fb, fs = flops(w) / tb / 1e9, flops(w) / ts / 1e9
+            print(
+                f"| {w.name} | {w.members} | {tb:.3f} | {ts:.3f} | {ts / tb:.1f}x | {fb:.1f} | "
+                f"{100 * fb / peak:.0f} % | {fs:.1f} | {100 * fs / peak:.0f} % |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
