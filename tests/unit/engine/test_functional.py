@@ -1,0 +1,21 @@
+import torch
+from torch.nn import functional as F
+
+from reprosuite.engine import functional as fn
+
+
+def test_cross_entropy_and_accuracy_per_member():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 8, 5, generator=g)
+    y = torch.randint(0, 5, (8,), generator=g)
+    ce = fn.cross_entropy(logits, y)
+    assert ce.shape == (3,)
+    for s in range(3):
+        torch.testing.assert_close(ce[s], F.cross_entropy(logits[s], y))
+    acc = fn.accuracy(logits, y)
+    torch.testing.assert_close(acc[1], (logits[1].argmax(-1) == y).float().mean())
+
+
+def test_batches_cover_each_index_at_most_once():
+    idx = fn.batches(10, 3, torch.Generator().manual_seed(1))
+    assert idx.shape == (3, 3) and len(set(idx.flatten().tolist())) == 9
