@@ -7,6 +7,7 @@ key.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -113,15 +114,48 @@ def code_digest(paths: list[Path]) -> str:
     """A short hash of source files' contents (Snakemake does not see changes to imported modules)."""
     h = hashlib.sha256()
     for path in sorted(paths):
-        h.update(path.name.encode())
+        h.update(str(path.relative_to(path.parents[1])).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
-def engine_sources() -> list[Path]:
-    """The shared training engine: a change here can change every study's numbers."""
+def _imports(path: Path) -> set[str]:
+    """The ``reprosuite`` modules a source file imports, anywhere in it (studies import the engine lazily)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reprosuite"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("reprosuite"))
+    return found
+
+
+def code_sources(path: Path, within: tuple[str, ...] = ("reprosuite",)) -> list[Path]:
+    """``path`` and the package modules it imports, transitively, restricted to module prefixes ``within``.
+
+    Snakemake does not see changes to imported modules, so the rules hash these files: a change to the engine
+    module a study trains with reruns that study, while a new or changed module it does not use reruns nothing.
+    """
     root = Path(__file__).parent
-    return sorted((root / "engine").glob("*.py")) + sorted((root / "metrics").glob("*.py"))
+    seen: dict[str, Path] = {}
+    todo = [path]
+    while todo:
+        for module in _imports(todo.pop()):
+            if module in seen or not module.startswith(within):
+                continue
+            rel = (
+                Path(*module.split(".")[1:], "__init__")
+                if module == "reprosuite"
+                else Path(*module.split(".")[1:])
+            )
+            candidate = next(
+                (p for p in (root / rel.with_suffix(".py"), root / rel / "__init__.py") if p.is_file()), None
+            )
+            if candidate is not None:
+                seen[module] = candidate
+                todo.append(candidate)
+    return [path, *sorted(set(seen.values()))]
 
 
 def select_studies(selection: str | list[str]) -> list[str]:

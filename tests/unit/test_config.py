@@ -50,3 +50,23 @@ def test_digest_is_stable_and_sensitive():
     a = config.to_dict(config.resolve(STUDY, "smoke"))
     assert config.digest(a) == config.digest(dict(reversed(list(a.items()))))
     assert config.digest(a) != config.digest({**a, "lr": 0.02})
+
+
+def test_code_sources_follow_the_studys_imports_only():
+    from reprosuite import study
+
+    source = study.get(STUDY).source
+    engine = config.code_sources(source, ("reprosuite.engine", "reprosuite.metrics"))
+    names = {p.name for p in engine}
+    assert source in engine and {"trainer.py", "layers.py", "optim.py"} <= names
+    assert "transformer.py" not in names and "claims.py" not in names  # not imported by this study
+    assert "claims.py" in {p.name for p in config.code_sources(source)}
+
+
+def test_code_digest_changes_with_content(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    f = tmp_path / "pkg" / "a.py"
+    f.write_text("x = 1\n")
+    before = config.code_digest([f])
+    f.write_text("x = 2\n")
+    assert config.code_digest([f]) != before

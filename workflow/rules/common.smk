@@ -52,15 +52,15 @@ def config_hash(wildcards):
 
 
 def code_hash(wildcards):
-    """Hash of the study's source file (Snakemake does not see changes to imported modules)."""
-    return rs_config.code_digest([rs_study.get(wildcards.study).source])
+    """Hash of the study's source and the package modules it imports (Snakemake does not see those)."""
+    return rs_config.code_digest(rs_config.code_sources(rs_study.get(wildcards.study).source))
 
 
 def train_code_hash(wildcards):
-    """Training also depends on the shared engine."""
-    return rs_config.code_digest(
-        [rs_study.get(wildcards.study).source, *rs_config.engine_sources()]
-    )
+    """Training depends on the study and the engine and metric modules it imports."""
+    source = rs_study.get(wildcards.study).source
+    within = ("reprosuite.engine", "reprosuite.metrics")
+    return rs_config.code_digest(rs_config.code_sources(source, within))
 
 
 def run_files(wildcards):
