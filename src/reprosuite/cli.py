@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from reprosuite import config as config_mod
@@ -55,9 +56,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=float(os.environ.get("REPROSUITE_CHECKPOINT_EVERY", 60.0)),
+        help="seconds between training checkpoints (default: $REPROSUITE_CHECKPOINT_EVERY or 60)",
+    )
     p.set_defaults(
         func=lambda a: pipeline.train(
-            point=a.point, data=a.data, out=a.out, device=a.device, threads=a.threads, **_common(a)
+            point=a.point,
+            data=a.data,
+            out=a.out,
+            device=a.device,
+            threads=a.threads,
+            checkpoint_every_s=a.checkpoint_every,
+            **_common(a),
         )
     )
 

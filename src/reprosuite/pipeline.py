@@ -6,6 +6,7 @@ prepare → train (one job per grid point, all seeds) → extract → figure (on
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -59,8 +60,15 @@ def train(
     seeds: int | None = None,
     device: str = "auto",
     threads: int = 1,
+    checkpoint_every_s: float = 60.0,
 ) -> None:
-    from reprosuite.engine import device as device_mod  # torch stays out of the torch-free stages
+    """Train all seeds of one grid point, checkpointing to ``{study}/checkpoints/{point}/`` until it is done.
+
+    The checkpoint directory is not an output of the rule, so Snakemake leaves it in place when the job fails; the
+    rerun resumes from it if the config and the study's training code are unchanged (the fingerprint).
+    """
+    from reprosuite.engine import checkpoint  # torch stays out of the torch-free stages
+    from reprosuite.engine import device as device_mod
 
     start = time.perf_counter()
     st = study_mod.get(study)
@@ -69,7 +77,13 @@ def train(
     if point not in points:
         raise config_mod.ConfigError(f"study {study!r} has no grid point {point!r} at tier {tier!r}")
     dev = device_mod.setup(device, threads)
-    runs = st.train(cfg, points[point], load_data(data), list(range(cfg.seeds)), dev)
+    sources = config_mod.code_sources(st.source, ("reprosuite.engine", "reprosuite.metrics"))
+    fingerprint = config_mod.digest(
+        {"config": config_mod.to_dict(cfg), "point": points[point], "code": config_mod.code_digest(sources)}
+    )
+    directory = Path(out).parent.parent / "checkpoints" / point
+    with checkpoint.checkpointing(directory, fingerprint, checkpoint_every_s):
+        runs = st.train(cfg, points[point], load_data(data), list(range(cfg.seeds)), dev)
     missing = {"seed", "step", "split", "metric", "value"} - set(runs.columns)
     if missing:
         raise study_mod.StudyError(f"study {study!r}: train() returned a table without {sorted(missing)}")
@@ -82,6 +96,7 @@ def train(
         st, cfg, tier, time.perf_counter() - start, device=str(dev), point=points[point], threads=threads
     )
     io.write_table(runs, out, meta)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def extract(study: str, tier: str, runs: list[str], out: str, overrides=None, seeds=None) -> None:

@@ -1,9 +1,12 @@
 """The Snakemake workflow: dry runs, lint, a real smoke run of the whole DAG, and rerun-only-what-changed."""
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -157,3 +160,47 @@ def test_bad_config_stops_before_any_job(tmp_path, changes, message):
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
     assert not (work / "results").exists()
+
+
+def test_killed_training_resumes_with_identical_results(tmp_path):
+    """SIGKILL the whole run mid-training, rerun the workflow: the resumed results equal an uninterrupted run."""
+    changes = {
+        "tier": "smoke",
+        "studies": ["saxe_dln_dynamics"],
+        "overrides": {"saxe_dln_dynamics": {"steps": 12000}},
+    }
+    env = {**os.environ, "REPROSUITE_CHECKPOINT_EVERY": "0.5"}
+    (tmp_path / "killed").mkdir()
+    killed = copy_workflow(tmp_path / "killed", **changes)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake"],
+        cwd=killed,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    checkpoints = killed / "results/saxe_dln_dynamics/checkpoints"
+    deadline = time.monotonic() + 300
+    while not list(checkpoints.glob("*/fit0.pt")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(checkpoints.glob("*/fit0.pt")), "no checkpoint was written before the kill"
+    snakemake(killed, "--unlock")
+    subprocess.run([sys.executable, "-m", "snakemake"], cwd=killed, env=env, check=True, capture_output=True)
+    logs = "".join(p.read_text() for p in (killed / "results/logs/train/saxe_dln_dynamics").glob("*.log"))
+    assert "resumed from" in logs
+    assert not list(checkpoints.glob("*/*.pt")), "checkpoints are removed once the run table is written"
+
+    (tmp_path / "clean").mkdir()
+    clean = copy_workflow(tmp_path / "clean", **changes)
+    snakemake(clean)
+    for run in sorted((clean / "results/saxe_dln_dynamics/runs").glob("*.parquet")):
+        a = io.read_table(run)
+        b = io.read_table(killed / "results/saxe_dln_dynamics/runs" / run.name)
+        assert a.equals(b), f"{run.name} differs after the kill and resume"
+    a = io.read_table(clean / "results/suite/claims.parquet")
+    b = io.read_table(killed / "results/suite/claims.parquet")
+    assert a[["claim", "measured", "verdict"]].equals(b[["claim", "measured", "verdict"]])

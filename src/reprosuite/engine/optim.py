@@ -52,6 +52,33 @@ class EnsembleOptimizer:
     def step(self, lr_scale: float = 1.0) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict:
+        """Everything a resumed run needs besides the parameters (tensors moved to CPU)."""
+        return {"active": self.active.cpu(), **{k: _cpu(v) for k, v in self._state().items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        device = self.params[0].device
+        self.active = state["active"].to(device)
+        self._load({k: _to(v, device) for k, v in state.items() if k != "active"})
+
+    def _state(self) -> dict:
+        return {}
+
+    def _load(self, state: dict) -> None:
+        pass
+
+
+def _cpu(v):
+    if isinstance(v, Tensor):
+        return v.detach().cpu().clone()
+    return [_cpu(x) for x in v] if isinstance(v, list) else v
+
+
+def _to(v, device):
+    if isinstance(v, Tensor):
+        return v.to(device)
+    return [_to(x, device) for x in v] if isinstance(v, list) else v
+
 
 class SGD(EnsembleOptimizer):
     """SGD with optional momentum and L2 weight decay, as ``torch.optim.SGD(dampening=0)``."""
@@ -62,6 +89,12 @@ class SGD(EnsembleOptimizer):
         self.use_momentum = bool((self.momentum != 0).any())
         self.use_decay = bool((self.weight_decay != 0).any())  # skip a pass over every parameter when off
         self.buffers: list[Tensor | None] = [None] * len(self.params)
+
+    def _state(self) -> dict:
+        return {"buffers": self.buffers}
+
+    def _load(self, state: dict) -> None:
+        self.buffers = state["buffers"]
 
     @torch.no_grad()
     def step(self, lr_scale: float = 1.0) -> None:
@@ -87,6 +120,12 @@ class AdamW(EnsembleOptimizer):
         self.t = 0
         self.m = [torch.zeros_like(p) for p in self.params]
         self.v = [torch.zeros_like(p) for p in self.params]
+
+    def _state(self) -> dict:
+        return {"t": self.t, "m": self.m, "v": self.v}
+
+    def _load(self, state: dict) -> None:
+        self.t, self.m, self.v = state["t"], state["m"], state["v"]
 
     @torch.no_grad()
     def step(self, lr_scale: float = 1.0) -> None:

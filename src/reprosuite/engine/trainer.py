@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from reprosuite.engine import checkpoint as ckpt_mod
 from reprosuite.engine.optim import EnsembleOptimizer
 
 
@@ -41,6 +42,23 @@ class History:
         steps, vals = self.records.setdefault((split, metric), ([], []))
         steps.append(step)
         vals.append(values.detach().reshape(self.size).to(torch.float64))
+
+    def state_dict(self) -> dict:
+        return {
+            "keys": [list(k) for k in self.records],
+            "steps": [torch.tensor(st, dtype=torch.int64) for st, _ in self.records.values()],
+            "values": [torch.stack(v).cpu() for _, v in self.records.values()],
+            "diverged_at": self.diverged_at,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.records = {
+            (split, metric): (steps.tolist(), list(values.unbind(0)))
+            for (split, metric), steps, values in zip(
+                state["keys"], state["steps"], state["values"], strict=True
+            )
+        }
+        self.diverged_at = state["diverged_at"].clone()
 
     def frame(self, seeds: Sequence[int], variants: Sequence[str] | None = None) -> pd.DataFrame:
         """The tidy long table: one row per (member, step, split, metric)."""
@@ -111,12 +129,33 @@ def fit(
     lr_scale: Callable[[int], float] | None = None,
     done: Callable[[History], bool] | None = None,
     label: str = "",
+    generators: Sequence[torch.Generator] = (),
 ) -> History:
-    """Train ``optimizer.params`` for ``steps`` steps; evaluate at ``log_steps`` (state before that step's update)."""
+    """Train ``optimizer.params`` for ``steps`` steps; evaluate at ``log_steps`` (state before that step's update).
+
+    ``done(history)``, checked after each evaluation, stops early; it must depend on the history only, so that a
+    resumed run stops where the uninterrupted one did. ``generators`` are the study's own random generators (data
+    order, noise): their states are checkpointed with the parameters.
+    """
     history = History(optimizer.size)
     to_log = set(log_steps) | {steps}
+    ckpt = ckpt_mod.active()
+    path = ckpt.next_path() if ckpt is not None else None
+    first = 0
+    state = ckpt.load(path) if ckpt is not None else None
+    if state is not None:
+        first = _restore(state, optimizer, history, generators)
+        print(f"[{label}] resumed from {path} at step {first}", file=sys.stderr, flush=True)
+        if state["complete"]:
+            return history
     progress = Progress(steps, label)
-    for step in range(steps + 1):
+    step = first
+    for step in range(first, steps + 1):
+        # checkpoint: at a step boundary, on schedule or when asked to stop
+        if ckpt is not None and step > first and ckpt.due():
+            ckpt.save(path, _snapshot(step, False, optimizer, history, generators))
+            if ckpt.stop_signal is not None:
+                raise ckpt_mod.Preempted(ckpt.stop_signal)
         # evaluate: log the state reached after `step` updates
         if step in to_log:
             with torch.no_grad():
@@ -140,4 +179,28 @@ def fit(
         optimizer.step(1.0 if lr_scale is None else lr_scale(step))
         progress.update(step + 1)
     progress.update(step, force=True)
+    if ckpt is not None:
+        # a finished fit is kept too, so that a job chaining several fits resumes at the right one
+        ckpt.save(path, _snapshot(step, True, optimizer, history, generators))
     return history
+
+
+def _snapshot(step, complete, optimizer, history, generators) -> dict:
+    return {
+        "step": step,
+        "complete": complete,
+        "params": [p.detach().cpu().clone() for p in optimizer.params],
+        "optimizer": optimizer.state_dict(),
+        "history": history.state_dict(),
+        "rng": ckpt_mod.rng_state(generators),
+    }
+
+
+def _restore(state, optimizer, history, generators) -> int:
+    with torch.no_grad():
+        for p, saved in zip(optimizer.params, state["params"], strict=True):
+            p.copy_(saved.to(p.device))
+    optimizer.load_state_dict(state["optimizer"])
+    history.load_state_dict(state["history"])
+    ckpt_mod.set_rng_state(state["rng"], generators)
+    return int(state["step"])

@@ -380,15 +380,14 @@ def _train_depth(cfg: Config, point: dict, data: dict, seeds: list[int], device)
     )
     opt = optim.SGD(model.parameters(), lr=[m[1] for m in members])
     level = cfg.criterion * zero_map_loss(y)
-    reached = torch.zeros(len(members), dtype=torch.bool, device=device)
 
     def evaluate(step):
-        loss = _mse(model, x, y)
-        reached.logical_or_(loss <= level)
-        return {("train", "loss"): loss}
+        return {("train", "loss"): _mse(model, x, y)}
 
     def done(history):
-        return bool((reached | ~opt.active).all())
+        # every member has reached the criterion or diverged (from the logged history: resumes stop alike)
+        logged = torch.stack(history.records[("train", "loss")][1])  # (T, S)
+        return bool(((logged <= level).any(dim=0) | ~opt.active.cpu()).all())
 
     steps = cfg.depth_steps
     log_steps = sorted(set(range(min(steps, 200) + 1)) | set(trainer.log_schedule(steps, 100)))

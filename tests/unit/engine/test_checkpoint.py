@@ -1,0 +1,78 @@
+"""A fit interrupted at any step and resumed from its checkpoint equals the fit that was never interrupted."""
+
+import signal
+
+import pytest
+import torch
+
+from reprosuite.engine import checkpoint, functional, layers, optim, trainer
+
+SEEDS = [0, 1, 2]
+
+
+class Killed(Exception):
+    pass
+
+
+def run(directory=None, kill_at=None, stop_at=None, fingerprint="f"):
+    """Minibatch AdamW on random data with a study-owned data-order generator; optionally interrupted."""
+    g = torch.Generator().manual_seed(5)
+    x, y = torch.randn(64, 4, generator=g), torch.randn(64, 2, generator=g)
+    net = layers.EnsembleMLP([4, 16, 2], SEEDS, activation="tanh")
+    opt = optim.AdamW(list(net.parameters()), lr=1e-2, weight_decay=0.1)
+    order = torch.Generator().manual_seed(7)
+
+    def loss_fn(step):
+        if step == kill_at:
+            raise Killed
+        if step == stop_at:
+            checkpoint.active().stop_signal = signal.SIGTERM
+        idx = torch.randint(0, 64, (16,), generator=order)
+        noise = 1e-3 * torch.randn(())  # draws from torch's global generator too
+        return functional.mse(net(x[idx]), y[idx]) + noise * 0
+
+    def evaluate(step):
+        return {("train", "loss"): functional.mse(net(x), y)}
+
+    def fit():
+        torch.manual_seed(11)
+        return trainer.fit(loss_fn, opt, 40, evaluate, list(range(0, 41, 5)), generators=[order])
+
+    if directory is None:
+        return fit(), net
+    with checkpoint.checkpointing(directory, fingerprint, every_s=0.0):
+        return fit(), net
+
+
+def test_resume_after_kill_is_identical(tmp_path):
+    reference, ref_net = run()
+    with pytest.raises(Killed):
+        run(tmp_path, kill_at=23)
+    assert (tmp_path / "fit0.pt").exists()
+    resumed, net = run(tmp_path)
+    assert resumed.frame(SEEDS).equals(reference.frame(SEEDS))
+    for a, b in zip(net.parameters(), ref_net.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_sigterm_saves_and_stops_then_resumes(tmp_path):
+    reference, _ = run()
+    with pytest.raises(checkpoint.Preempted) as err:
+        run(tmp_path, stop_at=17)
+    assert err.value.code == 128 + signal.SIGTERM
+    resumed, _ = run(tmp_path)
+    assert resumed.frame(SEEDS).equals(reference.frame(SEEDS))
+
+
+def test_checkpoint_of_another_config_is_ignored(tmp_path):
+    reference, _ = run()
+    with pytest.raises(Killed):
+        run(tmp_path, kill_at=23, fingerprint="old config")
+    resumed, _ = run(tmp_path, fingerprint="new config")
+    assert resumed.frame(SEEDS).equals(reference.frame(SEEDS))
+
+
+def test_checkpoint_loads_without_pickle(tmp_path):
+    run(tmp_path)
+    state = torch.load(tmp_path / "fit0.pt", weights_only=True)
+    assert state["complete"] and state["step"] == 40 and state["fingerprint"] == "f"
