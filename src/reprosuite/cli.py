@@ -1,4 +1,5 @@
-"""``reprosuite``: the command line. The workflow's rules call the stage subcommands; users call ``list``."""
+"""``reprosuite``: the command line. Users call list, status, show and plan; the workflow's rules call the stage
+subcommands (prepare, train, extract, figure, claims, summary)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from reprosuite import config as config_mod
-from reprosuite import io, pipeline
+from reprosuite import io, pipeline, status
 from reprosuite import study as study_mod
 
 KNOWN_ERRORS = (
@@ -16,6 +18,7 @@ KNOWN_ERRORS = (
     study_mod.StudyError,
     io.ResultError,
     pipeline.DataError,
+    status.NoResults,
     PermissionError,
 )
 
@@ -31,18 +34,34 @@ def _common(a: argparse.Namespace) -> dict:
     return {"study": a.study, "tier": a.tier, "overrides": a.overrides, "seeds": a.seeds}
 
 
-def _list(_: argparse.Namespace) -> None:
-    for name, st in study_mod.discover().items():
-        p = st.PAPER
-        print(f"{name:28s} {p.short}, {p.title} (arXiv:{p.arxiv}) — {len(st.CLAIMS)} claims")
+def _results(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--results", type=Path, default=Path("results"), help="results directory (default: results)"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="reprosuite", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="the studies of the suite")
-    p.set_defaults(func=_list)
+    p = sub.add_parser("list", help="the studies of the suite, their papers and cost per tier")
+    p.set_defaults(func=lambda a: print(status.studies_table()))
+
+    p = sub.add_parser("status", help="the claims table of results/: paper vs reproduced, verdicts")
+    _results(p)
+    p.set_defaults(func=lambda a: print(status.claims_table(status.load_claims(a.results))))
+
+    p = sub.add_parser("show", help="one study: its paper, claims and result files")
+    p.add_argument("study")
+    _results(p)
+    p.set_defaults(func=lambda a: print(status.show(a.study, a.results)))
+
+    p = sub.add_parser("plan", help="what `snakemake` would compute, with time from recorded benchmarks")
+    _results(p)
+    p.add_argument(
+        "snakemake_args", nargs=argparse.REMAINDER, help="arguments for snakemake, e.g. --config tier=full"
+    )
+    p.set_defaults(func=lambda a: print(status.plan(a.snakemake_args, a.results)))
 
     p = sub.add_parser("prepare", help="write a study's dataset")
     _study_args(p)

@@ -26,6 +26,8 @@ define these names:
     the claims and, per claim id, one measured value per seed; :mod:`reprosuite.claims` turns them into a mean,
     a 95 % CI and a verdict under the claim's pass rule.
 
+Optional: ``COST``, ``{tier: "measured cost"}`` shown by ``reprosuite list``.
+
 Studies import torch inside ``train`` only, so that DAG construction and the metric, figure and claim jobs stay
 free of its ~2 s import.
 """

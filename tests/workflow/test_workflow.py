@@ -204,3 +204,16 @@ def test_killed_training_resumes_with_identical_results(tmp_path):
     a = io.read_table(clean / "results/suite/claims.parquet")
     b = io.read_table(killed / "results/suite/claims.parquet")
     assert a[["claim", "measured", "verdict"]].equals(b[["claim", "measured", "verdict"]])
+
+
+def test_plan_lists_pending_jobs_and_nothing_after_a_run(smoke_run, tmp_path, monkeypatch, capsys):
+    from reprosuite import cli
+
+    work, _ = smoke_run
+    monkeypatch.chdir(work)
+    assert cli.main(["plan"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    monkeypatch.chdir(copy_workflow(tmp_path, tier="smoke", studies=["saxe_dln_dynamics"]))
+    assert cli.main(["plan"]) == 0
+    out = capsys.readouterr().out
+    assert "saxe_dln_dynamics" in out and "train 2" in out and "never benchmarked" in out

@@ -1,0 +1,82 @@
+import math
+
+import pandas as pd
+import pytest
+
+from reprosuite import cli, io, study
+
+
+def claims_file(results):
+    rows = [
+        {
+            "study": "saxe_dln_dynamics",
+            "paper": "Saxe 2013",
+            "paper_url": "https://arxiv.org/abs/1312.6120",
+            "claim": claim,
+            "statement": "s",
+            "metric": "m",
+            "paper_value": 1.0,
+            "paper_text": "",
+            "rule": "<= 1",
+            "measured": value,
+            "ci_low": value - 0.1,
+            "ci_high": value + 0.1,
+            "n_seeds": 3,
+            "per_seed": [value] * 3,
+            "verdict": verdict,
+            "note": "",
+            "tier": "quick",
+        }
+        for claim, value, verdict in [("A", 0.5, "pass"), ("B", 3.0, "fail"), ("C", math.nan, "inconclusive")]
+    ]
+    io.write_table(pd.DataFrame(rows), results / "suite" / "claims.parquet", {})
+
+
+def test_list_names_every_study(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in study.names())
+
+
+def test_status_prints_the_claims_table(tmp_path, capsys):
+    claims_file(tmp_path)
+    assert cli.main(["status", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "3 claims (quick tier): 1 pass, 1 fail, 1 inconclusive" in out
+
+
+@pytest.mark.parametrize("command", [["status"], ["show", "saxe_dln_dynamics"]])
+def test_missing_results_is_a_clear_error(tmp_path, capsys, command):
+    code = cli.main([*command, "--results", str(tmp_path / "nowhere")])
+    err = capsys.readouterr()
+    if command[0] == "status":
+        assert code == 2 and "no claims in" in err.err
+    else:
+        assert code == 0 and "not run yet" in err.out and "no files under" in err.out
+
+
+def test_show_unknown_study_fails(capsys):
+    assert cli.main(["show", "nope"]) == 2
+    assert "unknown study 'nope'" in capsys.readouterr().err
+
+
+def test_stage_errors_exit_nonzero_with_one_line(tmp_path, capsys):
+    code = cli.main(
+        [
+            "prepare",
+            "--study",
+            "saxe_dln_dynamics",
+            "--tier",
+            "smoke",
+            "--overrides",
+            '{"lr": -1}',
+            "--out",
+            str(tmp_path / "d.npz"),
+        ]
+    )
+    assert code == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "reprosuite: error: study 'saxe_dln_dynamics', key 'lr': must be > 0, got -1.0"
+    )
+    assert not (tmp_path / "d.npz").exists()
