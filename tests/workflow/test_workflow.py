@@ -149,7 +149,16 @@ def test_changing_one_studys_code_reruns_only_that_study(smoke_run):
         ({"overrides": {"saxe_dln_dynamics": {"stepz": 1}}}, "unknown override key 'stepz'"),
         ({"overrides": {"saxe_dln_dynamics": {"lr": -1.0}}}, "key 'lr': must be > 0"),
         ({"overrides": {"saxe_dln_dynamics": {"steps": "many"}}}, "key 'steps': expected an integer"),
+        ({"overrides": {"saxe_dln_dynamics": {"steps": 0}}}, "key 'steps': must be > 0"),
+        ({"overrides": {"saxe_dln_dynamics": {"tanh": "yes"}}}, "key 'tanh': expected true/false"),
+        ({"overrides": {"saxe_dln_dynamics": {"modes": 3}}}, "key 'modes': expected a list"),
+        ({"overrides": {"not_a_study": {"steps": 1}}}, "unknown study 'not_a_study'"),
+        ({"overrides": {"saxe_dln_dynamics": 5}}, "5 is not of type 'object'"),
         ({"seeds": 0}, "seeds"),
+        ({"seeds": -3}, "-3 is less than the minimum of 1"),
+        ({"seeds": "three"}, "'three' is not of type"),
+        ({"studies": []}, "studies"),
+        ({"tier": None}, "instance['tier']"),
         ({"device": "tpu"}, "tpu"),
         ({"extra_key": 1}, "extra_key"),
     ],
@@ -217,3 +226,96 @@ def test_plan_lists_pending_jobs_and_nothing_after_a_run(smoke_run, tmp_path, mo
     assert cli.main(["plan"]) == 0
     out = capsys.readouterr().out
     assert "saxe_dln_dynamics" in out and "train 2" in out and "never benchmarked" in out
+
+
+def test_unwritable_results_directory_stops_before_any_job(tmp_path):
+    work = copy_workflow(tmp_path, tier="smoke", studies=["saxe_dln_dynamics"])
+    (work / "results").write_text("a file where the results directory should be")
+    proc = snakemake(work, check=False)
+    assert proc.returncode != 0
+    assert "results directory 'results' is not a writable directory" in proc.stdout + proc.stderr
+    assert (work / "results").read_text().startswith("a file")
+
+
+def test_corrupt_dataset_and_truncated_run_table_are_named(tmp_path):
+    from reprosuite import cli
+
+    bad = tmp_path / "data.npz"
+    bad.write_bytes(b"not a zip file")
+    args = ["--study", "saxe_dln_dynamics", "--tier", "smoke"]
+    out = tmp_path / "runs" / "modes-random.parquet"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reprosuite.cli",
+            "train",
+            *args,
+            "--point",
+            "modes-random",
+            "--data",
+            str(bad),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and f"cannot read dataset file {bad}" in proc.stderr
+    assert not out.exists() and not (tmp_path / "checkpoints").exists()
+    out.parent.mkdir()
+    out.write_bytes(b"PAR1 truncated")
+    assert cli.main(["extract", *args, "--runs", str(out), "--out", str(tmp_path / "m.parquet")]) == 2
+    assert not (tmp_path / "m.parquet").exists()
+
+
+def test_training_is_deterministic_across_processes(tmp_path):
+    from reprosuite import pipeline
+
+    pipeline.prepare("saxe_dln_dynamics", "smoke", tmp_path / "data.npz")
+    tables = []
+    for i in range(2):
+        out = tmp_path / f"run{i}.parquet"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "reprosuite.cli",
+                "train",
+                "--study",
+                "saxe_dln_dynamics",
+                "--tier",
+                "smoke",
+                "--point",
+                "modes-random",
+                "--data",
+                str(tmp_path / "data.npz"),
+                "--out",
+                str(out),
+                "--device",
+                "cpu",
+                "--overrides",
+                '{"steps": 500}',
+            ],
+            check=True,
+            capture_output=True,
+        )
+        tables.append(io.read_table(out))
+    assert tables[0].equals(tables[1])
+
+
+def test_a_second_concurrent_run_is_refused(tmp_path):
+    work = copy_workflow(tmp_path, tier="smoke", studies=["saxe_dln_dynamics"])
+    first = subprocess.Popen(
+        [sys.executable, "-m", "snakemake"], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((work / ".snakemake" / "locks").glob("*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second = snakemake(work, check=False)
+    finally:
+        first.wait(timeout=600)
+    assert second.returncode != 0
+    assert "cannot be locked" in second.stdout + second.stderr
+    assert first.returncode == 0

@@ -1,6 +1,7 @@
 # Config resolution, wildcard constraints and input functions shared by all rules. All logic is in the
 # reprosuite package; this file only wires it into the DAG.
 import json
+import os
 import shlex
 import sys
 
@@ -17,6 +18,11 @@ OVERRIDES = config["overrides"]
 # Default SLURM/local resources per tier; training jobs request a GPU only when device is cuda.
 RUNTIME_MIN = {"smoke": 10, "quick": 30, "full": 24 * 60}[TIER]
 GPUS = 1 if DEVICE == "cuda" else 0
+
+if os.path.exists("results") and not (
+    os.path.isdir("results") and os.access("results", os.W_OK)
+):
+    raise WorkflowError("results directory 'results' is not a writable directory")
 
 try:
     STUDIES = rs_config.select_studies(config["studies"])
@@ -53,7 +59,9 @@ def config_hash(wildcards):
 
 def code_hash(wildcards):
     """Hash of the study's source and the package modules it imports (Snakemake does not see those)."""
-    return rs_config.code_digest(rs_config.code_sources(rs_study.get(wildcards.study).source))
+    return rs_config.code_digest(
+        rs_config.code_sources(rs_study.get(wildcards.study).source)
+    )
 
 
 def train_code_hash(wildcards):

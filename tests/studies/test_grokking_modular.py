@@ -1,0 +1,157 @@
+"""grokking_modular: grokking times from run tables, the no-grokking case, and the claims' measurements."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprosuite import claims
+from reprosuite.studies import grokking_modular as gm
+
+CFG = dataclasses.replace(gm.TIERS["quick"], fractions=(0.4, 0.5, 0.6), grok_fraction=0.4, weight_decay=1.0)
+
+
+def _curve(steps, t_reach: float, lo: float = 0.0) -> np.ndarray:
+    """An accuracy curve that jumps from ``lo`` to 1 at step ``t_reach`` (∞: never)."""
+    return np.where(np.asarray(steps) >= t_reach, 1.0, lo)
+
+
+def _runs(t: dict[tuple[str, str, int], tuple[float, float]], steps=range(0, 2001, 50)) -> pd.DataFrame:
+    """A run table from {(point, variant, seed): (t_train, t_val)}."""
+    rows = []
+    for (point, variant, seed), (t_train, t_val) in t.items():
+        for split, t_reach in (("train", t_train), ("val", t_val)):
+            for step, v in zip(steps, _curve(steps, t_reach), strict=True):
+                rows.append(("grokking_modular", point, variant, seed, step, split, "acc", v))
+    cols = ["study", "point", "variant", "seed", "step", "split", "metric", "value"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _value(metrics: pd.DataFrame, point: str, seed: int, metric: str) -> float:
+    sel = metrics[(metrics["point"] == point) & (metrics["seed"] == seed) & (metrics["metric"] == metric)]
+    assert len(sel) == 1
+    return float(sel["value"].iloc[0])
+
+
+def test_first_step():
+    steps = np.array([0, 10, 20, 30])
+    assert gm.first_step(steps, np.array([0.1, 0.5, 0.995, 0.98]), 0.99) == 20
+    assert gm.first_step(steps, np.array([0.1, 0.5, 0.9, 0.98]), 0.99) == math.inf
+
+
+def test_extract_grokking_times_and_ratio():
+    runs = _runs({("frac0.40", "wd1", 0): (100, 1500), ("frac0.40", "wd0", 0): (50, math.inf)})
+    m = gm.extract(runs, CFG)
+    assert set(m.columns) == {"point", "seed", "metric", "value"}
+    assert _value(m, "frac0.40", 0, "t_train.wd1") == 100
+    assert _value(m, "frac0.40", 0, "t_val.wd1") == 1500
+    assert _value(m, "frac0.40", 0, "grok_ratio.wd1") == 15
+    assert _value(m, "frac0.40", 0, "last_step.wd1") == 2000
+    # no grokking: t_val is ∞ and the delay ratio is 0, which counts against the claim instead of vanishing
+    assert _value(m, "frac0.40", 0, "t_val.wd0") == math.inf
+    assert _value(m, "frac0.40", 0, "grok_ratio.wd0") == 0.0
+    assert _value(m, "frac0.40", 0, "final_val_acc.wd0") == 0.0
+
+
+def test_extract_uses_threshold_not_a_late_dip():
+    steps = range(0, 501, 100)
+    runs = _runs({("frac0.40", "wd1", 0): (100, 300)}, steps=steps)
+    dip = (runs["split"] == "val") & (runs["step"] == 500)
+    runs.loc[dip, "value"] = 0.5  # accuracy that falls again later does not undo the first crossing
+    assert _value(gm.extract(runs, CFG), "frac0.40", 0, "t_val.wd1") == 300
+
+
+def _metrics(times: dict[tuple[str, str, int], tuple[float, float]]) -> pd.DataFrame:
+    return gm.extract(_runs(times), CFG)
+
+
+def test_measure_claims_pass_on_a_clean_grokking_pattern():
+    times = {}
+    for seed in range(3):
+        times[("frac0.40", "wd1", seed)] = (100, 1800)
+        times[("frac0.50", "wd1", seed)] = (100, 900 + 50 * seed)
+        times[("frac0.60", "wd1", seed)] = (100, 500)
+        times[("frac0.40", "wd0", seed)] = (100, math.inf)
+    measured = gm.measure(_metrics(times), CFG)
+    assert measured["grokking"] == [18.0, 18.0, 18.0]
+    assert measured["weight_decay"] == [math.inf] * 3
+    assert measured["train_fraction"] == pytest.approx([-1.0] * 3)
+    verdicts = {c.id: claims.evaluate(c, measured[c.id], "quick")["verdict"] for c in gm.CLAIMS}
+    assert verdicts == {"grokking": "pass", "weight_decay": "pass", "train_fraction": "pass"}
+
+
+def test_a_seed_that_never_groks_counts_against_the_claim():
+    times = {("frac0.40", "wd1", 0): (100, 1800), ("frac0.40", "wd1", 1): (100, math.inf)}
+    for seed in (0, 1):
+        times[("frac0.40", "wd0", seed)] = (100, math.inf)
+        times[("frac0.50", "wd1", seed)] = (100, 900)
+        times[("frac0.60", "wd1", seed)] = (100, 500)
+    measured = gm.measure(_metrics(times), CFG)
+    assert measured["grokking"] == [18.0, 0.0]  # kept, as 0: no grokking
+    grokking = next(c for c in gm.CLAIMS if c.id == "grokking")
+    assert claims.evaluate(grokking, measured["grokking"], "quick")["verdict"] != "pass"
+    assert claims.evaluate(grokking, [0.0, 0.0, 0.0], "quick")["verdict"] == "fail"
+    # neither weight decay setting grokked for seed 1: nothing to compare
+    assert measured["weight_decay"][0] == math.inf and math.isnan(measured["weight_decay"][1])
+    # the fraction that never grokked ranks slowest, so the trend still holds for seed 1
+    assert measured["train_fraction"] == pytest.approx([-1.0, -1.0])
+
+
+def test_weight_decay_ratio_cases():
+    assert gm.wd_ratio(3000.0, 1000.0) == 3.0
+    assert gm.wd_ratio(math.inf, 1000.0) == math.inf
+    assert gm.wd_ratio(500.0, math.inf) == 0.0  # only wd 0 grokked: against the claim
+    assert math.isnan(gm.wd_ratio(math.inf, math.inf))
+
+
+def test_spearman_trend():
+    f = np.array([0.4, 0.5, 0.6])
+    assert gm.spearman(f, np.array([3000.0, 1000.0, 500.0])) == pytest.approx(-1.0)
+    assert gm.spearman(f, np.array([1000.0, 3000.0, 500.0])) == pytest.approx(-0.5)
+    assert gm.spearman(f, np.array([500.0, 1000.0, 3000.0])) == pytest.approx(1.0)
+    assert gm.spearman(f, np.array([math.inf, 1000.0, 500.0])) == pytest.approx(-1.0)
+    assert gm.spearman(f, np.array([math.inf, math.inf, 500.0])) == pytest.approx(-math.sqrt(3) / 2)
+    assert math.isnan(gm.spearman(f, np.array([math.inf] * 3)))
+    rule = next(c for c in gm.CLAIMS if c.id == "train_fraction").rule
+    assert not rule.contains(gm.spearman(f, np.array([1000.0, 3000.0, 500.0])))
+
+
+def test_grid_puts_weight_decay_zero_at_the_grok_fraction_only():
+    points = gm.grid(CFG)
+    assert list(points) == ["frac0.40", "frac0.50", "frac0.60"]
+    assert points["frac0.40"]["weight_decays"] == [1.0, 0.0]
+    assert points["frac0.50"]["weight_decays"] == [1.0]
+    with pytest.raises(ValueError, match="grok_fraction"):
+        gm.grid(dataclasses.replace(CFG, grok_fraction=0.45))
+
+
+def test_make_data_splits_per_fraction_and_seed():
+    cfg = dataclasses.replace(gm.TIERS["smoke"], seeds=2)
+    data = gm.make_data(cfg)
+    n = cfg.p**2
+    assert data["train"].shape == (len(cfg.fractions), 2, n)
+    assert data["train"].sum(axis=2)[:, 0].tolist() == [round(f * n) for f in cfg.fractions]
+    assert np.array_equal((data["a"] + data["b"]) % cfg.p, data["c"])
+
+
+def test_train_logs_every_member_and_stops_once_grokked():
+    import torch
+
+    from reprosuite.engine import device
+
+    cfg = dataclasses.replace(gm.TIERS["smoke"], seeds=1, fractions=(0.9,), grok_fraction=0.9, steps=3000)
+    threads = torch.get_num_threads()
+    try:
+        runs = gm.train(cfg, gm.grid(cfg)["frac0.90"], gm.make_data(cfg), [0], device.setup("cpu", 1))
+    finally:
+        torch.set_num_threads(threads)
+    assert set(runs["variant"]) == {"wd1", "wd0"}
+    assert {"acc", "loss", "weight_norm"} <= set(runs["metric"])
+    val = runs[(runs["variant"] == "wd1") & (runs["split"] == "val") & (runs["metric"] == "acc")]
+    assert val["value"].max() >= cfg.threshold
+    assert runs["step"].max() < cfg.steps  # stopped early: every weight-decay member grokked
+    assert np.diff(np.sort(val["step"].unique())).max() <= cfg.eval_every
