@@ -119,7 +119,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--claims", nargs="+", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--html", required=True)
-    p.set_defaults(func=lambda a: pipeline.summary(claims=a.claims, out=a.out, html=a.html))
+    p.add_argument("--figure", help="the overview figure (PNG, with a PDF beside it)")
+    p.set_defaults(func=lambda a: pipeline.summary(claims=a.claims, out=a.out, html=a.html, figure=a.figure))
     return ap
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -45,6 +46,55 @@ def measured_text(row: pd.Series) -> str:
     if isinstance(lo, float) and math.isnan(lo):
         return fmt(m)
     return f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]"
+
+
+def margin(value: float, rule: str) -> float:
+    """Signed distance of ``value`` to the nearest bound of a pass rule, relative to that bound (> 0: inside).
+
+    ``rule`` is the text of a :class:`reprosuite.claims.Rule` ("<= h", ">= l" or "in [l, h]").
+    """
+    if value is None or math.isnan(value):
+        return math.nan
+    nums = [float(x) for x in re.findall(r"-?(?:\d+\.?\d*(?:e-?\d+)?|inf)", rule)]
+    if rule.startswith("<="):
+        bounds = [(nums[0], -1)]
+    elif rule.startswith(">="):
+        bounds = [(nums[0], 1)]
+    else:
+        bounds = [(nums[0], 1), (nums[1], -1)]
+    out = []
+    for bound, sign in bounds:
+        if math.isinf(value):
+            out.append(math.copysign(math.inf, sign * value))
+        else:
+            out.append(sign * (value - bound) / max(abs(bound), 1e-12 if bound else 1.0))
+    return min(out)
+
+
+def overview(table: pd.DataFrame) -> plt.Figure:
+    """Every claim's margin to its pass threshold, with its CI, coloured by verdict."""
+    t = table.copy()
+    t["label"] = t["study"] + " · " + t["claim"]
+    lo_hi = [
+        sorted((margin(r["ci_low"], r["rule"]), margin(r["ci_high"], r["rule"]))) for _, r in t.iterrows()
+    ]
+    t["m"] = [margin(r["measured"], r["rule"]) for _, r in t.iterrows()]
+    cap = 100.0
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.4))
+    for i, (row, (lo, hi)) in enumerate(zip(t.itertuples(), lo_hi, strict=True)):
+        colour = VERDICT_COLOURS.get(row.verdict, "#555")
+        m = row.m if not math.isnan(row.m) else 0.0
+        if not (math.isnan(lo) or math.isnan(hi)):
+            ax.plot([max(min(lo, cap), -cap), max(min(hi, cap), -cap)], [i, i], color=colour, lw=2, alpha=0.5)
+        ax.plot(max(min(m, cap), -cap), i, "o", color=colour, mfc="none" if math.isnan(row.m) else colour)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_yticks(range(len(t)), t["label"], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("margin to the pass threshold (relative; > 0 inside, clipped at ±100; open: not measured)")
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
+    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    return fig
 
 
 def claims_html(table: pd.DataFrame) -> str:

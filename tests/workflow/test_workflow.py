@@ -319,3 +319,59 @@ def test_a_second_concurrent_run_is_refused(tmp_path):
     assert second.returncode != 0
     assert "cannot be locked" in second.stdout + second.stderr
     assert first.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's headless Chromium, installed with apt-get when missing (CI runs as root)."""
+    exe = shutil.which("chromium")
+    if exe is None:
+        if os.geteuid() != 0:
+            pytest.skip("chromium is not installed and apt-get needs root")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, capture_output=True
+        )
+        exe = shutil.which("chromium")
+    assert exe, "chromium could not be installed"
+    return exe
+
+
+def headless(exe: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=15000",
+    ]
+    return subprocess.run([exe, *flags, *args], capture_output=True, text=True, timeout=180)
+
+
+def test_report_renders_claims_and_figures_in_a_browser(smoke_run, chromium, tmp_path):
+    import matplotlib.image
+
+    work, _ = smoke_run
+    snakemake(work, "--report", "report.html")
+    report = work / "report.html"
+    assert report.stat().st_size > 100_000  # self-contained: figures and scripts are embedded
+    dom = headless(chromium, tmp_path / "profile", "--dump-dom", report.as_uri()).stdout
+    for name in study.names():
+        assert name in dom, f"{name} missing from the rendered report"
+    assert "Suite" in dom
+    shot = tmp_path / "report.png"
+    headless(
+        chromium, tmp_path / "profile2", f"--screenshot={shot}", "--window-size=1280,900", report.as_uri()
+    )
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.std() > 0.02, "the screenshot of the report is blank"
+    claims_page = work / "results/suite/claims.html"
+    dom = headless(chromium, tmp_path / "profile3", "--dump-dom", claims_page.as_uri()).stdout
+    assert '<table id="claims"' in dom or "<table id='claims'" in dom
+    assert all(name in dom for name in study.names())

@@ -9,6 +9,13 @@ rule suite_claims:
             category="Suite",
             labels={"table": "claims"},
         ),
+        overview=report(
+            "results/suite/overview.png",
+            caption="../report/overview.rst",
+            category="Suite",
+            labels={"figure": "overview"},
+        ),
+        overview_pdf="results/suite/overview.pdf",
     log:
         "results/logs/suite_claims.log",
     conda:
@@ -20,4 +27,5 @@ rule suite_claims:
     params:
         exe=REPROSUITE,
     shell:
-        "{params.exe} summary --claims {input} --out {output.parquet} --html {output.html} > {log} 2>&1"
+        "{params.exe} summary --claims {input} --out {output.parquet} --html {output.html}"
+        " --figure {output.overview} > {log} 2>&1"
