@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 from torch import Tensor
 from torch.nn import functional as F
@@ -29,3 +32,41 @@ def batches(n: int, batch_size: int, generator: torch.Generator) -> Tensor:
     perm = torch.randperm(n, generator=generator)
     k = n // batch_size
     return perm[: k * batch_size].view(k, batch_size)
+
+
+ORDER_STREAM = 7_919  # tags minibatch-order seeds, apart from initialisation and noise streams
+
+
+def order_generator(seed: int, epoch: int) -> torch.Generator:
+    """The generator of one seed's minibatch order in one epoch, a function of (seed, epoch) only."""
+    return torch.Generator().manual_seed(
+        int(np.random.SeedSequence([int(seed), ORDER_STREAM, int(epoch)]).generate_state(1)[0])
+    )
+
+
+class MinibatchStream:
+    """Per-member minibatch indices as a function of the step alone, so a resumed run draws the same batches.
+
+    Member ``s`` shuffles the ``n`` examples each epoch with :func:`order_generator` of its seed; members sharing a
+    seed (e.g. the same seed under several hyperparameters) see the same data order.
+    """
+
+    def __init__(
+        self, n: int, batch_size: int, member_seeds: Sequence[int], device: torch.device | str = "cpu"
+    ):
+        self.n, self.batch_size, self.device = n, batch_size, device
+        self.seeds = sorted(set(int(s) for s in member_seeds))
+        self.member = torch.tensor([self.seeds.index(int(s)) for s in member_seeds], device=device)
+        self.per_epoch = n // batch_size
+        self.epoch: int | None = None
+        self.order: Tensor | None = None
+
+    def at(self, step: int) -> Tensor:
+        """(S, batch_size) example indices of ``step``."""
+        epoch, i = divmod(step, self.per_epoch)
+        if epoch != self.epoch:
+            self.order = torch.stack(
+                [batches(self.n, self.batch_size, order_generator(s, epoch)) for s in self.seeds]
+            ).to(self.device)  # (seeds, per_epoch, B)
+            self.epoch = epoch
+        return self.order[self.member, i]
