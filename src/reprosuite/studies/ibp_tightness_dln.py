@@ -1,0 +1,407 @@
+"""Mao, Müller, Fischer, Vechev 2023 — IBP tightness of deep linear networks at initialisation and in training.
+
+Paper: "Understanding Certified Training with Interval Bound Propagation", ICLR 2024, arXiv:2306.10426;
+official code eth-sri/ibp-propagation-tightness.
+
+Claims (SUITE.md; abstract: "for deep linear models (DLNs), tightness decreases with width and depth at
+initialization, but improves with IBP training"). Propagation tightness is the ratio of the exact to the IBP
+half-width of the output box, τ = |C W_L ⋯ W_1| ε / (|C W_L| |W_{L−1}| ⋯ |W_1|) ε (official
+``PI_functions.py``, last layer elided into the specification C; :mod:`reprosuite.engine.ibp`).
+
+- at Gaussian initialisation τ ≈ (π / 2n)^{(L−1)/2} for L layers of hidden width n (our derivation in
+  :func:`reprosuite.engine.ibp.tightness_theory`, the closed form SUITE.md states: the mean |entry| of the
+  end-to-end product over the mean of the product of |entries|). Pass: within ±25 % for widths ≥ 64 at every
+  depth, and the slope of log τ vs log n within ±0.1 of −(L−1)/2 at every depth;
+- IBP training raises τ: a 3-layer DLN trained with the IBP loss ends with τ ≥ 10× that of the same net
+  trained with standard cross-entropy.
+
+Looked up (search tool): the official ``PI_functions.py`` (definition above; ``compute_tightness`` with C = I
+without labels and C = e_y − e_k margins with labels, averaged over test points by ``get_stat.PI_loop``) and
+``depth_init_tightness.json`` (init τ of their CNNs, e.g. 0.012 for a 3-layer DLN-ised CNN, decreasing with
+depth). The theorem's exact statement could not be read (only the abstract was retrievable); the closed form
+is ours, checked numerically in ``tests/unit/engine/test_ibp.py``.
+
+Protocol. Init: DLNs with input 64, output 10 and L − 1 hidden layers of width n, entries N(0, 1/fan_in)
+(τ does not depend on the scale), C = I and ε = 1 (a DLN's τ does not depend on the input or ε's scale), τ
+averaged over the 10 outputs; one net per seed and (L, n). Training: digits (standardised; 1 500 train / 297
+test), 64-128-128-10 DLN without bias, Adam lr 1e-3, batch 128, 1000 steps (~85 epochs); IBP members
+minimise the IBP loss (worst-case cross-entropy, margins elided) with ε ramped linearly from 0 to 0.3 over
+the first half — 0.3 standard deviations is the paper's MNIST ε = 0.1 at pixel scale (pixel std ≈ 0.3) —
+standard members minimise cross-entropy. τ is logged on the margin specifications of all class pairs
+(every e_y − e_k), which for a DLN equals the official test-set average up to class frequencies.
+- smoke: L ∈ {2, 3}, n ∈ {16, 64}, 5 seeds; width-64 net, 400 training steps.
+- quick: L ∈ {2, 3, 4, 5}, n ∈ {16, 32, …, 1024}, 3 seeds; 1000 training steps.
+- full: L ∈ {2, …, 8}, n ∈ {16, …, 4096}, 10 seeds; 3000 training steps.
+
+Measured (2 CPU cores shared with other workers, load 5–8, 1 thread per job; start-up ≈ 3.5 CPU-s per
+process): smoke ≈ 28 CPU-s / 45 s wall for the whole pipeline; quick ≈ 45 CPU-s / 83 s wall (init job ~3
+CPU-s of computation, training job ~16 CPU-s). Quick results: |τ/formula − 1| ≤ 0.14 for n ≥ 64 (mean of
+the per-seed maxima 0.11; all ratios 0.89–1.14 there), slopes −0.49/−1.00/−1.49/−2.00 for L = 2…5
+(worst error 0.02), final τ 0.054 (standard) vs 0.90 (IBP), ratio 16.8 [16.2, 17.5]; IBP costs natural
+accuracy (0.85 vs 0.96) for 53 % certified accuracy at ε = 0.3 (standard: 0 %). All three claims pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reprosuite.claims import Claim, Rule
+from reprosuite.study import Figure, Paper
+
+PAPER = Paper(
+    title="Understanding Certified Training with Interval Bound Propagation",
+    authors="Mao, Müller, Fischer, Vechev",
+    year=2023,
+    arxiv="2306.10426",
+    venue="ICLR 2024",
+    code="https://github.com/eth-sri/ibp-propagation-tightness",
+)
+
+MODES = ("standard", "ibp")
+
+
+@dataclass(frozen=True)
+class Config:
+    seeds: int
+    # Tightness at initialisation (the paper's DLN analysis): depths L (weight layers) × hidden widths n.
+    depths: tuple[int, ...]
+    widths: tuple[int, ...]
+    in_dim: int  # input dimension of the random DLNs
+    out_dim: int  # outputs (classes)
+    min_width: int  # the closed form is checked from this width on (finite-width bias below)
+    # Standard vs IBP training of a 3-layer DLN (abstract: tightness "improves with IBP training").
+    dataset: str
+    train_depth: int
+    train_width: int
+    steps: int
+    batch_size: int
+    lr: float  # Adam
+    eps: float  # training and certification radius, in standard deviations of the standardised inputs
+    ramp: float  # fraction of the steps over which ε grows linearly from 0 (IBP warm-up)
+    log_points: int
+    data_seed: int = 0
+
+
+TIERS = {
+    "smoke": Config(
+        seeds=5,
+        depths=(2, 3),
+        widths=(16, 64),
+        in_dim=64,
+        out_dim=10,
+        min_width=64,
+        dataset="digits",
+        train_depth=3,
+        train_width=64,
+        steps=400,
+        batch_size=128,
+        lr=1e-3,
+        eps=0.3,
+        ramp=0.5,
+        log_points=10,
+    ),
+    "quick": Config(
+        seeds=3,
+        depths=(2, 3, 4, 5),
+        widths=(16, 32, 64, 128, 256, 512, 1024),
+        in_dim=64,
+        out_dim=10,
+        min_width=64,
+        dataset="digits",
+        train_depth=3,
+        train_width=128,
+        steps=1000,
+        batch_size=128,
+        lr=1e-3,
+        eps=0.3,
+        ramp=0.5,
+        log_points=40,
+    ),
+    "full": Config(
+        seeds=10,
+        depths=(2, 3, 4, 5, 6, 7, 8),
+        widths=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
+        in_dim=64,
+        out_dim=10,
+        min_width=64,
+        dataset="mnist1d",
+        train_depth=3,
+        train_width=512,
+        steps=3000,
+        batch_size=128,
+        lr=1e-3,
+        eps=0.3,
+        ramp=0.5,
+        log_points=60,
+    ),
+}
+
+CLAIMS = (
+    Claim(
+        "init_closed_form",
+        "At Gaussian initialisation DLN tightness is (π/2n)^{(L−1)/2}: within ±25 % for every depth and width ≥ 64.",
+        metric="max over depths and widths ≥ 64 of |τ / (π/2n)^{(L−1)/2} − 1|, per seed",
+        rule=Rule.at_most(0.25),
+        paper_value=0.0,
+        paper_text="τ decreases with width and depth at init (abstract); closed form: SUITE.md / our derivation",
+    ),
+    Claim(
+        "init_width_slope",
+        "Tightness at initialisation falls as a power of width: slope of log τ vs log n = −(L−1)/2 ± 0.1.",
+        metric="max over depths of |slope d log τ / d log n + (L−1)/2|, per seed",
+        rule=Rule.at_most(0.1),
+        paper_value=0.0,
+        paper_text="τ ∝ n^{−(L−1)/2} (decreasing with width, more steeply with depth)",
+    ),
+    Claim(
+        "ibp_training_tightens",
+        "IBP training raises tightness: after training τ(IBP) ≥ 10 × τ(standard) for the same 3-layer DLN.",
+        metric="final τ(IBP-trained) / τ(standard-trained), per seed",
+        rule=Rule.at_least(10.0),
+        paper_text="tightness improves with IBP training (abstract); IBP-trained nets are orders of magnitude tighter",
+    ),
+)
+
+
+# --- data, grid, theory -----------------------------------------------------------------------------------
+
+
+def make_data(cfg: Config) -> dict[str, np.ndarray]:
+    from reprosuite.engine import datasets
+
+    return datasets.load(cfg.dataset, cfg.data_seed)
+
+
+def grid(cfg: Config) -> dict[str, dict]:
+    return {"init": {"kind": "init"}, "train": {"kind": "train"}}
+
+
+def theory(depth: int, width: int) -> float:
+    """(π / 2n)^{(L−1)/2}, as :func:`reprosuite.engine.ibp.tightness_theory` (kept here torch-free)."""
+    return (math.pi / (2 * width)) ** ((depth - 1) / 2)
+
+
+# --- training ---------------------------------------------------------------------------------------------
+
+
+def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
+    if point["kind"] == "init":
+        return _init_tightness(cfg, seeds, device)
+    return _train(cfg, data, seeds, device)
+
+
+def _init_tightness(cfg: Config, seeds: list[int], device) -> pd.DataFrame:
+    """τ of one random DLN per (depth, width, seed), built one net at a time to bound memory at full tier."""
+    from reprosuite.engine import ibp, layers
+
+    rows = []
+    for depth in cfg.depths:
+        for width in cfg.widths:
+            sizes = [cfg.in_dim] + [width] * (depth - 1) + [cfg.out_dim]
+            for seed in seeds:
+                # one generator per (depth, width, seed): nets of different shapes are independent draws
+                gen = layers.generators([seed * 1_000_003 + depth * 10_007 + width])
+                weights = [
+                    layers.init_weight((n_out, n_in), "gaussian_fan_in", gen).to(device)
+                    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+                ]
+                tau = float(ibp.tightness(weights).mean())
+                theo = ibp.tightness_theory([width] * (depth - 1))
+                for metric, value in (("tightness", tau), ("theory", theo)):
+                    rows.append((f"L{depth}-n{width}", seed, 0, "init", metric, value))
+    return pd.DataFrame(rows, columns=["variant", "seed", "step", "split", "metric", "value"])
+
+
+def _train(cfg: Config, data: dict, seeds: list[int], device) -> pd.DataFrame:
+    import torch
+
+    from reprosuite.engine import functional as fn
+    from reprosuite.engine import ibp, layers, optim, trainer
+
+    x, x_test = (torch.as_tensor(data[k], dtype=torch.float32, device=device) for k in ("x", "x_test"))
+    y, y_test = (torch.as_tensor(data[k], device=device) for k in ("y", "y_test"))
+    n_classes = int(y.max()) + 1
+    # members: standard × seeds, then IBP × seeds (same seed = same initial net)
+    members = [(mode, seed) for mode in MODES for seed in seeds]
+    half = len(seeds)
+    sizes = [x.shape[1]] + [cfg.train_width] * (cfg.train_depth - 1) + [n_classes]
+    model = layers.EnsembleMLP(
+        sizes,
+        [s for _, s in members],
+        activation="linear",
+        init="gaussian_fan_in",
+        bias=False,
+        device=device,
+    )
+    weights = list(model.weights)
+    opt = optim.AdamW(weights, lr=cfg.lr, weight_decay=0.0)
+    spec = ibp.pair_spec(n_classes).to(device)
+    gen = torch.Generator().manual_seed(cfg.data_seed)
+    per_epoch = x.shape[0] // cfg.batch_size
+    order: list[torch.Tensor] = []
+    ramp_steps = max(1, round(cfg.ramp * cfg.steps))
+
+    def loss_fn(step: int) -> torch.Tensor:
+        if step % per_epoch == 0:
+            order[:] = [fn.batches(x.shape[0], cfg.batch_size, gen).to(device)]
+        idx = order[0][step % per_epoch]
+        xb, yb = x[idx], y[idx]
+        eps = cfg.eps * min(1.0, step / ramp_steps)
+        standard = fn.cross_entropy(ibp.forward([w[:half] for w in weights], xb), yb)
+        robust = ibp.ibp_loss([w[half:] for w in weights], xb, yb, eps)
+        return torch.cat([standard, robust])
+
+    def full_loss() -> torch.Tensor:
+        """Each member's own objective on the whole training set, at the final ε."""
+        standard = fn.cross_entropy(ibp.forward([w[:half] for w in weights], x), y)
+        robust = ibp.ibp_loss([w[half:] for w in weights], x, y, cfg.eps)
+        return torch.cat([standard, robust])
+
+    def evaluate(step: int) -> dict:
+        logits = ibp.forward(weights, x_test)
+        lower = ibp.margin_lower_bounds(weights, x_test, y_test, cfg.eps)
+        own = torch.nn.functional.one_hot(y_test, n_classes).bool()
+        certified = (lower.masked_fill(own, math.inf) > 0).all(-1).to(logits.dtype).mean(1)
+        return {
+            ("test", "tightness"): ibp.tightness(weights, spec).mean((1, 2)),
+            ("test", "accuracy"): fn.accuracy(logits, y_test),
+            ("test", "certified_accuracy"): certified,
+            ("train", "loss"): full_loss(),
+        }
+
+    history = trainer.fit(
+        loss_fn,
+        opt,
+        cfg.steps,
+        evaluate,
+        trainer.log_schedule(cfg.steps, cfg.log_points, spacing="linear"),
+        label="ibp dln",
+    )
+    return history.frame([s for _, s in members], [m for m, _ in members])
+
+
+# --- metrics ----------------------------------------------------------------------------------------------
+
+
+def init_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Init tightness per (depth, width, seed) with the closed form and their ratio."""
+    init = runs[(runs["point"] == "init") & (runs["split"] == "init")]
+    wide = init.pivot_table(index=["variant", "seed"], columns="metric", values="value").reset_index()
+    shape = wide["variant"].str.extract(r"L(\d+)-n(\d+)").astype(int)
+    wide["depth"], wide["width"] = shape[0], shape[1]
+    wide["ratio"] = wide["tightness"] / wide["theory"]
+    return wide
+
+
+def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    rows = []
+    init = init_table(runs)
+    for r in init.itertuples():
+        rows.append(("init", r.seed, f"ratio.L{r.depth}.n{r.width}", r.ratio))
+    for (depth, seed), g in init.groupby(["depth", "seed"]):
+        if g["width"].nunique() >= 2:
+            slope = float(np.polyfit(np.log(g["width"]), np.log(g["tightness"]), 1)[0])
+            rows.append(("init", seed, f"slope.L{depth}", slope))
+    tr = runs[(runs["point"] == "train") & (runs["split"] != "init")]
+    last = tr[tr["step"] == tr["step"].max()]
+    for r in last[last["metric"] != "diverged_at"].itertuples():
+        rows.append(("train", r.seed, f"{r.variant}.{r.metric}", r.value))
+    for r in last[last["metric"] == "diverged_at"].itertuples():
+        rows.append(("train", r.seed, f"{r.variant}.diverged_at", r.value))
+    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+
+
+def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    ratio = metrics[metrics["metric"].str.startswith("ratio.")].copy()
+    if not ratio.empty:
+        ratio["width"] = ratio["metric"].str.extract(r"\.n(\d+)$")[0].astype(int)
+        wide = ratio[ratio["width"] >= cfg.min_width]
+        out["init_closed_form"] = wide.groupby("seed")["value"].apply(lambda v: (v - 1).abs().max()).tolist()
+    slope = metrics[metrics["metric"].str.startswith("slope.")].copy()
+    if not slope.empty:
+        slope["depth"] = slope["metric"].str.removeprefix("slope.L").astype(int)
+        slope["error"] = (slope["value"] + (slope["depth"] - 1) / 2).abs()
+        out["init_width_slope"] = slope.groupby("seed")["error"].max().sort_index().tolist()
+    tau = metrics[metrics["metric"].isin(["standard.tightness", "ibp.tightness"])]
+    if not tau.empty:
+        wide = tau.pivot_table(index="seed", columns="metric", values="value").sort_index()
+        out["ibp_training_tightens"] = (wide["ibp.tightness"] / wide["standard.tightness"]).tolist()
+    return out
+
+
+# --- figures ----------------------------------------------------------------------------------------------
+
+
+def draw_init(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    init = init_table(runs)
+    fig, ax = plt.subplots(figsize=(5.2, 4))
+    palette = sns.color_palette("viridis", len(cfg.depths))
+    sns.lineplot(
+        init,
+        x="width",
+        y="tightness",
+        hue="depth",
+        palette=palette,
+        marker="o",
+        linestyle="",
+        errorbar=("ci", 95),
+        err_style="bars",
+        ax=ax,
+    )
+    n = np.geomspace(min(cfg.widths), max(cfg.widths), 100)
+    for colour, depth in zip(palette, sorted(init["depth"].unique()), strict=True):
+        ax.plot(n, [theory(depth, w) for w in n], color=colour, lw=1, ls="--")
+    ax.plot([], [], color="grey", ls="--", label="(π/2n)^((L−1)/2)")
+    ax.set(xscale="log", yscale="log", xlabel="hidden width n", ylabel="tightness τ at initialisation")
+    ax.legend(title="depth L", fontsize=8)
+    return fig
+
+
+def draw_training(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    tr = runs[(runs["point"] == "train") & (runs["split"] == "test")].copy()
+    tr = tr.rename(columns={"variant": "training"})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    sns.lineplot(
+        tr[tr["metric"] == "tightness"], x="step", y="value", hue="training", errorbar=("pi", 100), ax=axes[0]
+    )
+    axes[0].axhline(
+        theory(cfg.train_depth, cfg.train_width), color="grey", ls="--", lw=1, label="init, closed form"
+    )
+    axes[0].set(yscale="log", ylabel="tightness τ (test, all margins)", xlabel="step")
+    axes[0].legend(fontsize=8)
+    acc = tr[tr["metric"].isin(["accuracy", "certified_accuracy"])]
+    sns.lineplot(acc, x="step", y="value", hue="training", style="metric", errorbar=("pi", 100), ax=axes[1])
+    axes[1].set(ylabel=f"test accuracy (certified at ε = {cfg.eps:g})", xlabel="step", ylim=(0, 1))
+    axes[1].legend(fontsize=7)
+    return fig
+
+
+FIGURES = (
+    Figure(
+        "init_tightness",
+        "Paper: at initialisation the IBP tightness of deep linear networks decreases with width and depth. "
+        "Ours: τ of random Gaussian DLNs (input 64, output 10) vs hidden width per depth L (markers: mean, "
+        "bars: 95 % CI over seeds) and the closed form (π/2n)^{(L−1)/2} (dashed).",
+        draw_init,
+    ),
+    Figure(
+        "tightness_training",
+        "Paper: IBP training increases tightness by orders of magnitude while standard training leaves it "
+        "low; tight nets pay in natural accuracy. Ours: a 64-n-n-10 DLN on digits trained with "
+        "cross-entropy or the IBP loss (ε ramped to its final value over the first half): left, τ on the "
+        "test margins (band: seed range; dashed: closed form at init); right, natural (solid) and "
+        "IBP-certified (dashed) test accuracy.",
+        draw_training,
+    ),
+)

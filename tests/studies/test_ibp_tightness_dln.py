@@ -1,0 +1,97 @@
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprosuite import config
+from reprosuite.studies import ibp_tightness_dln as st
+
+CFG = dataclasses.replace(
+    config.resolve("ibp_tightness_dln", "smoke"),
+    seeds=2,
+    depths=(2, 3),
+    widths=(32, 256),
+    min_width=32,
+    train_width=32,
+    steps=60,
+    log_points=3,
+)
+
+
+def test_theory_matches_the_engine():
+    from reprosuite.engine import ibp
+
+    for depth, width in [(2, 16), (3, 64), (5, 1024)]:
+        assert st.theory(depth, width) == pytest.approx(ibp.tightness_theory([width] * (depth - 1)))
+    assert st.theory(1, 100) == 1.0
+
+
+def test_init_point_follows_the_closed_form():
+    runs = st.train(CFG, {"kind": "init"}, {}, [0, 1], "cpu")
+    runs.insert(0, "point", "init")
+    table = st.init_table(runs)
+    assert len(table) == 2 * 2 * 2
+    assert table["ratio"].between(0.8, 1.2).all()
+    # independent draws per (depth, width, seed)
+    assert table.groupby("variant")["tightness"].nunique().min() == 2
+
+
+def test_training_tightens_ibp_members():
+    data = st.make_data(CFG)
+    cfg = dataclasses.replace(CFG, steps=120, lr=3e-3)
+    runs = st.train(cfg, {"kind": "train"}, data, [0, 1], "cpu")
+    assert runs.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
+    tau = runs[runs["metric"] == "tightness"].pivot_table(
+        index=["step", "seed"], columns="variant", values="value"
+    )
+    first, last = tau.loc[0], tau.loc[cfg.steps]
+    np.testing.assert_allclose(first["ibp"], first["standard"])  # same initial nets
+    assert (last["ibp"] > 2 * last["standard"]).all()
+    assert (last["ibp"] > 2 * first["ibp"]).all()
+
+
+def synthetic_runs(slope_error: float = 0.0) -> pd.DataFrame:
+    rows = []
+    for seed in (0, 1):
+        for depth in (2, 3):
+            for width in (16, 64, 256):
+                theo = st.theory(depth, width)
+                tau = theo * (width / 16) ** slope_error * (1.1 if seed == 1 else 1.0)
+                rows.append(("init", f"L{depth}-n{width}", seed, 0, "init", "tightness", tau))
+                rows.append(("init", f"L{depth}-n{width}", seed, 0, "init", "theory", theo))
+        for mode, values in (("standard", (0.03, 0.05)), ("ibp", (0.03, 0.8))):
+            for step, tau in zip((0, 100), values, strict=True):
+                rows.append(("train", mode, seed, step, "test", "tightness", tau * (1 + seed)))
+                rows.append(("train", mode, seed, step, "test", "accuracy", 0.9))
+                rows.append(
+                    ("train", mode, seed, step, "test", "certified_accuracy", 0.5 if mode == "ibp" else 0)
+                )
+            rows.append(("train", mode, seed, 100, "train", "diverged_at", math.nan))
+    runs = pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+    runs.insert(0, "study", "ibp_tightness_dln")
+    return runs
+
+
+def test_extract_and_measure():
+    cfg = dataclasses.replace(CFG, min_width=64)
+    metrics = st.extract(synthetic_runs(slope_error=0.05), cfg)
+    assert set(metrics.columns) == {"point", "seed", "metric", "value"}
+    measured = st.measure(metrics, cfg)
+    assert set(measured) == {c.id for c in st.CLAIMS}
+    # widths ≥ 64 only: (64/16)^0.05 and (256/16)^0.05, times 1.1 on seed 1
+    assert measured["init_closed_form"] == pytest.approx([16**0.05 - 1, 1.1 * 16**0.05 - 1])
+    assert measured["init_width_slope"] == pytest.approx([0.05, 0.05])
+    assert measured["ibp_training_tightens"] == pytest.approx([16.0, 16.0])
+
+
+def test_figures_draw():
+    import matplotlib.pyplot as plt
+
+    runs = synthetic_runs()
+    metrics = st.extract(runs, CFG)
+    for figure in st.FIGURES:
+        fig = figure.draw(runs, metrics, CFG)
+        assert fig.axes
+        plt.close(fig)
