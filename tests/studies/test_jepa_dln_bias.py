@@ -1,0 +1,130 @@
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprosuite.studies import jepa_dln_bias as jepa
+
+torch = pytest.importorskip("torch")
+
+SMALL = dataclasses.replace(jepa.TIERS["smoke"], seeds=2, depths=(1, 3), log_points=60)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("objective", jepa.OBJECTIVES)
+@pytest.mark.parametrize("depth", [1, 2, 4])
+def test_ode_converges_to_its_fixed_point(objective, depth):
+    tau = np.linspace(0, 200_000, 50)
+    w = jepa.ode_curve(objective, depth, 0.9, 0.85, 0.02, tau)
+    assert w[-1] == pytest.approx(float(jepa.fixed_point(objective, depth, 0.85)), rel=1e-5)
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_jepa_critical_time_has_the_papers_small_eps_form(depth):
+    """t* ≈ (1/λ)·Σ_{n=1}^{2L−1} L / (n ρ^{2L−n−1} ε^{n/L}) up to O(log ε) as ε → 0."""
+    lam, rho, eps = 0.7, 0.6, 1e-4
+    series = (
+        sum(depth / (n * rho ** (2 * depth - n - 1) * eps ** (n / depth)) for n in range(1, 2 * depth)) / lam
+    )
+    assert jepa.ode_time("jepa", depth, lam, rho, eps, 0.5) == pytest.approx(series, rel=1e-3)
+    # MAE: leading term (1/λ)·L/((L−1) ε^{(L−1)/L}), no ρ
+    mae = jepa.ode_time("mae", depth, lam, rho, eps, 0.5)
+    assert mae == pytest.approx(depth / ((depth - 1) * eps ** ((depth - 1) / depth)) / lam, rel=0.05)
+
+
+def test_grid_validates_the_setting():
+    assert jepa.grid(SMALL) == {"all": {"depths": [1, 3]}}
+    with pytest.raises(ValueError, match="eps"):
+        jepa.grid(dataclasses.replace(SMALL, eps=0.3))
+    with pytest.raises(ValueError, match="low"):
+        jepa.grid(dataclasses.replace(SMALL, low=1.2))
+
+
+def test_data_covariances_share_the_basis():
+    data = jepa.make_data(SMALL)
+    q = data["basis"][1]
+    for c, case in enumerate(jepa.CASES):
+        lam, rho = jepa.case_values(SMALL)[case]
+        np.testing.assert_allclose(q.T @ data["syx"][1, c] @ q, np.diag(lam), atol=1e-12)
+        np.testing.assert_allclose(q.T @ data["sxx"][1, c] @ q, np.diag(lam / rho), atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    torch.set_num_threads(1)
+    data = jepa.make_data(SMALL)
+    runs = jepa.train(SMALL, {"depths": [1, 3]}, data, [0, 1], "cpu").assign(point="all")
+    return runs, jepa.extract(runs, SMALL)
+
+
+def test_training_starts_at_eps_and_follows_the_ode(small_run):
+    runs, metrics = small_run
+    first = runs[(runs.step == 0) & runs.metric.str.match(r"^w\d$")]
+    np.testing.assert_allclose(first.value, SMALL.eps, rtol=1e-9)
+    times = jepa.critical_times(metrics)
+    values = jepa.case_values(SMALL)
+    for row in times[times.depth == 3].itertuples():
+        lam, rho = values[row.case][0][row.feature], values[row.case][1][row.feature]
+        assert row.value == pytest.approx(jepa.ode_time(row.objective, 3, lam, rho, SMALL.eps, 0.5), rel=0.01)
+    converged = metrics[metrics.metric.str.startswith("converged_")].value
+    np.testing.assert_allclose(converged, 1.0, atol=1e-3)
+
+
+def test_seeds_only_rotate_the_problem(small_run):
+    _, metrics = small_run
+    t = jepa.critical_times(metrics).pivot_table(
+        index=["objective", "case", "depth", "feature"], columns="seed", values="value"
+    )
+    np.testing.assert_allclose(t[0], t[1], rtol=1e-8)
+
+
+def test_measure_orders_and_inversion(small_run):
+    _, metrics = small_run
+    got = jepa.measure(metrics, SMALL)
+    assert set(got) == {c.id for c in jepa.CLAIMS}
+    assert got["lambda_order"] == [-1.0, -1.0]
+    assert got["jepa_rho_order"] == [-1.0, -1.0]
+    assert got["mae_ignores_rho"] == [1.0, 1.0]
+    assert got["jepa_ratio_grows"] == pytest.approx([(1 / SMALL.low) ** 3 / (1 / SMALL.low)] * 2, rel=1e-3)
+    assert all(-1.0 <= v <= 1.0 for v in got["anti_inversion"])
+
+
+def test_measure_on_synthetic_times():
+    rows = []
+    lam = jepa.case_values(SMALL)["anti"][0]
+    for depth in (1, 3):
+        for obj in jepa.OBJECTIVES:
+            for case in jepa.CASES:
+                for i in range(SMALL.features):
+                    by_lambda = 1.0 / jepa.case_values(SMALL)[case][0][i] + 0.01 * i
+                    t = by_lambda if (obj == "mae" or depth == 1 or case != "anti") else lam[i]
+                    rows.append(("all", 0, f"t_{obj}_{case}_L{depth}_f{i}", t))
+                    rows.append(("all", 0, f"final_{obj}_{case}_L{depth}_f{i}", 2.0 - 0.1 * i * depth))
+    got = jepa.measure(pd.DataFrame(rows, columns=["point", "seed", "metric", "value"]), SMALL)
+    assert got["anti_inversion"] == [-1.0]
+    assert got["jepa_ratio_grows"] == pytest.approx([(2.0 / 0.8) / (2.0 / 1.6)])
+    rows[0] = ("all", 0, rows[0][2], math.inf)  # a feature never learned: no order
+    assert math.isnan(
+        jepa.measure(pd.DataFrame(rows, columns=["point", "seed", "metric", "value"]), SMALL)["lambda_order"][
+            0
+        ]
+    )
+
+
+def test_figures_draw(small_run):
+    import matplotlib.pyplot as plt
+
+    runs, metrics = small_run
+    for figure in jepa.FIGURES:
+        fig = figure.draw(runs, metrics, SMALL)
+        assert fig.axes
+        plt.close(fig)
