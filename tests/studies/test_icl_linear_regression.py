@@ -1,0 +1,98 @@
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprosuite.studies import icl_linear_regression as st
+
+CFG = dataclasses.replace(
+    st.TIERS["smoke"],
+    dim=2,
+    exemplars=4,
+    depths=(1, 2),
+    d_model=8,
+    heads=2,
+    noise_vars=(0.0, 0.25),
+    steps=20,
+    eval_tasks=20,
+    probes=2,
+    log_points=2,
+    seeds=2,
+)
+
+
+def test_grid_and_data():
+    assert st.grid(CFG) == {"L1": {"depth": 1}, "L2": {"depth": 2}}
+    data = st.make_data(CFG)
+    assert data["x"].shape == (20, 4, 2) and data["w"].shape == (20, 2)
+    assert data["eps"].shape == (20, 4) and data["probes"].shape == (20, 8, 2)
+
+
+def test_baselines_on_the_evaluation_prompts():
+    data = st.make_data(CFG)
+    clean = st.baseline_predictions(CFG, data, 0.0)
+    assert set(clean) >= {"ols", "gd", "knn", "ridge0.2500", "ols.probe", "y"}
+    # without noise, OLS from k ≥ d exemplars predicts the next label exactly; with none every learner says 0
+    np.testing.assert_allclose(clean["ols"][:, 2:], clean["y"][:, 2:], atol=1e-9)
+    assert (clean["gd"][:, 0] == 0).all() and (clean["knn"][:, 0] == 0).all()
+    noisy = st.baseline_predictions(CFG, data, 0.25)
+    np.testing.assert_allclose(noisy["y"] - clean["y"], 0.5 * data["eps"])
+
+
+def synthetic_runs(ols: float, gd: float, knn: float, ridge: float) -> pd.DataFrame:
+    """A run table as ``train`` writes it, with constant SPD curves per learner."""
+    rows = []
+    for point in ("L1", "L2"):
+        for noise in CFG.noise_vars:
+            variant = st._variant(noise)
+            for seed in (0, 1):
+                for step in (0, 20):
+                    for k in range(CFG.exemplars):
+                        for learner, value in (
+                            ("ols", ols),
+                            ("gd", gd),
+                            ("knn", knn),
+                            ("ridge0.2500", ridge),
+                        ):
+                            v = value * (1 + seed) if step == 20 else 10.0
+                            rows.append((point, variant, seed, step, "test", f"spd.{learner}.k{k}", v))
+                            if k >= CFG.dim:
+                                rows.append((point, variant, seed, step, "test", f"ilwd.{learner}.k{k}", v))
+    return pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+
+
+def test_extract_and_measure():
+    metrics = st.extract(synthetic_runs(ols=0.001, gd=0.1, knn=0.05, ridge=0.01), CFG)
+    assert set(metrics.columns) == {"point", "seed", "metric", "value"}
+    lookup = metrics.set_index(["point", "seed", "metric"])["value"]
+    assert lookup["L2", 0, "noise0.0000.ols_vs_gd_knn_ratio"] == pytest.approx(0.02)
+    assert lookup["L2", 1, "noise0.0000.spd_ols_median"] == pytest.approx(0.002)
+    assert lookup["L2", 0, "noise0.2500.best_lambda"] == 0.0  # OLS fits best: the noisy level misses
+    measured = st.measure(metrics, CFG)
+    assert set(measured) == {c.id for c in st.CLAIMS}
+    assert measured["closer_to_ols_than_gd_knn"] == pytest.approx([0.02, 0.02])
+    assert measured["matches_ols"] == pytest.approx([0.001, 0.002])
+    assert measured["ridge_lambda_matches_noise"] == pytest.approx([0.5, 0.5])
+
+
+def test_figures_draw():
+    import matplotlib.pyplot as plt
+
+    runs = synthetic_runs(ols=0.001, gd=0.1, knn=0.05, ridge=0.01)
+    metrics = st.extract(runs, CFG)
+    for figure in st.FIGURES:
+        fig = figure.draw(runs, metrics, CFG)
+        assert fig.axes
+        plt.close(fig)
+
+
+def test_training_logs_every_comparison():
+    torch = pytest.importorskip("torch")
+    runs = st.train(CFG, {"depth": 1}, st.make_data(CFG), [0, 1], torch.device("cpu"))
+    assert set(runs["variant"]) == {"noise0.0000", "noise0.2500"}
+    metrics = set(runs["metric"])
+    assert {"loss", "spd.ols.k0", "spd.knn.k3", "ilwd.gd.k2", "spd.ridge0.2500.k1"} <= metrics
+    assert "ilwd.ols.k1" not in metrics  # implicit weights only where k ≥ d
+    final = runs[(runs["step"] == CFG.steps) & (runs["metric"] == "loss")]["value"]
+    assert np.isfinite(final).all()
