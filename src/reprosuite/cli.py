@@ -58,9 +58,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="what `snakemake` would compute, with time from recorded benchmarks")
     _results(p)
-    p.add_argument(
-        "snakemake_args", nargs=argparse.REMAINDER, help="arguments for snakemake, e.g. --config tier=full"
-    )
+    p.add_argument("snakemake_args", nargs="*", help="arguments for snakemake, e.g. --config tier=full")
     p.set_defaults(func=lambda a: print(status.plan(a.snakemake_args, a.results)))
 
     p = sub.add_parser("prepare", help="write a study's dataset")
@@ -125,7 +123,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    snakemake_args = []
+    if argv[:1] == ["plan"]:
+        # everything after `plan` but --results goes to snakemake verbatim (argparse would reorder it)
+        rest = argv[1:]
+        if "--results" in rest:
+            i = rest.index("--results")
+            argv, snakemake_args = ["plan", *rest[i : i + 2]], rest[:i] + rest[i + 2 :]
+        else:
+            argv, snakemake_args = ["plan"], rest
     args = parser().parse_args(argv)
+    if args.command == "plan":
+        args.snakemake_args = snakemake_args
     try:
         args.func(args)
     except KNOWN_ERRORS as err:

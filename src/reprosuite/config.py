@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import hashlib
 import json
 import types
@@ -119,8 +120,13 @@ def code_digest(paths: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path) -> frozenset[str]:
     """The ``reprosuite`` modules a source file imports, anywhere in it (studies import the engine lazily)."""
+    return _imports_cached(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _imports_cached(path: Path, mtime_ns: int) -> frozenset[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reprosuite"):
@@ -128,7 +134,7 @@ def _imports(path: Path) -> set[str]:
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("reprosuite"))
-    return found
+    return frozenset(found)
 
 
 def code_sources(path: Path, within: tuple[str, ...] = ("reprosuite",)) -> list[Path]:

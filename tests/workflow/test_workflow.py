@@ -227,8 +227,8 @@ def test_plan_lists_pending_jobs_and_nothing_after_a_run(smoke_run, tmp_path, mo
     monkeypatch.chdir(work)
     assert cli.main(["plan"]) == 0
     assert "nothing to do" in capsys.readouterr().out
-    monkeypatch.chdir(copy_workflow(tmp_path, tier="smoke", studies=["saxe_dln_dynamics"]))
-    assert cli.main(["plan"]) == 0
+    monkeypatch.chdir(copy_workflow(tmp_path, tier="quick", studies=["saxe_dln_dynamics"]))
+    assert cli.main(["plan", "--config", "tier=smoke"]) == 0
     out = capsys.readouterr().out
     assert "saxe_dln_dynamics" in out and "train 2" in out and "never benchmarked" in out
 

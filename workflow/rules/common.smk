@@ -1,5 +1,6 @@
 # Config resolution, wildcard constraints and input functions shared by all rules. All logic is in the
 # reprosuite package; this file only wires it into the DAG.
+import functools
 import json
 import os
 import shlex
@@ -51,23 +52,29 @@ def stage_args(wildcards):
 
 def config_hash(wildcards):
     """Hash of the resolved config (and grid point): a change reruns exactly the jobs it affects."""
-    cfg = rs_config.to_dict(CFG[wildcards.study])
-    return rs_config.digest(
-        {"config": cfg, "point": POINTS[wildcards.study].get(wildcards.get("point"))}
-    )
+    return _config_digest(wildcards.study, wildcards.get("point"))
 
 
 def code_hash(wildcards):
     """Hash of the study's source and the package modules it imports (Snakemake does not see those)."""
-    return rs_config.code_digest(
-        rs_config.code_sources(rs_study.get(wildcards.study).source)
-    )
+    return _code_digest(wildcards.study, ("reprosuite",))
 
 
 def train_code_hash(wildcards):
     """Training depends on the study and the engine and metric modules it imports."""
-    source = rs_study.get(wildcards.study).source
-    within = ("reprosuite.engine", "reprosuite.metrics")
+    return _code_digest(wildcards.study, ("reprosuite.engine", "reprosuite.metrics"))
+
+
+# Cached: Snakemake evaluates params for every job, and a no-op rerun must stay fast.
+@functools.cache
+def _config_digest(study, point):
+    cfg = rs_config.to_dict(CFG[study])
+    return rs_config.digest({"config": cfg, "point": POINTS[study].get(point)})
+
+
+@functools.cache
+def _code_digest(study, within):
+    source = rs_study.get(study).source
     return rs_config.code_digest(rs_config.code_sources(source, within))
 
 

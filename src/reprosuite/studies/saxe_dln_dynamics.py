@@ -386,7 +386,7 @@ def _train_depth(cfg: Config, point: dict, data: dict, seeds: list[int], device)
 
     def done(history):
         # every member has reached the criterion or diverged (from the logged history: resumes stop alike)
-        logged = torch.stack(history.records[("train", "loss")][1])  # (T, S)
+        logged = torch.stack(history.records[("train", "loss")][1]).cpu()  # (T, S)
         return bool(((logged <= level).any(dim=0) | ~opt.active.cpu()).all())
 
     steps = cfg.depth_steps

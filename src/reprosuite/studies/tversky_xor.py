@@ -294,7 +294,7 @@ def _handbuilt_scores(x, intersection: str, difference: str):
 
     alpha, beta, theta = torch.tensor([[HANDBUILT_ALPHA], [HANDBUILT_BETA], [HANDBUILT_THETA]]).double()
     return tversky.contrast_similarity(
-        x.double(),
+        x.double().cpu(),  # the hand-built solution is fixed: scored on CPU whatever the training device
         torch.tensor([HANDBUILT_PROTOTYPES], dtype=torch.float64),
         torch.tensor([HANDBUILT_FEATURES], dtype=torch.float64),
         alpha,
@@ -341,7 +341,7 @@ def _reference(cfg: Config, data: dict, seeds: list[int], device) -> pd.DataFram
         for inter in tversky.INTERSECTIONS:
             for diff in tversky.DIFFERENCES:
                 logits = _handbuilt_scores(x, inter, diff).unsqueeze(0)
-                acc = float(decided_accuracy(logits, y)[0])
+                acc = float(decided_accuracy(logits, y.cpu())[0])
                 parts.append(
                     pd.DataFrame(
                         {
