@@ -16,6 +16,7 @@ def test_parquet_roundtrip_with_provenance(tmp_path):
     assert got["wall_time_s"] == 1.5
     assert got["torch_version"] and got["reprosuite_version"]
     assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]  # no temporary file left behind
+    assert (tmp_path / "t.parquet").stat().st_mode & 0o044 == 0o044 & ~io._umask()  # readable as umask allows
 
 
 def test_truncated_parquet_names_the_file(tmp_path):
