@@ -82,6 +82,9 @@ PAPER = Paper(
     code="https://github.com/mjkleinman/CriticalPeriodDeepLinearNets",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {"smoke": "~17 CPU-s training", "quick": "~92 CPU-s training", "full": "8 min on one H100"}
+
 # Official Y_default (analysis_diag.py): 8 items × 15 hierarchical features (root, 2 branches, 4 pairs, 8 leaves).
 TARGETS = np.concatenate(
     [np.ones((8, 1)), np.kron(np.eye(2), np.ones((4, 1))), np.kron(np.eye(4), np.ones((2, 1))), np.eye(8)],

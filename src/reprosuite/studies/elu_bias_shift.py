@@ -65,6 +65,9 @@ PAPER = Paper(
     code="",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {"smoke": "~23 CPU-s", "quick": "~35 CPU-s", "full": "not measured (300 epochs x 5 seeds)"}
+
 LABELS = {"elu": "ELU (α=1)", "relu": "ReLU", "leaky_relu": "LReLU (α=0.1)"}
 
 

@@ -76,6 +76,9 @@ PAPER = Paper(
     code="",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {"smoke": "~26 CPU-s", "quick": "~154 CPU-s", "full": "not measured (60k steps, 20 seeds)"}
+
 INITS = {"zero": "zeros", "simple": "gaussian", "he": "he"}  # Table 1 names → engine init schemes
 
 

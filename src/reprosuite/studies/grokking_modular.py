@@ -76,6 +76,9 @@ PAPER = Paper(
     code="https://github.com/openai/grok",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {"smoke": "~21 s", "quick": "~90 s", "full": "GPU: 1e5 steps x 6 fractions, not run"}
+
 
 @dataclass(frozen=True)
 class Config:

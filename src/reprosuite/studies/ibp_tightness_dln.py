@@ -61,6 +61,9 @@ PAPER = Paper(
     code="https://github.com/eth-sri/ibp-propagation-tightness",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {"smoke": "~28 CPU-s", "quick": "~45 CPU-s", "full": "not measured"}
+
 MODES = ("standard", "ibp")
 
 

@@ -69,6 +69,9 @@ PAPER = Paper(
     code="https://github.com/ekinakyurek/google-research/tree/master/incontext",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {"smoke": "~25 CPU-s", "quick": "~165 CPU-s", "full": "GPU: ~1e5 steps, not run"}
+
 TASK_STREAM = 104_729  # tags the training-task seeds, apart from initialisation
 
 

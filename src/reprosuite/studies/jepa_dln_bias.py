@@ -87,6 +87,9 @@ PAPER = Paper(
     code="",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {"smoke": "~8 CPU-s training", "quick": "~23 CPU-s training", "full": "3 min on one H100"}
+
 OBJECTIVES = ("mae", "jepa")
 CASES = ("lambda", "rho", "anti")
 

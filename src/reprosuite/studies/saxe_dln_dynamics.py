@@ -50,6 +50,13 @@ PAPER = Paper(
     code="",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {
+    "smoke": "~10 CPU-s",
+    "quick": "~100 CPU-s training, ~3 min wall",
+    "full": "not measured (GPU/cluster)",
+}
+
 
 @dataclass(frozen=True)
 class Config:

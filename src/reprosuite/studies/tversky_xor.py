@@ -68,6 +68,9 @@ PAPER = Paper(
     code="https://github.com/mdoumbouya/tversky",
 )
 
+# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
+COST = {"smoke": "~26 CPU-s", "quick": "~58 CPU-s", "full": "not measured"}
+
 # The hand-built XOR solution (module docstring): features, prototypes (class 0, class 1), θ, α, β.
 HANDBUILT_FEATURES = ((1.0, -2.0), (-2.0, 1.0))
 HANDBUILT_PROTOTYPES = ((1.0, 1.0), (-1.0, -1.0))
