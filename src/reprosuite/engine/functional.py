@@ -10,11 +10,17 @@ from torch import Tensor
 from torch.nn import functional as F
 
 
-def cross_entropy(logits: Tensor, y: Tensor) -> Tensor:
-    """Mean cross-entropy per member; logits (S, B, C), labels (B,) shared or (S, B)."""
+def cross_entropy(logits: Tensor, y: Tensor, weight: Tensor | None = None) -> Tensor:
+    """Cross-entropy per member; logits (S, B, C), labels (B,) shared or (S, B).
+
+    The mean over the batch, or with ``weight`` (S, B) the weighted sum divided by each member's total weight.
+    """
     s, b, c = logits.shape
-    y = y.expand(s, b) if y.dim() == 1 else y
-    return F.cross_entropy(logits.reshape(s * b, c), y.reshape(-1), reduction="none").view(s, b).mean(dim=1)
+    y = y.expand(s, b)
+    loss = F.cross_entropy(logits.reshape(s * b, c), y.reshape(-1), reduction="none").view(s, b)
+    if weight is None:
+        return loss.mean(dim=1)
+    return (loss * weight).sum(dim=1) / weight.sum(dim=1)
 
 
 def accuracy(logits: Tensor, y: Tensor) -> Tensor:

@@ -25,9 +25,8 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
 }
 
 
-def generators(seeds: Sequence[int], device: torch.device | str = "cpu") -> list[torch.Generator]:
+def generators(seeds: Sequence[int]) -> list[torch.Generator]:
     """One CPU generator per member: initialisation is drawn on CPU, so a seed gives the same net on any device."""
-    del device
     return [torch.Generator().manual_seed(int(s)) for s in seeds]
 
 

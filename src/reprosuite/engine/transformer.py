@@ -219,19 +219,6 @@ class EnsembleTransformer(nn.Module):
         return _linear(x, self.unembed)
 
 
-def cross_entropy(logits: Tensor, targets: Tensor, weight: Tensor | None = None) -> Tensor:
-    """Per-member cross-entropy: logits (S, B, C), targets (B,) or (S, B) → (S,).
-
-    The mean over the batch, or with ``weight`` (S, B) the weighted sum divided by each member's total weight.
-    """
-    s, b, c = logits.shape
-    targets = targets.expand(s, b)
-    loss = F.cross_entropy(logits.reshape(s * b, c), targets.reshape(-1), reduction="none").view(s, b)
-    if weight is None:
-        return loss.mean(dim=1)
-    return (loss * weight).sum(dim=1) / weight.sum(dim=1)
-
-
 def weight_norm(params: Sequence[Tensor]) -> Tensor:
     """The L2 norm of all of a member's parameters, (S,)."""
     return torch.sqrt(sum(p.detach().pow(2).flatten(1).sum(dim=1) for p in params))

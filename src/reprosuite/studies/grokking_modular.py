@@ -279,8 +279,9 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     import torch
 
     from reprosuite.engine import trainer
+    from reprosuite.engine.functional import cross_entropy
     from reprosuite.engine.optim import AdamW
-    from reprosuite.engine.transformer import cross_entropy, weight_norm
+    from reprosuite.engine.transformer import weight_norm
 
     k = int(np.flatnonzero(np.isclose(data["fractions"], point["fraction"]))[0])
     members = [(float(wd), s) for wd in point["weight_decays"] for s in seeds]  # (weight decay, seed)

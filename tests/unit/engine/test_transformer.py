@@ -10,11 +10,11 @@ import torch
 from torch.nn import functional as F
 
 from reprosuite.engine import modular
+from reprosuite.engine.functional import cross_entropy
 from reprosuite.engine.optim import AdamW
 from reprosuite.engine.transformer import (
     EnsembleEmbeddingMLP,
     EnsembleTransformer,
-    cross_entropy,
     sinusoidal_positions,
     weight_norm,
 )
