@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from reprosuite.engine.optim import EnsembleOptimizer, member_tensor
+from reprosuite.engine.optim import EnsembleOptimizer, member_tensor, per_member
 
 NOISE_SEED_OFFSET = 1_000_003
 CLIP_EPS = 1e-6  # as torch.nn.utils.clip_grad_norm_
@@ -38,10 +38,6 @@ def noise_variance(step: int, eta: float | Tensor, gamma: float) -> float | Tens
 def global_norm(grads: Sequence[Tensor]) -> Tensor:
     """Per-member L2 norm over all the member's gradient entries: (S,), float64."""
     return torch.stack([g.detach().flatten(1).double().pow(2).sum(1) for g in grads]).sum(0).sqrt()
-
-
-def _per_member(v: Tensor, p: Tensor) -> Tensor:
-    return v.view(-1, *([1] * (p.dim() - 1)))
 
 
 class GradientTransform:
@@ -123,7 +119,7 @@ class GradientTransform:
             return
         factor = (self.clip / (self.grad_norm + CLIP_EPS)).clamp(max=1.0)
         for g in grads:
-            g.mul_(_per_member(factor.to(g.dtype), g))
+            g.mul_(per_member(factor.to(g.dtype), g))
 
     @torch.no_grad()
     def _add_noise(self, grads: list[Tensor]) -> None:

@@ -20,8 +20,20 @@ def member_tensor(value: float | Sequence[float] | Tensor, size: int, like: Tens
     return t.expand(size).clone() if t.dim() == 0 else t
 
 
-def _per_member(v: Tensor, p: Tensor) -> Tensor:
+def per_member(v: Tensor, p: Tensor) -> Tensor:
+    """A (S,) tensor viewed to broadcast over parameter ``p`` (S, ...)."""
     return v.view(-1, *([1] * (p.dim() - 1)))
+
+
+def take_rows(t: Tensor, rows: Tensor | None) -> Tensor:
+    """``t`` itself (updated in place) when ``rows`` is None, else a copy of those rows."""
+    return t if rows is None else t.index_select(0, rows)
+
+
+def put_rows(t: Tensor, rows: Tensor | None, new: Tensor) -> None:
+    """Write back what :func:`take_rows` took (nothing to do when it was ``t`` itself)."""
+    if rows is not None:
+        t.index_copy_(0, rows, new)
 
 
 class EnsembleOptimizer:
@@ -42,11 +54,13 @@ class EnsembleOptimizer:
         for p in self.params:
             p.grad = None
 
-    def _commit(self, p: Tensor, new: Tensor) -> None:
-        if bool(self.active.all()):
-            p.copy_(new)
-        else:
-            p.copy_(torch.where(_per_member(self.active, p), new, p))
+    def _rows(self) -> Tensor | None:
+        """Indices of the active members, or None when every member is active (the common case).
+
+        Updates are done in place on the parameters and state when every member is active; otherwise on the
+        active members' rows only (gathered, updated, scattered back), so that diverged members cost nothing.
+        """
+        return None if bool(self.active.all()) else self.active.nonzero().squeeze(1)
 
     @torch.no_grad()
     def step(self, lr_scale: float = 1.0) -> None:
@@ -98,16 +112,26 @@ class SGD(EnsembleOptimizer):
 
     @torch.no_grad()
     def step(self, lr_scale: float = 1.0) -> None:
+        rows = self._rows()
+        lr, decay, momentum = (
+            take_rows(v, rows) for v in (self.lr * lr_scale, self.weight_decay, self.momentum)
+        )
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            g = p.grad + _per_member(self.weight_decay, p) * p if self.use_decay else p.grad
+            w, g = take_rows(p, rows), take_rows(p.grad, rows)
+            if self.use_decay:
+                g = g + per_member(decay, w) * w
             if self.use_momentum:
-                buf = self.buffers[i]
-                buf = g.clone() if buf is None else _per_member(self.momentum, p) * buf + g
-                self.buffers[i] = buf
+                if self.buffers[i] is None:  # the first step sets the buffer to the gradient, as torch does
+                    self.buffers[i] = torch.zeros_like(p)
+                    buf = take_rows(self.buffers[i], rows).add_(g)
+                else:
+                    buf = take_rows(self.buffers[i], rows).mul_(per_member(momentum, w)).add_(g)
+                put_rows(self.buffers[i], rows, buf)
                 g = buf
-            self._commit(p, p - _per_member(self.lr * lr_scale, p) * g)
+            w.sub_(per_member(lr, w) * g)
+            put_rows(p, rows, w)
 
 
 class AdamW(EnsembleOptimizer):
@@ -131,15 +155,21 @@ class AdamW(EnsembleOptimizer):
     def step(self, lr_scale: float = 1.0) -> None:
         self.t += 1
         bc1 = 1 - self.beta1**self.t
-        bc2 = 1 - self.beta2**self.t
-        lr = self.lr * lr_scale
+        bc2_sqrt = (1 - self.beta2**self.t) ** 0.5
+        rows = self._rows()
+        lr, decay = take_rows(self.lr * lr_scale, rows), take_rows(self.weight_decay, rows)
+        shrink = None if not bool((decay != 0).any()) else 1 - lr * decay
+        step_size = lr / bc1
         for p, m, v in zip(self.params, self.m, self.v, strict=True):
             if p.grad is None:
                 continue
-            g = p.grad
-            m.mul_(self.beta1).add_(g, alpha=1 - self.beta1)
-            v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
-            lr_p = _per_member(lr, p)
-            decayed = p * (1 - lr_p * _per_member(self.weight_decay, p))
-            denom = v.sqrt() / bc2**0.5 + self.eps
-            self._commit(p, decayed - (lr_p / bc1) * m / denom)
+            w, g, m_r, v_r = (take_rows(t, rows) for t in (p, p.grad, m, v))
+            # the order and rounding of torch.optim.AdamW's single-tensor update, in place
+            if shrink is not None:
+                w.mul_(per_member(shrink, w))
+            m_r.lerp_(g, 1 - self.beta1)
+            v_r.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+            denom = v_r.sqrt().div_(bc2_sqrt).add_(self.eps)
+            w.addcdiv_(m_r, denom.div_(per_member(step_size, w)), value=-1.0)
+            for t, new in ((p, w), (m, m_r), (v, v_r)):
+                put_rows(t, rows, new)

@@ -188,8 +188,10 @@ class LayerwiseSGD(optim.SGD):
 
     @torch.no_grad()
     def step(self, lr_scale: float = 1.0) -> None:
+        rows = self._rows()
         for p, mult in zip(self.params, self.lr_mults, strict=True):
             if p.grad is None:
                 continue
-            lr = (self.lr * lr_scale * mult).view(-1, *([1] * (p.dim() - 1)))
-            self._commit(p, p - lr * p.grad)
+            w, g = optim.take_rows(p, rows), optim.take_rows(p.grad, rows)
+            w.sub_(optim.per_member(optim.take_rows(self.lr * lr_scale * mult, rows), w) * g)
+            optim.put_rows(p, rows, w)

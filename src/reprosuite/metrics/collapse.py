@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import optimize
 
 
 def class_means(features: np.ndarray, labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +76,8 @@ def _profile(x: float, depth: int) -> float:
 
 def closed_form_x(class_sizes: Sequence[int], depth: int, lambda_w: float, lambda_h: float) -> np.ndarray:
     """x_k: the largest root of b/n_k = M x^{M−1}/(x^M + 1)² (official ``compute_x``), 0 if there is none."""
+    from scipy.optimize import brentq
+
     n = float(sum(class_sizes))
     b = depth * n * (n * lambda_w**depth * lambda_h) ** (1.0 / depth)
     # the profile peaks at x^M = (M−1)/(M+1) and decreases after it, so the largest root lies past the peak
@@ -89,9 +90,7 @@ def closed_form_x(class_sizes: Sequence[int], depth: int, lambda_w: float, lambd
         hi = max(2 * peak, 1.0)
         while _profile(hi, depth) > level:
             hi *= 2
-        out[k] = optimize.brentq(
-            lambda x, c: _profile(x, depth) - c, peak, hi, args=(level,), xtol=1e-15, rtol=1e-14
-        )
+        out[k] = brentq(lambda x, c: _profile(x, depth) - c, peak, hi, args=(level,), xtol=1e-15, rtol=1e-14)
     return out
 
 

@@ -68,9 +68,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from reprosuite.claims import Claim, Rule
+from reprosuite.metrics.stats import spearman
 from reprosuite.study import Figure, Paper
 
 PAPER = Paper(
@@ -486,7 +486,7 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
             g = g.droplevel("seed")
             final = g.loc[deepest]
             ok = final.notna().all()
-            rank.append(float(stats.spearmanr(final.index, final.values)[0]) if ok else math.nan)
+            rank.append(spearman(final.index, final.values) if ok else math.nan)
             span = g.max(axis=1) - g.min(axis=1)
             # a difference, not a ratio: the depth-1 range is ~0 (its unobserved entries never move; in float32 the
             # observed ones converge to the same bits whatever T_critical), so a ratio is erratic or infinite

@@ -58,10 +58,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from reprosuite.claims import Claim, Rule
 from reprosuite.engine import modular
@@ -413,7 +411,10 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
 # --- figures ----------------------------------------------------------------------------------------------------
 
 
-def _fig1(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config) -> plt.Figure:
+def _fig1(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     sel = runs[(runs["point"] == _point_id(cfg.grok_fraction)) & (runs["metric"] == "acc")].copy()
     sel["step"] = sel["step"].clip(lower=1)  # log x: the initial state is drawn at step 1
     sel["weight decay"] = sel["variant"].str.removeprefix("wd")
@@ -438,7 +439,10 @@ def _fig1(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config) -> plt.Figure:
     return fig
 
 
-def _fig_fraction(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config) -> plt.Figure:
+def _fig_fraction(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     wd_on = _variant(cfg.weight_decay)
     rows = []
     for f in cfg.fractions:

@@ -72,10 +72,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.integrate import solve_ivp
 
 from reprosuite.claims import Claim, Rule
+from reprosuite.metrics.stats import spearman
 from reprosuite.study import Figure, Paper
 
 PAPER = Paper(
@@ -218,6 +217,8 @@ def _rhs(objective: str, depth: int, lam: float, rho: float):
 
 def ode_curve(objective: str, depth: int, lam: float, rho: float, eps: float, tau: np.ndarray) -> np.ndarray:
     """w̄(τ) from the per-feature ODE (Eqs. 7–8 as derived above), w̄(0) = ε."""
+    from scipy.integrate import solve_ivp
+
     sol = solve_ivp(
         _rhs(objective, depth, lam, rho),
         (0.0, float(tau[-1])),
@@ -232,6 +233,8 @@ def ode_curve(objective: str, depth: int, lam: float, rho: float, eps: float, ta
 
 def ode_time(objective: str, depth: int, lam: float, rho: float, eps: float, frac: float) -> float:
     """τ at which the ODE's w̄ first reaches ``frac`` × its fixed point (inf if never)."""
+    from scipy.integrate import solve_ivp
+
     target = frac * float(fixed_point(objective, depth, rho))
     if eps >= target:
         return 0.0
@@ -416,7 +419,12 @@ def _corr(kind: str, x, y) -> float:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         return math.nan
-    r = stats.spearmanr(x, y)[0] if kind == "spearman" else stats.kendalltau(x, y)[0]
+    if kind == "spearman":
+        r = spearman(x, y)
+    else:
+        from scipy.stats import kendalltau
+
+        r = kendalltau(x, y)[0]
     return round(float(r), 9)  # a perfect order is exactly ±1, not 1 − 1e-16
 
 

@@ -83,10 +83,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from reprosuite.claims import Claim, Rule
 from reprosuite.engine import modular
@@ -501,7 +499,10 @@ def _curves(runs: pd.DataFrame, pairs: list[tuple[str, str, str]]) -> pd.DataFra
     return pd.concat(parts, ignore_index=True)
 
 
-def _fig_losses(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config) -> plt.Figure:
+def _fig_losses(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     df = _curves(runs, [("train", "loss", "train loss"), ("test", "loss", "test loss")])
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for axis in (ax, ax2):
@@ -517,7 +518,10 @@ def _fig_losses(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config) -> plt.F
     return fig
 
 
-def _fig_progress(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config) -> plt.Figure:
+def _fig_progress(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     panels = [
         (
@@ -572,7 +576,10 @@ def _fig_progress(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config) -> plt
     return fig
 
 
-def _fig_spectrum(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config) -> plt.Figure:
+def _fig_spectrum(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     last = runs["step"].max()
     energy = runs[
         (runs["split"] == "embed") & runs["metric"].str.startswith("energy_k") & (runs["step"] == last)

@@ -33,10 +33,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from reprosuite.claims import Claim, Rule
 from reprosuite.study import Figure, Paper
@@ -516,6 +514,9 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
 
 
 def _fig_modes(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     s = mode_strengths(cfg)
     modes = runs[runs.point.str.startswith("modes") & runs.metric.str.startswith("mode") & (runs.seed == 0)]
     points = sorted(modes.point.unique())
@@ -535,6 +536,9 @@ def _fig_modes(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
 
 
 def _fig_delay(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     d = metrics[metrics.metric.str.startswith("rel_delay_mode")].copy()
     d["mode"] = d.metric.str.removeprefix("rel_delay_mode").astype(int)
     d["s"] = mode_strengths(cfg)[d["mode"].to_numpy()]
@@ -546,6 +550,9 @@ def _fig_delay(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
 
 
 def _fig_depth(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     d = _depth_table(metrics)
     d = d[d.metric.str.startswith("best_iters_")].copy()
     d["init"] = d.metric.str.removeprefix("best_iters_")
@@ -567,6 +574,9 @@ def _depth_ticks(ax, depths) -> None:
 
 
 def _fig_lr(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
     d = _depth_table(metrics)
     d = d[d.metric.str.startswith("best_lr_")].copy()
     d["init"] = d.metric.str.removeprefix("best_lr_")

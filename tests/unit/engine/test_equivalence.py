@@ -112,3 +112,31 @@ def test_log_schedule_bounds():
     s = trainer.log_schedule(1000, 50)
     assert s[0] == 0 and s[-1] == 1000 and s == sorted(set(s))
     assert trainer.log_schedule(100, 10, "linear") == list(range(0, 101, 10))
+
+
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda p: optim.SGD(p, lr=[0.01, 0.02, 0.03], momentum=0.9, weight_decay=1e-3),
+        lambda p: optim.AdamW(p, lr=[0.01, 0.02, 0.03], weight_decay=0.1),
+    ],
+    ids=["sgd-momentum", "adamw"],
+)
+def test_an_inactive_member_is_frozen_and_the_others_train_as_if_it_were_not_there(make_opt):
+    x, y = _data()
+    nets = [layers.EnsembleMLP([5, 8, 3], SEEDS, activation="tanh") for _ in range(2)]
+    opts = [make_opt(list(n.parameters())) for n in nets]
+    frozen = [p[1].clone() for p in nets[1].parameters()]
+    for step in range(10):
+        for k, (net, opt) in enumerate(zip(nets, opts, strict=True)):
+            if k == 1 and step == 0:
+                opt.active[1] = False  # member 1 diverged before its first update
+            opt.zero_grad()
+            loss = ((net(x) - y) ** 2).mean(dim=(1, 2))
+            if k == 1:
+                loss = loss * torch.tensor([1.0, float("nan"), 1.0])  # its gradient is NaN from now on
+            loss.sum().backward()
+            opt.step()
+    for a, b, f in zip(nets[0].parameters(), nets[1].parameters(), frozen, strict=True):
+        torch.testing.assert_close(b[[0, 2]], a[[0, 2]], rtol=0, atol=0)
+        torch.testing.assert_close(b[1], f, rtol=0, atol=0)
