@@ -1,8 +1,10 @@
 """Batched ensembles vs sequential per-member loops, measured side by side in one run (issue 3).
 
 For each workload, S members are trained for the same number of SGD steps (a) as one ensemble on the engine
-(`EnsembleMLP` + ensemble `SGD`, one set of batched matmuls) and (b) one plain `nn.Sequential` + `torch.optim.SGD`
-after another (at most --seq-members of them timed, the rest extrapolated). Prints wall time, achieved GFLOP/s (6·B·Σ fan_in·fan_out per member per step) and that as a
+(`EnsembleMLP` + ensemble `SGD`), all members stacked in one set of batched matmuls, (b) the same with the
+engine's default grouping of members (`layers.member_chunk`: groups where stacked activations would leave the
+cache) and (c) one plain `nn.Sequential` + `torch.optim.SGD` after another (at most --seq-members of them timed,
+the rest extrapolated). Prints wall time, achieved GFLOP/s (6·B·Σ fan_in·fan_out per member per step) and that as a
 fraction of the fp32 matmul peak measured at the start of the same run, at 1 and 2 threads.
 
     .venv/bin/python benchmarks/bench_engine.py            # CPU
@@ -66,8 +68,8 @@ def flops(w: Workload) -> float:
     return 6.0 * w.batch * per_sample * w.members * w.steps
 
 
-def batched(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
-    model = layers.EnsembleMLP(w.sizes, range(w.members), activation=w.activation, device=device)
+def batched(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.device, chunk: int | None) -> float:
+    model = layers.EnsembleMLP(w.sizes, range(w.members), activation=w.activation, device=device, chunk=chunk)
     opt = optim.SGD(list(model.parameters()), lr=1e-3, momentum=0.9)
     for step in range(w.steps + 2):
         if step == 2:  # two warm-up steps
@@ -127,8 +129,8 @@ def main() -> None:
         peak = matmul_peak(device)
         print(f"\n## {threads} thread(s): fp32 matmul peak {peak:.1f} GFLOP/s")
         print(
-            "| workload | members | batched s | sequential s | speed-up | batched GFLOP/s | % peak | seq GFLOP/s | "
-            "% peak |\n|---|---|---|---|---|---|---|---|---|"
+            "| workload | members | stacked s | grouped s (group) | sequential s | stacked speed-up | grouped "
+            "speed-up | stacked % peak | grouped % peak | seq % peak |\n|---|---|---|---|---|---|---|---|---|---|"
         )
         for w in WORKLOADS:
             if args.only not in w.name:
@@ -136,12 +138,14 @@ def main() -> None:
             g = torch.Generator().manual_seed(0)
             x = torch.randn(w.batch, w.sizes[0], generator=g).to(device)
             y = torch.randn(w.batch, w.sizes[-1], generator=g).to(device)
-            tb = batched(w, x, y, device)
+            tb = batched(w, x, y, device, chunk=w.members)
+            group = layers.member_chunk(w.members, w.batch, max(w.sizes), device)
+            tg = batched(w, x, y, device, chunk=None) if group < w.members else tb
             ts = sequential(w, x, y, device, args.seq_members)
-            fb, fs = flops(w) / tb / 1e9, flops(w) / ts / 1e9
+            fb, fg, fs = (flops(w) / t / 1e9 for t in (tb, tg, ts))
             print(
-                f"| {w.name} | {w.members} | {tb:.3f} | {ts:.3f} | {ts / tb:.1f}x | {fb:.1f} | "
-                f"{100 * fb / peak:.0f} % | {fs:.1f} | {100 * fs / peak:.0f} % |",
+                f"| {w.name} | {w.members} | {tb:.3f} | {tg:.3f} ({group}) | {ts:.3f} | {ts / tb:.2f}x | "
+                f"{ts / tg:.2f}x | {100 * fb / peak:.0f} % | {100 * fg / peak:.0f} % | {100 * fs / peak:.0f} % |",
                 flush=True,
             )
 

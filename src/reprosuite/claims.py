@@ -69,10 +69,10 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float,
         return float(x[0]), float(x[0]), float(x[0])
     if not np.isfinite(x).all() or x.size < 2:
         return float(np.mean(x)), math.nan, math.nan
-    from scipy import stats  # ~0.7 s to import: kept out of DAG construction
+    from scipy.special import stdtrit  # the Student-t quantile, as scipy.stats.t.ppf (0.3 s to import vs 0.9 s)
 
     m = float(np.mean(x))
-    half = float(stats.t.ppf(0.5 + level / 2, df=x.size - 1) * np.std(x, ddof=1) / math.sqrt(x.size))
+    half = float(stdtrit(x.size - 1, 0.5 + level / 2) * np.std(x, ddof=1) / math.sqrt(x.size))
     return m, m - half, m + half
 
 

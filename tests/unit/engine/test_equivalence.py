@@ -140,3 +140,32 @@ def test_an_inactive_member_is_frozen_and_the_others_train_as_if_it_were_not_the
     for a, b, f in zip(nets[0].parameters(), nets[1].parameters(), frozen, strict=True):
         torch.testing.assert_close(b[[0, 2]], a[[0, 2]], rtol=0, atol=0)
         torch.testing.assert_close(b[1], f, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("shared_input", [True, False])
+def test_members_run_in_groups_give_the_stacked_result(shared_input):
+    x, y = _data(batch=32)
+    if not shared_input:
+        x = x.expand(5, -1, -1) + torch.arange(5.0).view(5, 1, 1)
+    nets = [layers.EnsembleMLP([5, 8, 8, 3], range(5), activation="relu", chunk=c) for c in (None, 2)]
+    assert nets[0](x).shape == (5, 32, 3)
+    outs = []
+    for net in nets:
+        out, hidden = net(x, return_hidden=True)
+        ((out - y) ** 2).mean(dim=(1, 2)).sum().backward()
+        outs.append((out, hidden, [p.grad for p in net.parameters()]))
+    (a, ha, ga), (b, hb, gb) = outs
+    torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-7)
+    for u, v in zip([*ha, *ga], [*hb, *gb], strict=True):
+        assert u.shape == v.shape
+        torch.testing.assert_close(v, u, rtol=1e-6, atol=1e-7)
+
+
+def test_member_chunk_groups_members_only_where_stacked_activations_leave_the_cache_on_cpu():
+    # measured: MLP 100-256-256-10 at full batch 2048 (2 MiB per member and layer) ran 1.6x faster in groups of 2
+    assert layers.member_chunk(32, 2048, 256) == 2
+    assert layers.member_chunk(32, 128, 256) == 32  # minibatch 128: one stacked group
+    assert layers.member_chunk(3, 10**6, 256) == 1  # never fewer than one member
+    assert layers.member_chunk(32, 2048, 256, device="meta") == 32  # not a CPU: no grouping
+    net = layers.EnsembleMLP([100, 256, 256, 10], range(8), activation="relu")
+    assert net(torch.zeros(4096, 100)).shape == (8, 4096, 10)  # 4 MiB per member: one member at a time
