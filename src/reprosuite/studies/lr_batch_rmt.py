@@ -29,7 +29,9 @@ B ≤ ``slope_max_batch``. Pass rules (ours, SUITE.md): Spearman(B, λ_max(H_B))
 
 Quick tier measured (3 seeds): λ_max(H_B) falls monotonically with B (Spearman −1 every seed: pass), from 1.29–1.39
 at B = 16 to 0.74–0.83 at B = 512 and 0.70–0.81 full batch; λ_max(H_16)/λ_max(H_full) = 1.79 [1.48, 2.10]
-(inconclusive: the CI touches 1.5). Adam's η_max goes 2^-5 → 2^-4 over B = 16…128: slope 0.40 (pass). SGD's
+(inconclusive: the CI touches 1.5). Adam's η_max goes 2^-5 → 2^-4 over B = 16…128: slope 0.37 [0.22, 0.51],
+inconclusive (0.40, pass, before the optimiser's update was rewritten in place in session 3: the new rounding,
+torch.optim.AdamW's lerp form, moved one seed's η_max at B = 32 up one grid step; the 2^k grid is that coarse). SGD's
 η_max goes 2^0 → 2^1 and then plateaus: slope 0.33 [0.19, 0.48], **fail**. Why: at initialisation of this small
 MLP on MNIST-1D the batch Hessian's top eigenvalue is only 1.8× the full one at B = 16, so the curvature bound
 2/λ_max(H_B) moves by less than a factor 2 over B = 16…512; the paper's linear rule needs the fluctuation term
