@@ -43,9 +43,10 @@ Weight decay 0 is trained at the claim-1 fraction only. A job stops once every w
 99 % validation accuracy; the job with wd 0 members goes on until ``grok_margin`` times the latest of those
 steps, so "no grokking with wd 0" means: not by then (quick: 5700 steps, against 1775–2850 with weight decay 1).
 
-Measured (quick): t_val / t_train 33.0 [13.5, 52.5] (per seed 24.0, 38.5, 36.5); wd 0 never reached 99 %
-validation accuracy (its validation accuracy fell to ~0, below chance); Spearman(fraction, t_val) = −1 for every
-seed (t_val 1775–2850 at 0.4, 725–975 at 0.5, 425–546 at 0.6). All three claims pass.
+Measured (quick, session 3): t_val / t_train 31.3 [10.7, 51.9] (per seed 26.7, 40.9, 26.4); wd 0 never reached
+99 % validation accuracy (its validation accuracy fell to ~0, below chance); Spearman(fraction, t_val) = −1 for
+every seed (t_val 1950–3025 at 0.4, 725–995 at 0.5, 404–546 at 0.6). All three claims pass. (An earlier run, before
+the optimisers' in-place rewrite changed their rounding: 33.0 [13.5, 52.5], t_val 1775–2850 at 0.4.)
 
 Measured runtime (2-core CPU shared with other jobs, one thread per job, jobs run one after another): on a quiet
 machine smoke ≈ 21 s for its 3 training jobs (6–8 s each, ~3–4 s of it start-up) and quick ≈ 65–73 s for its 3
