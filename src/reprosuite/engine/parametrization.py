@@ -188,10 +188,7 @@ class LayerwiseSGD(optim.SGD):
 
     @torch.no_grad()
     def step(self, lr_scale: float = 1.0) -> None:
-        rows = self._rows()
+        lr = self._member_lr(lr_scale)
         for p, mult in zip(self.params, self.lr_mults, strict=True):
-            if p.grad is None:
-                continue
-            w, g = optim.take_rows(p, rows), optim.take_rows(p.grad, rows)
-            w.sub_(optim.per_member(optim.take_rows(self.lr * lr_scale * mult, rows), w) * g)
-            optim.put_rows(p, rows, w)
+            if p.grad is not None:
+                p.sub_(optim.per_member(lr * mult, p) * p.grad)
