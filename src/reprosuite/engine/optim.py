@@ -152,8 +152,9 @@ class AdamW(EnsembleOptimizer):
             if p.grad is None:
                 continue
             g = p.grad
-            # the order and rounding of torch.optim.AdamW's single-tensor update, in place; a diverged member has
-            # lr 0: shrink 1, and m / (denom / 0) = 0
+            # torch.optim.AdamW's single-tensor update in its order (lerp_ for m), in place; the per-member step
+            # size divides the denominator where torch scales by a scalar (equal up to rounding). A diverged
+            # member has lr 0: shrink 1 and m / (denom / 0) = 0, so it stays as it was
             if shrink is not None:
                 p.mul_(per_member(shrink, p))
             m.lerp_(g, 1 - self.beta1)
