@@ -21,13 +21,15 @@ from reprosuite.engine import checkpoint as ckpt_mod
 from reprosuite.engine.optim import EnsembleOptimizer
 
 
-def log_schedule(steps: int, points: int = 100, spacing: str = "log") -> list[int]:
-    """Steps at which to evaluate: 0, ``steps`` and ~``points`` in between, log- or linearly spaced."""
+def log_schedule(steps: int, points: int = 100, spacing: str = "log", every: int = 0) -> list[int]:
+    """Steps at which to evaluate: 0, ``steps`` and ~``points`` in between, log- or linearly spaced, and with
+    ``every`` > 0 also every ``every``-th step (a dense grid for first-crossing times)."""
     if spacing == "log":
         grid = np.unique(np.round(np.geomspace(1, max(steps, 1), points)).astype(int))
     else:
         grid = np.unique(np.round(np.linspace(0, steps, points + 1)).astype(int))
-    return sorted({0, steps, *(int(s) for s in grid if 0 <= s <= steps)})
+    dense = range(0, steps + 1, every) if every > 0 else ()
+    return sorted({0, steps, *(int(s) for s in grid if 0 <= s <= steps), *dense})
 
 
 class History:

@@ -331,9 +331,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
         t_val = torch.tensor(steps)[hit.int().argmax(dim=0)]  # first logged step at val acc ≥ threshold
         return steps[-1] >= margin * float(t_val.max())
 
-    log_steps = sorted(
-        set(trainer.log_schedule(cfg.steps, 100)) | set(range(0, cfg.steps + 1, cfg.eval_every))
-    )
+    log_steps = trainer.log_schedule(cfg.steps, 100, every=cfg.eval_every)
     history = trainer.fit(
         loss_fn,
         opt,

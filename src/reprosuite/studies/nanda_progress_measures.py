@@ -326,9 +326,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
         snapshots[step] = [q.detach().to("cpu", copy=True) for q in params]
         return out
 
-    log_steps = sorted(
-        set(trainer.log_schedule(cfg.steps, 100)) | set(range(0, cfg.steps + 1, cfg.eval_every))
-    )
+    log_steps = trainer.log_schedule(cfg.steps, 100, every=cfg.eval_every)
     history = trainer.fit(
         loss_fn,
         opt,

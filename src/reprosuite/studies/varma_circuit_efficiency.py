@@ -247,7 +247,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     # phase 1: grok at fraction1, all seeds batched
     model1 = EnsembleEmbeddingMLP(cfg.p, cfg.embed, cfg.hidden, cfg.p, seeds, device=device)
     opt1, loss1, eval1 = make_phase(seeds, data["train1"][seeds], test1, model1)
-    log1 = sorted(set(trainer.log_schedule(cfg.steps1, 40)) | set(range(0, cfg.steps1 + 1, 50)))
+    log1 = trainer.log_schedule(cfg.steps1, 40, every=50)
 
     def grokked(history) -> bool:
         _, accs = history.records[("test", "accuracy")]
@@ -265,7 +265,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
             p2.copy_(p1.index_select(0, rows))
     masks2 = np.stack([data["train2"][k][s] for k, _, s in members])
     opt2, loss2, eval2 = make_phase(member_seeds, masks2, test1.index_select(0, rows), model2)
-    log2 = sorted(set(trainer.log_schedule(cfg.steps2, 40)) | set(range(0, cfg.steps2 + 1, cfg.eval_every)))
+    log2 = trainer.log_schedule(cfg.steps2, 40, every=cfg.eval_every)
     h2 = trainer.fit(loss2, opt2, cfg.steps2, eval2, log2, label="varma phase 2")
 
     return pd.concat(

@@ -112,6 +112,9 @@ def test_log_schedule_bounds():
     s = trainer.log_schedule(1000, 50)
     assert s[0] == 0 and s[-1] == 1000 and s == sorted(set(s))
     assert trainer.log_schedule(100, 10, "linear") == list(range(0, 101, 10))
+    dense = trainer.log_schedule(1000, 50, every=25)
+    assert set(range(0, 1001, 25)) <= set(dense) and set(s) <= set(dense) and dense == sorted(set(dense))
+    assert len(dense) == len(set(s) | set(range(0, 1001, 25)))
 
 
 @pytest.mark.parametrize(
