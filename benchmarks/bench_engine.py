@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from reprosuite.engine import layers, optim
+from reprosuite.engine.models import layers
+from reprosuite.engine.train import optim
 
 
 @dataclass(frozen=True)

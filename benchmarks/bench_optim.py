@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from reprosuite.engine import optim
+from reprosuite.engine.train import optim
 
 PARAMETER_SETS = {
     "MLP 40-256-256-10, 36 members (lr_batch_rmt)": (

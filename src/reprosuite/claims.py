@@ -93,6 +93,17 @@ def verdict(rule: Rule, values: Sequence[float]) -> str:
     return "inconclusive"
 
 
+def per_seed(metrics, metric: str, point: str | None = None, **members):
+    """The values of one per-seed ``metric`` (at grid ``point``, and where typed member columns equal
+    ``members``), as a Series indexed by seed in seed order: the input of a claim's :func:`measure`."""
+    sel = metrics["metric"] == metric
+    if point is not None:
+        sel &= metrics["point"] == point
+    for column, value in members.items():
+        sel &= metrics[column] == value
+    return metrics[sel].set_index("seed")["value"].sort_index()
+
+
 def evaluate(claim: Claim, values: Sequence[float] | None, tier: str, note: str = "") -> dict:
     """One row of the claims table."""
     values = [] if values is None else [float(v) for v in values]

@@ -52,6 +52,11 @@ def _coerce(study: str, key: str, value: Any, annotation: Any) -> Any:
         return tuple(_coerce(study, key, v, item) for v in value)
     if annotation is Any:
         return value
+    if origin is typing.Literal:
+        choices = typing.get_args(annotation)
+        if any(value == c and type(value) is type(c) for c in choices):
+            return value
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(repr, choices))}")
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
@@ -97,6 +102,9 @@ def resolve(study: Study | str, tier: str, overrides: dict | None = None, seeds:
             raise ConfigError(f"study {st.name!r}: unknown override key {key!r}; valid keys: {valid}")
         changes[key] = _coerce(st.name, key, value, hints[key])
     cfg = dataclasses.replace(base, **changes)
+    for key, annotation in hints.items():  # the tier's own values too: a typo in TIERS is caught here
+        if key not in changes:
+            _coerce(st.name, key, getattr(cfg, key), annotation)
     _check_ranges(st.name, cfg)
     return cfg
 
@@ -178,7 +186,12 @@ def select_studies(selection: str | list[str]) -> list[str]:
 
 
 def check_grid(st: Study, cfg: Any) -> dict[str, dict]:
-    points = st.grid(cfg)
+    """The study's grid points, or a :class:`ConfigError` when the config makes no valid grid (a study's
+    ``grid`` raising ``ValueError`` on a bad value is such an error, reported before any job runs)."""
+    try:
+        points = st.grid(cfg)
+    except ValueError as err:
+        raise ConfigError(f"study {st.name!r}: {err}") from err
     if not points:
         raise ConfigError(f"study {st.name!r}: empty grid")
     bad = [p for p in points if not study_mod.POINT_ID.match(p)]

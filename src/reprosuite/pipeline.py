@@ -67,8 +67,8 @@ def train(
     The checkpoint directory is not an output of the rule, so Snakemake leaves it in place when the job fails; the
     rerun resumes from it if the config and the study's training code are unchanged (the fingerprint).
     """
-    from reprosuite.engine import checkpoint  # torch stays out of the torch-free stages
-    from reprosuite.engine import device as device_mod
+    from reprosuite.engine.train import checkpoint  # torch stays out of the torch-free stages
+    from reprosuite.engine.train import device as device_mod
 
     start = time.perf_counter()
     st = study_mod.get(study)
@@ -91,7 +91,8 @@ def train(
         runs["variant"] = ""
     runs.insert(0, "point", point)
     runs.insert(0, "study", study)
-    runs = runs[["study", "point", "variant", "seed", "step", "split", "metric", "value"]]
+    head = ["study", "point", "variant", "seed", "step", "split", "metric", "value"]
+    runs = runs[head + [c for c in runs.columns if c not in head]]  # typed member columns follow
     meta = _meta(
         st, cfg, tier, time.perf_counter() - start, device=str(dev), point=points[point], threads=threads
     )

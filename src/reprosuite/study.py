@@ -6,18 +6,26 @@ define these names:
 ``PAPER``
     a :class:`Paper`: title, authors, year, arXiv id, venue, official code.
 ``Config``
-    a frozen dataclass whose fields are the paper's hyperparameters (paper sections cited in comments); it has
-    an ``int`` field ``seeds``.
+    a frozen dataclass whose **defaults are the paper's protocol** (paper sections cited in comments); every
+    field has a default, and it has an ``int`` field ``seeds``. String options are typed ``Literal[...]`` so that
+    a bad value is refused when the config is resolved, before any job runs.
 ``TIERS``
-    ``{"smoke": Config(...), "quick": Config(...), "full": Config(...)}``.
+    ``{"smoke": Config, "quick": Config, "full": Config}``, each written as a ``dataclasses.replace`` delta of
+    the paper's ``Config()`` (``full`` equal to the paper wherever possible).
+``WHY``
+    ``{field: reason}`` for every field that some tier changes from the paper. The deviations of a tier
+    (field, paper value, tier value, why) are computed from it by :func:`deviations`; ``reprosuite show`` and
+    the report print them.
 ``grid(cfg) -> dict[str, dict]``
     grid points: a point id (``[A-Za-z0-9_.-]+``) mapped to its JSON-serialisable parameters. One training job
-    trains all seeds of one point.
+    trains all seeds of one point. A ``ValueError`` raised here is reported as a config error before any job.
 ``make_data(cfg) -> dict[str, numpy.ndarray]``
     the study's dataset, written once to ``data.npz`` and shared by its training jobs.
 ``train(cfg, point, data, seeds, device) -> pandas.DataFrame``
     trains all ``seeds`` of one grid point; returns the tidy long table with columns
-    ``seed, step, split, metric, value``.
+    ``seed, step, split, metric, value`` (optionally ``variant`` and typed member columns). All state that a
+    resumed job needs lives in ``trainer.fit`` (or a ``checkpoint.Slot``): data order from stateless streams
+    (``MinibatchStream``, per-step seeds), never from a generator or list kept outside the fit.
 ``extract(runs, cfg) -> pandas.DataFrame``
     per-seed scalar metrics from the concatenated run tables: columns ``point, seed, metric, value``.
 ``FIGURES``
@@ -28,6 +36,10 @@ define these names:
 
 Optional: ``COST``, ``{tier: "measured cost"}`` shown by ``reprosuite list``.
 
+A study is one module while it is small (≲ 400 lines) and a package ``studies/<id>/`` (the interface in
+``__init__.py``, its own models, data and analyses beside it, imported relatively) when it is not.
+``studies/_template.py`` is a study to copy; :class:`StudyModule` types the interface.
+
 Studies import torch inside ``train`` only, so that DAG construction and the metric, figure and claim jobs stay
 free of its ~2 s import; likewise matplotlib and seaborn inside the figure functions (~1.6 s) and scipy where it
 is used (~0.9 s for scipy.stats). ``tests/unit/test_imports.py`` imports every study and checks.
@@ -37,13 +49,20 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import pkgutil
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reprosuite.claims import Claim
 
 TIERS = ("smoke", "quick", "full")
 POINT_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -59,6 +78,14 @@ REQUIRED = (
     "CLAIMS",
     "measure",
 )
+# hook name -> its positional parameters (checked against the study's signatures)
+SIGNATURES = {
+    "grid": ("cfg",),
+    "make_data": ("cfg",),
+    "train": ("cfg", "point", "data", "seeds", "device"),
+    "extract": ("runs", "cfg"),
+    "measure": ("metrics", "cfg"),
+}
 
 
 class StudyError(ValueError):
@@ -93,6 +120,41 @@ class Figure:
     tiers: tuple[str, ...] = TIERS
 
 
+class StudyModule(Protocol):
+    """The interface of a study module (see the module docstring), for type checkers and readers."""
+
+    PAPER: Paper
+    Config: type
+    TIERS: Mapping[str, Any]
+    WHY: Mapping[str, str]
+    FIGURES: Sequence[Figure]
+    CLAIMS: Sequence[Claim]
+
+    def grid(self, cfg: Any) -> dict[str, dict]: ...
+    def make_data(self, cfg: Any) -> dict[str, Any]: ...
+    def train(self, cfg: Any, point: dict, data: dict, seeds: list[int], device: Any) -> pd.DataFrame: ...
+    def extract(self, runs: pd.DataFrame, cfg: Any) -> pd.DataFrame: ...
+    def measure(self, metrics: pd.DataFrame, cfg: Any) -> dict[str, Sequence[float]]: ...
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A field of a tier's (or a user's) config that differs from the paper's protocol, and why."""
+
+    field: str
+    paper: Any
+    value: Any
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {_short(self.paper)} → {_short(self.value)} ({self.why})"
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value) if not isinstance(value, float) else f"{value:g}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Study:
     """A discovered study module, checked against the interface."""
@@ -116,20 +178,82 @@ class Study:
     def figure_names(self, tier: str | None = None) -> list[str]:
         return [f.name for f in self.module.FIGURES if tier is None or tier in f.tiers]
 
+    @property
+    def paper_config(self):
+        """The paper's protocol: the defaults of ``Config``."""
+        return self.module.Config()
+
+
+def deviations(st: Study, cfg: Any, tier: str) -> list[Deviation]:
+    """Fields of ``cfg`` that differ from the paper's protocol, with the reason: the study's ``WHY`` where the
+    tier changes the field, "user override" where ``cfg`` differs from the tier itself."""
+    paper, base = st.paper_config, st.TIERS[tier]
+    out = []
+    for f in dataclasses.fields(paper):
+        ours, theirs = getattr(cfg, f.name), getattr(paper, f.name)
+        if ours == theirs:
+            continue
+        why = getattr(st.module, "WHY", {}).get(f.name, "") if getattr(base, f.name) == ours else "user override"
+        out.append(Deviation(f.name, theirs, ours, why))
+    return out
+
+
+def _check_paper_protocol(fail: Callable, module: ModuleType, fields: dict) -> None:
+    """``Config()`` is the paper's protocol, and ``WHY`` explains exactly the fields the tiers change."""
+    no_default = [
+        n
+        for n, f in fields.items()
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if no_default:
+        fail(f"Config fields need the paper's value as default: {', '.join(no_default)}")
+    why = module.WHY
+    paper = module.Config()
+    changed = {f for cfg in module.TIERS.values() for f in fields if getattr(cfg, f) != getattr(paper, f)}
+    if changed - set(why):
+        fail(
+            f"WHY must give the reason for each field a tier changes from the paper: {sorted(changed - set(why))}"
+        )
+    if set(why) - changed:
+        fail(f"WHY names fields that no tier changes: {sorted(set(why) - changed)}")
+
 
 def _check(name: str, module: ModuleType) -> Study:
+    """The module as a :class:`Study`, or a :class:`StudyError` naming the first way it breaks the interface."""
+    from reprosuite.claims import Claim
+
+    def fail(msg: str):
+        raise StudyError(f"study {name!r}: {msg} (see reprosuite.study)")
+
     missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
     if missing:
-        raise StudyError(f"study {name!r} lacks {', '.join(missing)} (see reprosuite.study)")
+        fail(f"lacks {', '.join(missing)}")
     if not dataclasses.is_dataclass(module.Config) or not module.Config.__dataclass_params__.frozen:
-        raise StudyError(f"study {name!r}: Config must be a frozen dataclass")
-    if "seeds" not in {f.name for f in dataclasses.fields(module.Config)}:
-        raise StudyError(f"study {name!r}: Config needs an int field 'seeds'")
+        fail("Config must be a frozen dataclass")
+    fields = {f.name: f for f in dataclasses.fields(module.Config)}
+    if "seeds" not in fields:
+        fail("Config needs an int field 'seeds'")
+    for hook, params in SIGNATURES.items():
+        fn = getattr(module, hook)
+        if not callable(fn):
+            fail(f"{hook} must be a function")
+        try:
+            inspect.signature(fn).bind(*params)
+        except TypeError:
+            fail(f"{hook} must take ({', '.join(params)})")
     if set(module.TIERS) != set(TIERS):
-        raise StudyError(f"study {name!r}: TIERS must define exactly {TIERS}, got {sorted(module.TIERS)}")
+        fail(f"TIERS must define exactly {TIERS}, got {sorted(module.TIERS)}")
+    if any(not isinstance(cfg, module.Config) for cfg in module.TIERS.values()):
+        fail("every tier must be a Config")
+    if hasattr(module, "WHY"):  # TRANSITION
+        _check_paper_protocol(fail, module, fields)
+    if any(not isinstance(c, Claim) for c in module.CLAIMS):
+        fail("CLAIMS must hold Claim objects")
     ids = [c.id for c in module.CLAIMS]
     if len(ids) != len(set(ids)):
-        raise StudyError(f"study {name!r}: duplicate claim ids {ids}")
+        fail(f"duplicate claim ids {ids}")
+    if any(not isinstance(f, Figure) for f in module.FIGURES):
+        fail("FIGURES must hold Figure objects")
     return Study(name, module)
 
 

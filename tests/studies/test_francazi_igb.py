@@ -33,7 +33,7 @@ def test_data_and_grid():
 def test_g0_matches_a_plain_network():
     """Member i equals a bias-free nn.Linear stack drawn from the same generator stream."""
     torch = pytest.importorskip("torch")
-    from reprosuite.engine import layers
+    from reprosuite.engine.models import layers
 
     x = torch.as_tensor(fi.make_data(CFG)["x"][0])
     seeds = [11, 12, 13]

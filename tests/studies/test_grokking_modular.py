@@ -141,7 +141,7 @@ def test_make_data_splits_per_fraction_and_seed():
 def test_train_logs_every_member_and_stops_once_grokked():
     import torch
 
-    from reprosuite.engine import device
+    from reprosuite.engine.train import device
 
     cfg = dataclasses.replace(gm.TIERS["smoke"], seeds=1, fractions=(0.9,), grok_fraction=0.9, steps=3000)
     threads = torch.get_num_threads()

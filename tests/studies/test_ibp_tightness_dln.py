@@ -21,7 +21,7 @@ CFG = dataclasses.replace(
 
 
 def test_theory_matches_the_engine():
-    from reprosuite.engine import ibp
+    from reprosuite.engine.analysis import ibp
 
     for depth, width in [(2, 16), (3, 64), (5, 1024)]:
         assert st.theory(depth, width) == pytest.approx(ibp.tightness_theory([width] * (depth - 1)))

@@ -47,7 +47,7 @@ def runs():
 def test_training_is_exact_gradient_descent(runs):
     """The logged train MSE equals the closed form D(t) = (I − 2ηΣ)ᵗ D₀ of full-batch GD (wd 0)."""
     pytest.importorskip("torch")
-    from reprosuite.engine import layers
+    from reprosuite.engine.models import layers
 
     table, data = runs
     seed, n = 1, lev.n_train(CFG, 0.6)

@@ -78,7 +78,7 @@ def test_training_chains_two_phases():
 
 def test_job_killed_in_phase_two_resumes_identically(tmp_path, monkeypatch, capsys):
     pytest.importorskip("torch")
-    from reprosuite.engine import checkpoint, trainer
+    from reprosuite.engine.train import checkpoint, trainer
 
     data = v.make_data(TINY)
     reference = v.train(TINY, {}, data, [0, 1], "cpu")

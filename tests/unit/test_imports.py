@@ -30,7 +30,7 @@ def test_the_probe_sees_a_heavy_import():
 
 def test_a_training_process_is_set_up_deterministic_without_importing_the_compiler():
     code = (
-        "import torch\nfrom reprosuite.engine import device\ndevice.setup('cpu', 1)\n"
+        "import torch\nfrom reprosuite.engine.train import device\ndevice.setup('cpu', 1)\n"
         "assert torch.are_deterministic_algorithms_enabled()\nassert 'torch._inductor' not in sys.modules"
     )
     assert _imported_after(code) == ["torch"]

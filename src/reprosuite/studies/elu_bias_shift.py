@@ -27,7 +27,7 @@ setting (a deep MLP driven to near-zero training loss, Fig. 2b) carries over; an
 fitting it. One epoch is 23 steps here against 937 on MNIST, so "epoch 10" is much earlier in training.
 
 Implementation: one job trains every activation × seed as members of one ensemble: the weights are an
-:class:`~reprosuite.engine.layers.EnsembleMLP` (He init, member s of every activation starts from the same
+:class:`~reprosuite.engine.models.layers.EnsembleMLP` (He init, member s of every activation starts from the same
 weights — its seed's), the forward applies each member's own activation. Members with the same seed share the
 minibatch order, so ELU and ReLU are compared pairwise on identical starts and data streams.
 The full tier runs the MNIST protocol's 300 epochs × 5 seeds on digits (the suite has no MNIST loader); the
@@ -104,7 +104,7 @@ def grid(cfg: Config) -> dict[str, dict]:
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
-    from reprosuite.engine import datasets
+    from reprosuite.engine.data import datasets
 
     return datasets.load(cfg.dataset, cfg.data_seed)
 
@@ -113,8 +113,9 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
 def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import functional as fn
-    from reprosuite.engine import layers, optim, trainer
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import functional as fn
+    from reprosuite.engine.train import optim, trainer
 
     acts = list(point["activations"])
     k = len(seeds)

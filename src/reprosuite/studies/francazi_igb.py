@@ -227,7 +227,7 @@ def g0_untrained(x, activation: str, pool: int, depths, width: int, seeds: list[
     """
     import torch
 
-    from reprosuite.engine import layers
+    from reprosuite.engine.models import layers
 
     gens = layers.generators(seeds)
     h, fan_in, out = x, x.shape[-1], {}

@@ -19,7 +19,7 @@ Looked up in the paper (§3, §4.1, Table 1): 20 hidden layers of 50 ReLU units;
 learning rates 0.1 and 0.01; η = 0.01 for this experiment, γ = 0.55; Simple Init = N(0, 0.1²); Good Init = He et
 al. (2015); "all the weights ... initialized at zero"; gradient clipping thresholds 100 and 10. The paper adds
 the noise "to the gradient after clipping" (§4.2, §4.3, §4.5; §4.1 is silent), so
-:class:`~reprosuite.engine.gradients.GradientTransform` clips (global norm per member, as
+:class:`~reprosuite.engine.train.gradients.GradientTransform` clips (global norm per member, as
 ``clip_grad_norm_``) then adds noise. Not stated, chosen here: batch size 64 (SUITE.md), biases start at zero
 and get noise like the weights, t counts updates from 0, training length (SUITE.md: up to 30k steps).
 
@@ -124,7 +124,7 @@ def grid(cfg: Config) -> dict[str, dict]:
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
-    from reprosuite.engine import datasets
+    from reprosuite.engine.data import datasets
 
     return datasets.load(cfg.dataset, cfg.data_seed)
 
@@ -138,8 +138,9 @@ def chance(y_test: np.ndarray) -> float:
 def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import functional as fn
-    from reprosuite.engine import gradients, layers, optim, trainer
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import functional as fn
+    from reprosuite.engine.train import gradients, optim, trainer
 
     members = [
         (init, noise, lr, seed)

@@ -114,7 +114,7 @@ def _point(scale: float) -> str:
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
-    from reprosuite.engine import datasets
+    from reprosuite.engine.data import datasets
 
     d = datasets.load(cfg.dataset, seed=0)
     if cfg.n_train > len(d["y"]):
@@ -130,8 +130,10 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
 def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import functional as fn
-    from reprosuite.engine import layers, optim, robustness, trainer
+    from reprosuite.engine.analysis import robustness
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import functional as fn
+    from reprosuite.engine.train import optim, trainer
 
     torch.set_flush_denormal(True)
     alpha = float(point["init_scale"])

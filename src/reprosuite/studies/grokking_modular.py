@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from reprosuite.claims import Claim, Rule
-from reprosuite.engine import modular
+from reprosuite.engine.data import modular
 from reprosuite.metrics.stats import spearman
 from reprosuite.study import Figure, Paper
 
@@ -249,7 +249,7 @@ def _build(cfg: Config, seeds: list[int], data: dict, device):
     """The ensemble and ``forward(index) -> logits (S, B, p)`` for equation indices (B,) or (S, B)."""
     import torch
 
-    from reprosuite.engine.transformer import EnsembleEmbeddingMLP, EnsembleTransformer
+    from reprosuite.engine.models.transformer import EnsembleEmbeddingMLP, EnsembleTransformer
 
     a, b = (torch.as_tensor(data[k], device=device) for k in ("a", "b"))
     if cfg.model == "mlp":
@@ -278,10 +278,10 @@ def _build(cfg: Config, seeds: list[int], data: dict, device):
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import trainer
-    from reprosuite.engine.functional import cross_entropy
-    from reprosuite.engine.optim import AdamW
-    from reprosuite.engine.transformer import weight_norm
+    from reprosuite.engine.models.transformer import weight_norm
+    from reprosuite.engine.train import trainer
+    from reprosuite.engine.train.functional import cross_entropy
+    from reprosuite.engine.train.optim import AdamW
 
     k = int(np.flatnonzero(np.isclose(data["fractions"], point["fraction"]))[0])
     members = [(float(wd), s) for wd in point["weight_decays"] for s in seeds]  # (weight decay, seed)

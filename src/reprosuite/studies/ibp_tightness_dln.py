@@ -6,10 +6,10 @@ official code eth-sri/ibp-propagation-tightness.
 Claims (SUITE.md; abstract: "for deep linear models (DLNs), tightness decreases with width and depth at
 initialization, but improves with IBP training"). Propagation tightness is the ratio of the exact to the IBP
 half-width of the output box, τ = |C W_L ⋯ W_1| ε / (|C W_L| |W_{L−1}| ⋯ |W_1|) ε (official
-``PI_functions.py``, last layer elided into the specification C; :mod:`reprosuite.engine.ibp`).
+``PI_functions.py``, last layer elided into the specification C; :mod:`reprosuite.engine.analysis.ibp`).
 
 - at Gaussian initialisation τ ≈ (π / 2n)^{(L−1)/2} for L layers of hidden width n (our derivation in
-  :func:`reprosuite.engine.ibp.tightness_theory`, the closed form SUITE.md states: the mean |entry| of the
+  :func:`reprosuite.engine.analysis.ibp.tightness_theory`, the closed form SUITE.md states: the mean |entry| of the
   end-to-end product over the mean of the product of |entries|). Pass: within ±25 % for widths ≥ 64 at every
   depth, and the slope of log τ vs log n within ±0.1 of −(L−1)/2 at every depth;
 - IBP training raises τ: a 3-layer DLN trained with the IBP loss ends with τ ≥ 10× that of the same net
@@ -174,7 +174,7 @@ CLAIMS = (
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
-    from reprosuite.engine import datasets
+    from reprosuite.engine.data import datasets
 
     return datasets.load(cfg.dataset, cfg.data_seed)
 
@@ -184,7 +184,7 @@ def grid(cfg: Config) -> dict[str, dict]:
 
 
 def theory(depth: int, width: int) -> float:
-    """(π / 2n)^{(L−1)/2}, as :func:`reprosuite.engine.ibp.tightness_theory` (kept here torch-free)."""
+    """(π / 2n)^{(L−1)/2}, as :func:`reprosuite.engine.analysis.ibp.tightness_theory` (kept here torch-free)."""
     return (math.pi / (2 * width)) ** ((depth - 1) / 2)
 
 
@@ -199,7 +199,8 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
 def _init_tightness(cfg: Config, seeds: list[int], device) -> pd.DataFrame:
     """τ of one random DLN per (depth, width, seed), built one net at a time to bound memory at full tier."""
-    from reprosuite.engine import ibp, layers
+    from reprosuite.engine.analysis import ibp
+    from reprosuite.engine.models import layers
 
     rows = []
     for depth in cfg.depths:
@@ -222,8 +223,10 @@ def _init_tightness(cfg: Config, seeds: list[int], device) -> pd.DataFrame:
 def _train(cfg: Config, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import functional as fn
-    from reprosuite.engine import ibp, layers, optim, trainer
+    from reprosuite.engine.analysis import ibp
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import functional as fn
+    from reprosuite.engine.train import optim, trainer
 
     x, x_test = (torch.as_tensor(data[k], dtype=torch.float32, device=device) for k in ("x", "x_test"))
     y, y_test = (torch.as_tensor(data[k], device=device) for k in ("y", "y_test"))

@@ -310,7 +310,8 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 def _train_depth(cfg: Config, depth: int, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import layers, optim, trainer
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import optim, trainer
 
     dtype = getattr(torch, cfg.dtype)
     members = [(obj, c, seed) for obj in OBJECTIVES for c in range(len(CASES)) for seed in seeds]

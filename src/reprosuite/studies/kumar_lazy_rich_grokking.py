@@ -13,7 +13,7 @@ Setup (SUITE.md; checked against the notebook): x ~ N(0, I_D/D), β ~ N(0, I_D),
 W ~ N(0, 1) (N × D); f(x) = α · mean_i φ(w_i·x), φ(z) = z + εz²/2, readouts frozen (the notebook's
 ``NN_func2``, "w/o readouts"); centred loss mean((f − f_init − y)²) on train and test; full-batch GD with
 η = N/α² (the notebook's ``eta = N/alpha**2``, plain ``optimizers.sgd``), no weight decay; the linearised model
-f_lin (first-order Taylor expansion at initialisation, :mod:`reprosuite.engine.kernels`) trained alongside with
+f_lin (first-order Taylor expansion at initialisation, :mod:`reprosuite.engine.analysis.kernels`) trained alongside with
 the same η and the same centred loss; kernel alignment = the notebook's ``kalignment`` of the empirical NTK on
 test inputs (y and the kernel's columns centred, ycᵀKc yc / (‖Kc‖_F ‖yc‖²)); 1000 test points.
 
@@ -189,7 +189,9 @@ def variant(alpha: float) -> str:
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import kernels, layers, optim, trainer
+    from reprosuite.engine.analysis import kernels
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import optim, trainer
 
     dt = torch.float32
     alphas = [float(a) for a in point["alphas"]]

@@ -219,7 +219,8 @@ def parse_variant(name: str) -> tuple[float, float]:
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import layers, optim, trainer
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import optim, trainer
 
     d_out = int(point["d_out"])
     dt = torch.float64

@@ -18,8 +18,8 @@ B ∈ {16…512}, learning-rate grid 2^k, 3 epochs, λ_max by power iteration ov
 
 Protocol. Hessian point: at initialisation (PyTorch's default U(±1/√fan_in) weights, zero biases), λ_max of the
 cross-entropy Hessian of 10 mini-batches per B (per-member data order from
-:class:`~reprosuite.engine.functional.MinibatchStream`), averaged, and of the full training set, by power
-iteration with Hessian-vector products (:mod:`reprosuite.engine.hessian`). Learning-rate points, one per B:
+:class:`~reprosuite.engine.train.functional.MinibatchStream`), averaged, and of the full training set, by power
+iteration with Hessian-vector products (:mod:`reprosuite.engine.analysis.hessian`). Learning-rate points, one per B:
 every learning rate of the grid × seed is an ensemble member, trained with plain SGD (no momentum) and,
 separately, with Adam (β = 0.9, 0.999, no weight decay) for ``epochs`` epochs; a member is *stable* when it did
 not diverge and its final training loss (on the first ``eval_examples`` training examples) is below ``stable_ratio`` × its initial loss; η_max is the largest
@@ -120,7 +120,7 @@ def grid(cfg: Config) -> dict[str, dict]:
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
-    from reprosuite.engine import datasets
+    from reprosuite.engine.data import datasets
 
     d = datasets.load(cfg.dataset, seed=0)
     return {"x": d["x"], "y": d["y"]}
@@ -133,7 +133,7 @@ def lr_grid(lo: float, hi: float, step: float) -> list[float]:
 
 # ---------------------------------------------------------------------------------------------------- training
 def _model(cfg: Config, n_in: int, n_out: int, seeds: list[int], device):
-    from reprosuite.engine import layers
+    from reprosuite.engine.models import layers
 
     sizes = (n_in, *cfg.hidden, n_out)
     return layers.EnsembleMLP(sizes, seeds, activation=cfg.activation, device=device)
@@ -156,7 +156,8 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
 def _hessian_point(cfg: Config, x, y, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import functional, hessian
+    from reprosuite.engine.analysis import hessian
+    from reprosuite.engine.train import functional
 
     model = _model(cfg, x.shape[1], int(y.max()) + 1, seeds, device)
     params = list(model.parameters())
@@ -185,7 +186,7 @@ def _hessian_point(cfg: Config, x, y, seeds: list[int], device) -> pd.DataFrame:
 
 
 def _lr_point(cfg: Config, opt_name: str, batch: int, x, y, seeds: list[int], device) -> pd.DataFrame:
-    from reprosuite.engine import functional, optim, trainer
+    from reprosuite.engine.train import functional, optim, trainer
 
     span = cfg.sgd_log2_lr if opt_name == "sgd" else cfg.adam_log2_lr
     log2_lrs = lr_grid(*span, cfg.lr_step_log2)

@@ -317,7 +317,8 @@ def _mse(model, x, y):
 def _train_modes(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import layers, optim, trainer
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import optim, trainer
 
     dt = torch.float64
     x, y, u, v = (torch.as_tensor(data[k], dtype=dt, device=device) for k in ("x", "y", "u", "v"))
@@ -366,7 +367,8 @@ def _train_modes(cfg: Config, point: dict, data: dict, seeds: list[int], device)
 def _train_depth(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import layers, optim, trainer
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import optim, trainer
 
     dt = torch.float32
     x = torch.as_tensor(data["x"], dtype=dt, device=device)

@@ -22,7 +22,7 @@ required") — all unverified. The paper's own model (we believe a 1-layer trans
 p = 113) and step counts are unverified; we follow SUITE.md's calibrated protocol on the embedding-MLP.
 
 Protocol (one training job; ``trainer.fit`` twice, so a killed job resumes in either phase):
-- phase 1: the embedding-MLP of :mod:`reprosuite.engine.transformer` (``EnsembleEmbeddingMLP``, token
+- phase 1: the embedding-MLP of :mod:`reprosuite.engine.models.transformer` (``EnsembleEmbeddingMLP``, token
   embedding 32, hidden 128, as ``studies/grokking_modular.py``) on (a + b) mod p, all seeds batched, full-batch
   AdamW (lr 1e-2, betas (0.9, 0.98), weight decay 1) on a random 70 % of the equations until every seed's test
   accuracy is ≥ 0.99 (the test set is the other 30 %; ``done`` reads the history only);
@@ -68,7 +68,7 @@ import numpy as np
 import pandas as pd
 
 from reprosuite.claims import Claim, Rule
-from reprosuite.engine import modular
+from reprosuite.engine.data import modular
 from reprosuite.metrics.stats import spearman
 from reprosuite.study import Figure, Paper
 
@@ -202,10 +202,10 @@ def _padded(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import trainer
-    from reprosuite.engine.functional import cross_entropy
-    from reprosuite.engine.optim import AdamW
-    from reprosuite.engine.transformer import EnsembleEmbeddingMLP
+    from reprosuite.engine.models.transformer import EnsembleEmbeddingMLP
+    from reprosuite.engine.train import trainer
+    from reprosuite.engine.train.functional import cross_entropy
+    from reprosuite.engine.train.optim import AdamW
 
     torch.set_flush_denormal(True)
     a, b, c = (torch.as_tensor(data[k], device=device) for k in ("a", "b", "c"))

@@ -13,7 +13,7 @@ abc-parametrisations) gives exponents +1/2 (SP: the hidden-to-hidden update is �
 coordinate), −1/2 (NTK) and 0 (μP) for the update of the last hidden layer after a step of SGD; SUITE.md's
 calibration (its own set-up) found SP ∝ w^.31, NTK ∝ w^−.55, μP flat.
 
-Parametrisations: :mod:`reprosuite.engine.parametrization` (SP, NTK, μP for SGD, written by us). Looked up
+Parametrisations: :mod:`reprosuite.engine.models.parametrization` (SP, NTK, μP for SGD, written by us). Looked up
 (``search`` tool): microsoft/mup ``mup/layer.py`` (``MuReadout``: SP init × √width_mult, forward input ÷
 width_mult), ``mup/optim.py`` (``MuSGD``: lr × width_mult for vector-like weights, ÷ fan-in/fan-out ratio for
 matrix-like ones), ``mup/coord_check.py`` (coordinate check: a few SGD steps per width on fixed data, recording
@@ -170,7 +170,7 @@ CLAIMS = (
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
-    from reprosuite.engine import datasets
+    from reprosuite.engine.data import datasets
 
     d = datasets.load(cfg.dataset, seed=0)
     return {"x": d["x"], "y": d["y"], "x_test": d["x_test"], "y_test": d["y_test"]}
@@ -219,7 +219,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
 def _model(cfg: Config, width: int, members: list[tuple[str, int]], device):
     """The ensemble of one width: member (parametrisation, seed), relative to the base width."""
-    from reprosuite.engine import parametrization as pz
+    from reprosuite.engine.models import parametrization as pz
 
     sizes = pz.mlp_sizes(40, width, 10, cfg.depth)
     base = pz.mlp_sizes(40, cfg.base_width, 10, cfg.depth)
@@ -237,9 +237,9 @@ def _tensors(data: dict, device):
 def _coord_check(cfg: Config, width: int, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine import functional as fn
-    from reprosuite.engine import parametrization as pz
-    from reprosuite.engine import trainer
+    from reprosuite.engine.models import parametrization as pz
+    from reprosuite.engine.train import functional as fn
+    from reprosuite.engine.train import trainer
 
     t = _tensors(data, device)
     x, y, probe = t["x"], t["y"], t["x_test"][: cfg.probe_size]
@@ -280,9 +280,9 @@ def sweep_log_steps(cfg: Config) -> list[int]:
 
 
 def _sweep(cfg: Config, width: int, data: dict, seeds: list[int], device) -> pd.DataFrame:
-    from reprosuite.engine import functional as fn
-    from reprosuite.engine import parametrization as pz
-    from reprosuite.engine import trainer
+    from reprosuite.engine.models import parametrization as pz
+    from reprosuite.engine.train import functional as fn
+    from reprosuite.engine.train import trainer
 
     t = _tensors(data, device)
     x, y = t["x"], t["y"]

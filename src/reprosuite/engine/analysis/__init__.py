@@ -1,0 +1,1 @@
+"""Analyses of trained ensembles: Hessian spectra, neural tangent kernels, interval bounds, robustness."""

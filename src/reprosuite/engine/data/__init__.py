@@ -1,0 +1,1 @@
+"""Datasets shipped by packages or generated, and modular-arithmetic tasks."""

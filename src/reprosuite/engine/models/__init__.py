@@ -1,0 +1,1 @@
+"""Models: ensembles of MLPs, transformers and 1-D CNNs, initialisation and width parametrisations."""

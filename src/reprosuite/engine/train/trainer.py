@@ -1,0 +1,228 @@
+"""The one training loop of the suite: an ensemble of S members trained in lock-step.
+
+A study supplies ``loss_fn(step) -> (S,)`` per-member losses and ``evaluate(step) -> {(split, metric): (S,)}``;
+the loop does the rest — logging on a schedule, divergence masking, learning-rate schedule, progress lines with
+rate and ETA, and early stopping once every member is done.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from reprosuite.engine.train import checkpoint as ckpt_mod
+from reprosuite.engine.train.optim import EnsembleOptimizer
+
+
+def log_schedule(steps: int, points: int = 100, spacing: str = "log", every: int = 0) -> list[int]:
+    """Steps at which to evaluate: 0, ``steps`` and ~``points`` in between, log- or linearly spaced, and with
+    ``every`` > 0 also every ``every``-th step (a dense grid for first-crossing times)."""
+    if spacing == "log":
+        grid = np.unique(np.round(np.geomspace(1, max(steps, 1), points)).astype(int))
+    else:
+        grid = np.unique(np.round(np.linspace(0, steps, points + 1)).astype(int))
+    dense = range(0, steps + 1, every) if every > 0 else ()
+    return sorted({0, steps, *(int(s) for s in grid if 0 <= s <= steps), *dense})
+
+
+class History:
+    """Per-member metric values over steps, kept on the device until :meth:`frame` is called."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.records: dict[tuple[str, str], tuple[list[int], list[Tensor]]] = {}
+        self.diverged_at = torch.full((size,), math.nan, dtype=torch.float64)
+
+    def log(self, step: int, split: str, metric: str, values: Tensor) -> None:
+        steps, vals = self.records.setdefault((split, metric), ([], []))
+        steps.append(step)
+        vals.append(values.detach().reshape(self.size).to(torch.float64))
+
+    def state_dict(self) -> dict:
+        return {
+            "keys": [list(k) for k in self.records],
+            "steps": [torch.tensor(st, dtype=torch.int64) for st, _ in self.records.values()],
+            "values": [torch.stack(v).cpu() for _, v in self.records.values()],
+            "diverged_at": self.diverged_at,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.records = {
+            (split, metric): (steps.tolist(), list(values.unbind(0)))
+            for (split, metric), steps, values in zip(
+                state["keys"], state["steps"], state["values"], strict=True
+            )
+        }
+        self.diverged_at = state["diverged_at"].clone()
+
+    def frame(
+        self,
+        seeds: Sequence[int],
+        variants: Sequence[str] | None = None,
+        members: Mapping[str, Sequence] | None = None,
+    ) -> pd.DataFrame:
+        """The tidy long table: one row per (member, step, split, metric).
+
+        ``members`` gives typed columns of member hyperparameters (e.g. ``{"wd": [0.0, 1.0, …]}``, one value per
+        member), carried on every row so that later stages select members by value, not by parsing strings.
+        """
+        variants = list(variants) if variants is not None else [""] * self.size
+        members = {k: list(v) for k, v in (members or {}).items()}
+        if len(seeds) != self.size or len(variants) != self.size:
+            raise ValueError(f"{len(seeds)} seeds / {len(variants)} variants for {self.size} members")
+        bad = [k for k, v in members.items() if len(v) != self.size]
+        if bad:
+            raise ValueError(f"member columns {bad} need one value per member ({self.size})")
+        parts = []
+        for (split, metric), (steps, vals) in self.records.items():
+            v = torch.stack(vals).cpu().numpy()  # (T, S)
+            t = len(steps)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "variant": np.tile(variants, t),
+                        **{k: np.tile(np.asarray(v), t) for k, v in members.items()},
+                        "seed": np.tile(np.asarray(seeds, dtype=np.int64), t),
+                        "step": np.repeat(np.asarray(steps, dtype=np.int64), self.size),
+                        "split": split,
+                        "metric": metric,
+                        "value": v.reshape(-1),
+                    }
+                )
+            )
+        last = max((s[-1] for s, _ in self.records.values()), default=0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "variant": variants,
+                    **{k: np.asarray(v) for k, v in members.items()},
+                    "seed": np.asarray(seeds, dtype=np.int64),
+                    "step": last,
+                    "split": "train",
+                    "metric": "diverged_at",
+                    "value": self.diverged_at.numpy(),
+                }
+            )
+        )
+        return pd.concat(parts, ignore_index=True)
+
+
+class Progress:
+    """Progress lines on stderr (the job's log): steps done, rate, ETA, at most every ``every_s`` seconds."""
+
+    def __init__(self, total: int, label: str = "", every_s: float = 10.0, stream=None):
+        self.total, self.label, self.every_s = total, label, every_s
+        self.stream = stream or sys.stderr
+        self.start = self.last = time.perf_counter()
+
+    def update(self, step: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self.last < self.every_s:
+            return
+        self.last = now
+        rate = step / max(now - self.start, 1e-9)
+        eta = (self.total - step) / rate if rate > 0 else math.inf
+        print(
+            f"[{self.label}] step {step}/{self.total} ({100 * step / max(self.total, 1):.0f}%), "
+            f"{rate:.0f} steps/s, ETA {eta:.0f}s",
+            file=self.stream,
+            flush=True,
+        )
+
+
+def fit(
+    loss_fn: Callable[[int], Tensor],
+    optimizer: EnsembleOptimizer,
+    steps: int,
+    evaluate: Callable[[int], dict[tuple[str, str], Tensor]],
+    log_steps: Sequence[int],
+    lr_scale: Callable[[int], float] | None = None,
+    done: Callable[[History], bool] | None = None,
+    label: str = "",
+    generators: Sequence[torch.Generator] = (),
+    buffers: Sequence[Tensor] = (),
+) -> History:
+    """Train ``optimizer.params`` for ``steps`` steps; evaluate at ``log_steps`` (state before that step's update).
+
+    ``done(history)``, checked after each evaluation, stops early; it must depend on the history only, so that a
+    resumed run stops where the uninterrupted one did. ``generators`` are the study's own random generators (data
+    order, noise): their states are checkpointed with the parameters. ``buffers`` are tensors the study updates
+    in place during training (e.g. a per-example record); they are checkpointed and restored in place too.
+    """
+    history = History(optimizer.size)
+    to_log = set(log_steps) | {steps}
+    ckpt = ckpt_mod.active()
+    path = ckpt.next_path() if ckpt is not None else None
+    first = 0
+    state = ckpt.load(path) if ckpt is not None else None
+    if state is not None:
+        first = _restore(state, optimizer, history, generators, buffers)
+        print(f"[{label}] resumed from {path} at step {first}", file=sys.stderr, flush=True)
+        if state["complete"]:
+            return history
+    progress = Progress(steps, label)
+    step = first
+    for step in range(first, steps + 1):
+        # checkpoint: at a step boundary, on schedule or when asked to stop
+        if ckpt is not None and step > first and ckpt.due():
+            ckpt.save(path, _snapshot(step, False, optimizer, history, generators, buffers))
+            if ckpt.stop_signal is not None:
+                raise ckpt_mod.Preempted(ckpt.stop_signal)
+        # evaluate: log the state reached after `step` updates
+        if step in to_log:
+            with torch.no_grad():
+                for (split, metric), values in evaluate(step).items():
+                    history.log(step, split, metric, values)
+            if step == steps or (done is not None and done(history)):
+                break
+        # forward: one loss per member
+        loss = loss_fn(step)
+        # divergence: record the first non-finite step, freeze that member, let the others go on
+        bad = ~torch.isfinite(loss.detach()) & optimizer.active
+        if bool(bad.any()):
+            history.diverged_at[bad.cpu()] = float(step)
+            optimizer.active &= ~bad
+            if not bool(optimizer.active.any()):
+                break
+        # backward: summing over members keeps their gradients independent
+        optimizer.zero_grad()
+        torch.where(optimizer.active, loss, torch.zeros_like(loss)).sum().backward()
+        # update
+        optimizer.step(1.0 if lr_scale is None else lr_scale(step))
+        progress.update(step + 1)
+    progress.update(step, force=True)
+    if ckpt is not None:
+        # a finished fit is kept too, so that a job chaining several fits resumes at the right one
+        ckpt.save(path, _snapshot(step, True, optimizer, history, generators, buffers))
+    return history
+
+
+def _snapshot(step, complete, optimizer, history, generators, buffers=()) -> dict:
+    return {
+        "buffers": [b.detach().cpu().clone() for b in buffers],
+        "step": step,
+        "complete": complete,
+        "params": [p.detach().cpu().clone() for p in optimizer.params],
+        "optimizer": optimizer.state_dict(),
+        "history": history.state_dict(),
+        "rng": ckpt_mod.rng_state(generators),
+    }
+
+
+def _restore(state, optimizer, history, generators, buffers=()) -> int:
+    with torch.no_grad():
+        for p, saved in zip(optimizer.params, state["params"], strict=True):
+            p.copy_(saved.to(p.device))
+        for b, saved in zip(buffers, state.get("buffers", []), strict=True):
+            b.copy_(saved.to(b.device))
+    optimizer.load_state_dict(state["optimizer"])
+    history.load_state_dict(state["history"])
+    ckpt_mod.set_rng_state(state["rng"], generators)
+    return int(state["step"])

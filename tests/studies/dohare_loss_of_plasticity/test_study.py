@@ -1,0 +1,100 @@
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprosuite import claims, config
+from reprosuite.studies import dohare_loss_of_plasticity as lop
+
+CFG = dataclasses.replace(
+    config.resolve("dohare_loss_of_plasticity", "smoke"),
+    steps=4_000,
+    flip_after=500,
+    chunk=500,
+    bin_size=1_000,
+    window=1_000,
+    probe_every=1_000,
+    n_probe=50,
+    replacement_rate=0.01,
+    maturity=20,
+)
+
+
+def test_grid_and_probe_data():
+    assert lop.grid(config.resolve("dohare_loss_of_plasticity", "full")) == {
+        "stream": {"methods": list(lop.METHODS)}
+    }
+    probe = lop.make_data(CFG)["probe"]
+    assert probe.shape == (CFG.n_probe, CFG.n_inputs) and set(np.unique(probe)) <= {0.0, 1.0}
+    full = config.resolve("dohare_loss_of_plasticity", "full")
+    assert full.steps == 1_000_000 and full.seeds >= 5 and full.steps % full.chunk == 0
+
+
+def test_training_gives_tidy_deterministic_rows_and_cbp_replaces_units():
+    pytest.importorskip("torch")
+    data = lop.make_data(CFG)
+    runs = lop.train(CFG, lop.grid(CFG)["stream"], data, [0, 1], "cpu")
+    assert runs.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
+    err = runs[runs["metric"] == "error"]
+    assert len(err) == 3 * 2 * (CFG.steps // CFG.chunk) and (err["value"] > 0).all()
+    probe = runs[runs["split"] == "probe"]
+    assert sorted(probe["step"].unique()) == [0, 1000, 2000, 3000, 4000]
+    rank = probe[probe["metric"] == "effective_rank"]["value"]
+    assert ((rank >= 0) & (rank <= CFG.hidden)).all()
+    replaced = probe[(probe["metric"] == "replaced_units") & (probe["step"] == CFG.steps)]
+    by_method = replaced.groupby("variant")["value"].min()
+    assert by_method["backprop"] == 0 and by_method["l2"] == 0 and by_method["cbp"] > 0
+    # methods of one seed share the stream and the initial network: identical until they differ
+    first = err[err["step"] == CFG.chunk].pivot_table(index="seed", columns="variant", values="value")
+    assert np.allclose(first["backprop"], first["cbp"], rtol=0.2)
+    again = lop.train(CFG, lop.grid(CFG)["stream"], data, [0, 1], "cpu")
+    pd.testing.assert_frame_equal(runs, again)
+
+
+def test_a_killed_run_resumes_to_the_identical_table(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from reprosuite.engine.train import checkpoint
+
+    data = lop.make_data(CFG)
+    point = lop.grid(CFG)["stream"]
+    whole = lop.train(CFG, point, data, [0, 1], "cpu")
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=1e9) as ck:
+        ck.stop_signal = 15  # as if SIGTERM arrived: save at the next chunk boundary and stop
+        with pytest.raises(checkpoint.Preempted):
+            lop.train(CFG, point, data, [0, 1], "cpu")
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=1e9):
+        resumed = lop.train(CFG, point, data, [0, 1], "cpu")
+    err = capsys.readouterr().err
+    assert "resumed from" in err and "at chunk 1" in err
+    pd.testing.assert_frame_equal(whole, resumed)
+
+
+def _runs(ratios: dict[str, float]) -> pd.DataFrame:
+    """Constant error 1 up to the late window, then ``ratio`` (per method), two seeds."""
+    rows = []
+    for variant, ratio in ratios.items():
+        for seed in (0, 1):
+            for step in range(CFG.chunk, CFG.steps + 1, CFG.chunk):
+                late = step > CFG.steps - CFG.window
+                rows.append(
+                    ("stream", variant, seed, step, "train", "error", ratio + 0.01 * seed if late else 1.0)
+                )
+            rows.append(("stream", variant, seed, CFG.steps, "probe", "dead_units", 1.0))
+    return pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+
+
+def test_extract_and_measure_compare_late_with_early_error():
+    metrics = lop.extract(_runs({"backprop": 1.5, "l2": 0.9, "cbp": 0.95}), CFG)
+    values = lop.measure(metrics, CFG)
+    assert values["backprop_loses_plasticity"] == pytest.approx([1.5, 1.51])
+    assert values["l2_keeps_plasticity"] == pytest.approx([0.9, 0.91])
+    verdicts = {c.id: claims.verdict(c.rule, values[c.id]) for c in lop.CLAIMS}
+    assert verdicts == {
+        "backprop_loses_plasticity": "pass",
+        "l2_keeps_plasticity": "pass",
+        "cbp_keeps_plasticity": "pass",
+    }
+    bad = lop.measure(lop.extract(_runs({"backprop": 1.05, "l2": 1.4, "cbp": 1.3}), CFG), CFG)
+    assert all(claims.verdict(c.rule, bad[c.id]) == "fail" for c in lop.CLAIMS)
+    assert set(metrics["metric"]) >= {"final_dead_units.backprop", "early_error.cbp", "late_error.l2"}
