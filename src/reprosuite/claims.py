@@ -49,7 +49,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of a paper: what is measured, the paper's number, and the pass rule (SUITE.md)."""
+    """A claim of a paper: what is measured, the paper's number, and our pass rule."""
 
     id: str
     statement: str

@@ -1,5 +1,5 @@
-"""``reprosuite``: the command line. Users call list, status, show and plan; the workflow's rules call the stage
-subcommands (prepare, train, extract, figure, claims, summary)."""
+"""``reprosuite``: the command line. Users call list, status, show, plan and data; the workflow's rules call the
+stage subcommands (prepare, train, extract, figure, claims, summary)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from pathlib import Path
 from reprosuite import config as config_mod
 from reprosuite import io, pipeline, status
 from reprosuite import study as study_mod
+from reprosuite.engine.data import official
 
 KNOWN_ERRORS = (
+    official.DatasetError,
     config_mod.ConfigError,
     study_mod.StudyError,
     io.ResultError,
@@ -40,6 +42,26 @@ def _results(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _data_root(a: argparse.Namespace) -> Path:
+    """--data-dir, else the data directory the workflow uses: $REPROSUITE_DATA, else config.yaml's data_dir (of
+    the working directory, where snakemake runs), else data/."""
+    if a.data_dir is not None:
+        return a.data_dir
+    configured = None
+    if Path("config.yaml").is_file():
+        import yaml  # a dependency of snakemake; only this command reads the suite config
+
+        configured = (yaml.safe_load(Path("config.yaml").read_text()) or {}).get("data_dir")
+    return official.data_dir(configured)
+
+
+def data_check(a: argparse.Namespace) -> None:
+    text, error = official.report(a.names or official.NAMES, _data_root(a), named=bool(a.names))
+    print(text)
+    if error is not None:
+        raise error
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="reprosuite", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -51,6 +73,19 @@ def parser() -> argparse.ArgumentParser:
     _results(p)
     p.set_defaults(func=lambda a: print(status.claims_table(status.load_claims(a.results))))
 
+    p = sub.add_parser("table", help="the suite table (Markdown) from results/, or written into the README")
+    _results(p)
+    p.add_argument(
+        "--readme", type=Path, help="replace the table between the suite-table markers of this file"
+    )
+    p.set_defaults(
+        func=lambda a: print(
+            status.write_table(status.load_claims(a.results), a.readme)
+            if a.readme
+            else status.suite_markdown(status.load_claims(a.results))
+        )
+    )
+
     p = sub.add_parser("show", help="one study: its paper, claims and result files")
     p.add_argument("study")
     _results(p)
@@ -60,6 +95,22 @@ def parser() -> argparse.ArgumentParser:
     _results(p)
     p.add_argument("snakemake_args", nargs="*", help="arguments for snakemake, e.g. --config tier=full")
     p.set_defaults(func=lambda a: print(status.plan(a.snakemake_args, a.results)))
+
+    p = sub.add_parser("data", help="the official dataset files: check them, or fetch them")
+    data = p.add_subparsers(dest="data_command", required=True)
+    dirhelp = "data directory (default: $REPROSUITE_DATA, else config.yaml's data_dir, else data/)"
+    p = data.add_parser(
+        "check",
+        help="verify the files against the official checksums; exit 0 only if every named dataset is complete "
+        "(with no name: every dataset that is present at all)",
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help=f"datasets among {', '.join(official.NAMES)}")
+    p.add_argument("--data-dir", type=Path, help=dirhelp)
+    p.set_defaults(func=data_check)
+    p = data.add_parser("fetch", help="download a dataset from its official source, verifying checksums")
+    p.add_argument("name", metavar="NAME", help=", ".join(official.NAMES))
+    p.add_argument("--data-dir", type=Path, help=dirhelp)
+    p.set_defaults(func=lambda a: official.fetch(a.name, _data_root(a)))
 
     p = sub.add_parser("prepare", help="write a study's dataset")
     _study_args(p)

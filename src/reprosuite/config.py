@@ -7,14 +7,11 @@ key.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import functools
 import hashlib
 import json
 import types
 import typing
-from pathlib import Path
 from typing import Any
 
 from reprosuite import study as study_mod
@@ -119,59 +116,6 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def code_digest(paths: list[Path]) -> str:
-    """A short hash of source files' contents (Snakemake does not see changes to imported modules)."""
-    h = hashlib.sha256()
-    for path in sorted(paths):
-        h.update(str(path.relative_to(path.parents[1])).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def _imports(path: Path) -> frozenset[str]:
-    """The ``reprosuite`` modules a source file imports, anywhere in it (studies import the engine lazily)."""
-    return _imports_cached(path, path.stat().st_mtime_ns)
-
-
-@functools.cache
-def _imports_cached(path: Path, mtime_ns: int) -> frozenset[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reprosuite"):
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("reprosuite"))
-    return frozenset(found)
-
-
-def code_sources(path: Path, within: tuple[str, ...] = ("reprosuite",)) -> list[Path]:
-    """``path`` and the package modules it imports, transitively, restricted to module prefixes ``within``.
-
-    Snakemake does not see changes to imported modules, so the rules hash these files: a change to the engine
-    module a study trains with reruns that study, while a new or changed module it does not use reruns nothing.
-    """
-    root = Path(__file__).parent
-    seen: dict[str, Path] = {}
-    todo = [path]
-    while todo:
-        for module in _imports(todo.pop()):
-            if module in seen or not module.startswith(within):
-                continue
-            rel = (
-                Path(*module.split(".")[1:], "__init__")
-                if module == "reprosuite"
-                else Path(*module.split(".")[1:])
-            )
-            candidate = next(
-                (p for p in (root / rel.with_suffix(".py"), root / rel / "__init__.py") if p.is_file()), None
-            )
-            if candidate is not None:
-                seen[module] = candidate
-                todo.append(candidate)
-    return [path, *sorted(set(seen.values()))]
-
-
 def select_studies(selection: str | list[str]) -> list[str]:
     """The studies named by the suite config's ``studies`` key (``all`` or a list)."""
     known = list(study_mod.names())
@@ -198,3 +142,36 @@ def check_grid(st: Study, cfg: Any) -> dict[str, dict]:
     if bad:
         raise ConfigError(f"study {st.name!r}: grid point ids must match {study_mod.POINT_ID.pattern}: {bad}")
     return points
+
+
+# Training jobs' resources where the study has no ``resources`` hook: wall time in minutes per tier (the full tier
+# is paper scale, a day) and memory in MB. Only training varies; the other rules ask for fixed small amounts.
+TRAIN_RUNTIME_MIN = {"smoke": 10, "quick": 30, "full": 24 * 60}
+TRAIN_MEM_MB = 4000
+RESOURCE_KEYS = ("mem_mb", "runtime", "gpu")
+
+
+def train_resources(st: Study, cfg: Any, point: dict, tier: str, device: str) -> dict[str, int]:
+    """What the training job of one grid point asks the scheduler for: the tier's defaults (a GPU only with
+    ``device: cuda``), replaced key by key by the study's optional ``resources(cfg, point)`` hook (see
+    :mod:`reprosuite.study`); never a GPU with ``device: cpu``."""
+    res = {"mem_mb": TRAIN_MEM_MB, "runtime": TRAIN_RUNTIME_MIN[tier], "gpu": int(device == "cuda")}
+    hook = getattr(st.module, "resources", None)
+    if hook is not None:
+        given = hook(cfg, point)
+        if not isinstance(given, dict):
+            raise ConfigError(f"study {st.name!r}: resources() must return a dict, got {given!r}")
+        unknown = sorted(set(given) - set(RESOURCE_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"study {st.name!r}: resources() returned unknown keys {unknown}; valid: {', '.join(RESOURCE_KEYS)}"
+            )
+        for key, value in given.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "gpu" else 1):
+                raise ConfigError(
+                    f"study {st.name!r}: resources() returned {key}={value!r}, not a positive integer"
+                )
+        res.update(given)
+    if device == "cpu":
+        res["gpu"] = 0
+    return res

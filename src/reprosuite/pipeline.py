@@ -15,6 +15,7 @@ import pandas as pd
 
 from reprosuite import claims as claims_mod
 from reprosuite import config as config_mod
+from reprosuite import fingerprint as fingerprint_mod
 from reprosuite import io, plotting
 from reprosuite import study as study_mod
 
@@ -65,7 +66,8 @@ def train(
     """Train all seeds of one grid point, checkpointing to ``{study}/checkpoints/{point}/`` until it is done.
 
     The checkpoint directory is not an output of the rule, so Snakemake leaves it in place when the job fails; the
-    rerun resumes from it if the config and the study's training code are unchanged (the fingerprint).
+    rerun resumes from it if the config, the grid point and the training code are unchanged
+    (:func:`reprosuite.fingerprint.fingerprint`, the same value Snakemake reruns the job on).
     """
     from reprosuite.engine.train import checkpoint  # torch stays out of the torch-free stages
     from reprosuite.engine.train import device as device_mod
@@ -77,10 +79,8 @@ def train(
     if point not in points:
         raise config_mod.ConfigError(f"study {study!r} has no grid point {point!r} at tier {tier!r}")
     dev = device_mod.setup(device, threads)
-    sources = config_mod.code_sources(st.source, ("reprosuite.engine", "reprosuite.metrics"))
-    fingerprint = config_mod.digest(
-        {"config": config_mod.to_dict(cfg), "point": points[point], "code": config_mod.code_digest(sources)}
-    )
+    # the rule's rerun fingerprint (workflow/rules/common.smk): same config, point and training code
+    fingerprint = fingerprint_mod.fingerprint("train", study, cfg, points[point])
     directory = Path(out).parent.parent / "checkpoints" / point
     with checkpoint.checkpointing(directory, fingerprint, checkpoint_every_s):
         runs = st.train(cfg, points[point], load_data(data), list(range(cfg.seeds)), dev)
@@ -139,6 +139,7 @@ def check_claims(study: str, tier: str, metrics: str, out: str, overrides=None, 
     table.insert(1, "paper", f"{paper.short}: {paper.title}")
     table.insert(2, "paper_url", paper.url)
     table["tier"] = tier
+    table["deviations"] = "; ".join(map(str, study_mod.deviations(st, cfg, tier)))
     io.write_table(table, out, _meta(st, cfg, tier, time.perf_counter() - start))
 
 

@@ -117,7 +117,18 @@ def claims_table_html(table: pd.DataFrame) -> str:
     """The claims table as an HTML fragment with inline styles (also the report's landing page)."""
     cell = "border:1px solid #ccc;padding:4px 8px;vertical-align:top"
     rows = []
+    study = None
     for _, r in table.iterrows():
+        if r["study"] != study:  # a study's header row: what its tier changed from the paper's protocol
+            study = r["study"]
+            devs = r.get("deviations", "") or ""
+            text = f"deviations from the paper at tier {html.escape(r['tier'])}: " + (
+                html.escape(devs) if devs else "none"
+            )
+            rows.append(
+                f"<tr class='study'><td colspan='10' style='{cell};background:#f3f3f3'>"
+                f"<b>{html.escape(study)}</b> — {text}</td></tr>"
+            )
         colour = VERDICT_COLOURS.get(r["verdict"], "#555")
         paper_val = r["paper_text"] or fmt(r["paper_value"])
         cells = [

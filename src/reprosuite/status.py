@@ -3,7 +3,6 @@ and what a ``snakemake`` run would compute."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -68,13 +67,60 @@ def claims_table(claims: pd.DataFrame) -> str:
     return f"{body}\n\n{len(claims)} claims ({tiers} tier): {summary}"
 
 
+TABLE_START, TABLE_END = "<!-- suite-table -->", "<!-- /suite-table -->"
+
+
+def suite_markdown(claims: pd.DataFrame) -> str:
+    """The README's suite table, generated from a claims table: one row per study, its paper, and its verdicts
+    with the measured value of every claim that did not pass."""
+    rows = [
+        "| study | paper | tier, seeds | verdicts | not passed: measured [95 % CI] vs rule |",
+        "|---|---|---|---|---|",
+    ]
+    for name, g in claims.groupby("study", sort=False):
+        st = study_mod.get(name)
+        p = st.PAPER
+        counts = Counter(g.verdict)
+        verdicts = ", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "inconclusive") if counts[v])
+        other = [
+            f"`{r.claim}` {r.verdict}: {measured_text(r)} vs {r.rule}"
+            if r.n_seeds
+            else f"`{r.claim}`: {r.note}"
+            for _, r in g.iterrows()
+            if r.verdict != "pass"
+        ]
+        seeds = int(g.n_seeds.max()) if len(g) else 0
+        rows.append(
+            f"| `{name}` | {p.short} — {p.title} ([arXiv:{p.arxiv}]({p.url})) | {g.tier.iloc[0]}, {seeds} "
+            f"| {verdicts} | {'; '.join(other) or '–'} |"
+        )
+    return "\n".join(rows)
+
+
+def write_table(claims: pd.DataFrame, readme: Path) -> str:
+    """Replace the table between the suite-table markers of ``readme`` with :func:`suite_markdown`."""
+    text = readme.read_text()
+    if TABLE_START not in text or TABLE_END not in text:
+        raise config_mod.ConfigError(f"{readme} has no {TABLE_START} … {TABLE_END} block to replace")
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    readme.write_text(f"{head}{TABLE_START}\n{suite_markdown(claims)}\n{TABLE_END}{tail}")
+    return f"wrote the suite table of {claims.study.nunique()} studies into {readme}"
+
+
 def show(name: str, results: Path) -> str:
     st = study_mod.get(name)
     p = st.PAPER
     lines = [
         f"{name}: {p.authors} {p.year}, {p.title}",
         f"  {p.url}" + (f"  code: {p.code}" if p.code else ""),
+        "",
+        "deviations from the paper's protocol, per tier (field: paper → tier, why):",
     ]
+    for tier in study_mod.TIERS:
+        devs = study_mod.deviations(st, st.TIERS[tier], tier)
+        lines += [f"  {tier}: " + ("none" if not devs else "")]
+        lines += [f"    {d}" for d in devs]
     try:
         claims = io.read_table(results / name / "claims.parquet", pipeline.CLAIM_COLUMNS)
         lines += ["", claims_table(claims)]
@@ -87,27 +133,49 @@ def show(name: str, results: Path) -> str:
     return "\n".join(lines)
 
 
+def pending_jobs(summary: str) -> list[tuple[str, str, str]]:
+    """The jobs a run would execute, as (rule, study, output) with one output per job, from the tab-separated
+    table of ``snakemake --summary`` (one row per output file: its rule and whether an update is pending).
+
+    The table has no job ids, so jobs are told apart by this workflow's layout: a job's outputs share their path
+    but for the suffix (a figure's PNG and PDF), and the suite's table is one job.
+    """
+    lines = summary.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("output_file\t")), None)
+    if start is None:
+        raise config_mod.ConfigError("snakemake --summary printed no table")
+    header = lines[start].split("\t")
+    jobs: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for line in lines[start + 1 :]:
+        row = dict(zip(header, line.split("\t"), strict=False))
+        if row.get("plan") != "update pending":
+            continue
+        output = Path(row["output_file"])
+        parts = output.parts
+        study = parts[1] if len(parts) > 2 and parts[0] == "results" else ""
+        key = (row["rule"], "suite" if study == "suite" else str(output.with_suffix("")))
+        jobs.setdefault(key, (row["rule"], study, row["output_file"]))
+    return list(jobs.values())
+
+
 def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> str:
     """Jobs a ``snakemake`` run would execute, per study and rule, with time estimated from recorded benchmarks."""
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", *snakemake_args], capture_output=True, text=True, cwd=cwd
+        [sys.executable, "-m", "snakemake", "--summary", *snakemake_args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
     )
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise config_mod.ConfigError(f"snakemake dry run failed:\n{tail}")
+        raise config_mod.ConfigError(f"snakemake --summary failed:\n{tail}")
     jobs: dict[tuple[str, str], int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
     unknown: dict[str, int] = defaultdict(int)
-    for rule, output in re.findall(
-        r"^rule (\w+):\n(?:\s+\w+:.*\n)*?\s+output: (.+)$", proc.stdout, flags=re.M
-    ):
-        if rule == "all":
-            continue
-        m = re.search(r"results/([a-z0-9_]+)/runs/([^ ,]+)\.parquet", output)
-        study = re.search(r"results/([a-z0-9_]+)/", output).group(1)
+    for rule, study, output in pending_jobs(proc.stdout):
         jobs[(study, rule)] += 1
-        if m:
-            bench = results / "benchmarks" / "train" / m.group(1) / f"{m.group(2)}.tsv"
+        if rule == "train":
+            bench = results / "benchmarks" / "train" / study / f"{Path(output).stem}.tsv"
             if bench.exists():
                 seconds[study] += float(pd.read_csv(bench, sep="\t")["s"].iloc[-1])
             else:

@@ -34,7 +34,22 @@ define these names:
     the claims and, per claim id, one measured value per seed; :mod:`reprosuite.claims` turns them into a mean,
     a 95 % CI and a verdict under the claim's pass rule.
 
-Optional: ``COST``, ``{tier: "measured cost"}`` shown by ``reprosuite list``.
+Optional (``OPTIONAL``):
+
+``COST``
+    ``{tier: "measured cost"}`` shown by ``reprosuite list``.
+``resources(cfg, point) -> dict``
+    what the training job of one grid point asks the scheduler for, any of ``mem_mb`` (MB), ``runtime``
+    (minutes of wall time) and ``gpu`` (GPUs, ignored with ``device: cpu``), positive integers (``gpu`` may be
+    0); the keys it leaves out keep the defaults of :func:`reprosuite.config.train_resources` (4000 MB; 10 min
+    at smoke, 30 at quick, 24 h at full; a GPU with ``device: cuda``). Read when the DAG is built, so it must be
+    cheap and free of torch. It is not part of the training fingerprint: raising a time limit lets a job that
+    hit it resume from its checkpoint.
+``datasets(cfg) -> tuple[str, ...]``
+    the official datasets (:data:`reprosuite.engine.data.official.NAMES`) that ``make_data`` reads at ``cfg``,
+    e.g. ``("mnist",) if cfg.dataset == "mnist" else ()``. Read when the DAG is built, so it must be cheap and
+    free of torch: a dataset whose files are absent stops the run before any job, naming the missing file and
+    the ``reprosuite data fetch`` command.
 
 A study is one module while it is small (≲ 400 lines) and a package ``studies/<id>/`` (the interface in
 ``__init__.py``, its own models, data and analyses beside it, imported relatively) when it is not.
@@ -70,6 +85,7 @@ REQUIRED = (
     "PAPER",
     "Config",
     "TIERS",
+    "WHY",
     "grid",
     "make_data",
     "train",
@@ -78,6 +94,7 @@ REQUIRED = (
     "CLAIMS",
     "measure",
 )
+OPTIONAL = ("COST", "resources", "datasets")
 # hook name -> its positional parameters (checked against the study's signatures)
 SIGNATURES = {
     "grid": ("cfg",),
@@ -193,9 +210,22 @@ def deviations(st: Study, cfg: Any, tier: str) -> list[Deviation]:
         ours, theirs = getattr(cfg, f.name), getattr(paper, f.name)
         if ours == theirs:
             continue
-        why = getattr(st.module, "WHY", {}).get(f.name, "") if getattr(base, f.name) == ours else "user override"
+        why = st.WHY.get(f.name, "") if getattr(base, f.name) == ours else "user override"
         out.append(Deviation(f.name, theirs, ours, why))
     return out
+
+
+def required_datasets(st: Study, cfg: Any) -> tuple[str, ...]:
+    """The official datasets the study's data job reads at ``cfg``: its optional ``datasets`` hook, else none."""
+    from reprosuite.engine.data import official
+
+    names = tuple(st.module.datasets(cfg)) if hasattr(st.module, "datasets") else ()
+    unknown = [n for n in names if n not in official.NAMES]
+    if unknown:
+        raise StudyError(
+            f"study {st.name!r}: datasets() names unknown datasets {unknown}; known: {', '.join(official.NAMES)}"
+        )
+    return names
 
 
 def _check_paper_protocol(fail: Callable, module: ModuleType, fields: dict) -> None:
@@ -245,8 +275,7 @@ def _check(name: str, module: ModuleType) -> Study:
         fail(f"TIERS must define exactly {TIERS}, got {sorted(module.TIERS)}")
     if any(not isinstance(cfg, module.Config) for cfg in module.TIERS.values()):
         fail("every tier must be a Config")
-    if hasattr(module, "WHY"):  # TRANSITION
-        _check_paper_protocol(fail, module, fields)
+    _check_paper_protocol(fail, module, fields)
     if any(not isinstance(c, Claim) for c in module.CLAIMS):
         fail("CLAIMS must hold Claim objects")
     ids = [c.id for c in module.CLAIMS]

@@ -4,17 +4,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reprosuite import config, study
 from reprosuite.studies import elu_bias_shift as elu
 
 CFG = dataclasses.replace(elu.TIERS["smoke"], seeds=2, epochs=2, compare_epochs=2, depth=3, width=16)
 
 
-def test_grid_needs_elu_and_relu():
+def test_grid_needs_elu_and_relu_and_mnist_is_a_required_dataset():
     assert elu.grid(CFG) == {"all": {"activations": ["elu", "relu", "leaky_relu"]}}
-    with pytest.raises(ValueError, match="unknown"):
-        elu.grid(dataclasses.replace(CFG, activations=("elu", "relu", "selu")))
     with pytest.raises(ValueError, match="ReLU"):
         elu.grid(dataclasses.replace(CFG, activations=("elu", "leaky_relu")))
+    assert elu.datasets(elu.Config()) == ("mnist",) and elu.datasets(CFG) == ()
+
+
+def test_config_refuses_unknown_activations_and_tiers_deviate_where_explained():
+    st = study.get("elu_bias_shift")
+    with pytest.raises(config.ConfigError, match="selu"):
+        config.resolve(st, "smoke", {"activations": ["elu", "relu", "selu"]})
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"dataset", "seeds", "epochs"}
 
 
 def synthetic_runs(losses: dict[str, list[float]], medians: dict[str, list[float]], seeds=(0, 1), dead=()):
@@ -48,8 +56,8 @@ def test_extract_and_measure_compare_elu_with_relu_per_seed():
     assert lookup[0, "relu.test_error"] == pytest.approx(0.1)
     measured = elu.measure(metrics, cfg)
     assert set(measured) == {"elu_loss_falls_faster", "elu_median_activation_lower"}
-    assert measured["elu_loss_falls_faster"] == pytest.approx([0.5, 0.5])
-    assert measured["elu_median_activation_lower"] == pytest.approx([0.4, 0.4])
+    assert list(measured["elu_loss_falls_faster"]) == pytest.approx([0.5, 0.5])
+    assert list(measured["elu_median_activation_lower"]) == pytest.approx([0.4, 0.4])
 
 
 def test_compare_epochs_beyond_training_use_the_last_epoch_and_diverged_seeds_are_nan():

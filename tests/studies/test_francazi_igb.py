@@ -1,10 +1,11 @@
 import dataclasses
+import typing
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import francazi_igb as fi
 
 CFG = dataclasses.replace(config.resolve("francazi_igb", "smoke"), n=300, width=32, inits=30, chunk=16)
@@ -23,11 +24,26 @@ def test_data_and_grid():
     assert abs(float(data["x"].mean())) < 0.05 and float(data["x"].std()) == pytest.approx(1.0, abs=0.05)
     assert not np.allclose(data["x"][0], data["x"][1])  # a fresh data set per repetition
     np.testing.assert_array_equal(data["x"], fi.make_data(CFG)["x"])
-    quick = config.resolve("francazi_igb", "quick")
-    assert set(fi.grid(quick)) == {"linear", "tanh", "relu", "maxpool"}
-    assert set(fi.grid(config.resolve("francazi_igb", "full"))) == {"linear", "tanh", "relu", "maxpool"}
-    assert fi.parse_variant("relu-d3") == ("relu", 3, 1)
-    assert fi.parse_variant("tanh-d1-pool4") == ("tanh", 1, 4)
+    assert set(fi.grid(CFG)) == {"linear", "tanh", "relu", "maxpool"}
+    assert set(fi.grid(dataclasses.replace(CFG, activations=("gelu",), pool_kernels=()))) == {"gelu"}
+    with pytest.raises(ValueError, match="multiple of the max-pool kernels"):
+        fi.grid(dataclasses.replace(CFG, width=30))
+    with pytest.raises(config.ConfigError, match="swish"):
+        config.resolve("francazi_igb", "smoke", {"activations": ["relu", "swish"]})
+
+
+def test_tiers_deviate_from_the_paper_where_said():
+    st = study.get("francazi_igb")
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"seeds", "inits", "depths", "pool_activations", "pool_depths", "pool_kernels"}
+    assert study.deviations(st, config.resolve(st, "full"), "full") == []
+
+
+def test_activation_options_are_the_engine_activations():
+    pytest.importorskip("torch")
+    from reprosuite.engine.models import layers
+
+    assert set(typing.get_args(fi.Activation)) == set(layers.ACTIVATIONS)
 
 
 def test_g0_matches_a_plain_network():
@@ -61,9 +77,9 @@ def test_training_gives_igb_for_relu_and_maxpool_only():
     runs = pd.concat(parts, ignore_index=True)
     assert runs.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
     assert runs["value"].between(0, 1).all()
-    assert set(runs["variant"]) == {
-        "linear-d1", "linear-d3", "tanh-d1", "tanh-d3", "relu-d1", "relu-d3", "tanh-d1-pool4"
-    }  # fmt: skip
+    archs = {(a, d, k) for a, d, k in zip(runs["activation"], runs["depth"], runs["pool"], strict=True)}
+    assert archs == {(a, d, 1) for a in ("linear", "tanh", "relu") for d in (1, 3)} | {("tanh", 1, 4)}
+    assert {fi.variant_name(*arch) for arch in archs} == set(runs["variant"])
     # deterministic
     again = fi.train(CFG, fi.grid(CFG)["relu"], data, [0, 1], "cpu")
     np.testing.assert_array_equal(again["value"], runs[runs["point"] == "relu"]["value"])
@@ -79,27 +95,30 @@ def synthetic_runs() -> pd.DataFrame:
     """Two seeds; G₀ values chosen so that every statistic is known by hand."""
     rows = []
     table = {
-        ("linear", "linear-d1"): [[0.5, 0.52, 0.48, 0.5], [0.5, 0.5, 0.5, 0.5]],
-        ("linear", "linear-d3"): [[0.49, 0.51, 0.5, 0.5], [0.46, 0.54, 0.5, 0.5]],
-        ("tanh", "tanh-d1"): [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]],
-        ("relu", "relu-d1"): [[0.2, 0.8, 0.5, 0.5], [0.3, 0.7, 0.5, 0.5]],
-        ("relu", "relu-d3"): [[0.05, 0.95, 0.5, 0.5], [0.0, 1.0, 0.2, 0.8]],
-        ("maxpool", "tanh-d1-pool4"): [[0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0]],
+        ("linear", "linear", 1, 1): [[0.5, 0.52, 0.48, 0.5], [0.5, 0.5, 0.5, 0.5]],
+        ("linear", "linear", 3, 1): [[0.49, 0.51, 0.5, 0.5], [0.46, 0.54, 0.5, 0.5]],
+        ("tanh", "tanh", 1, 1): [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]],
+        ("relu", "relu", 1, 1): [[0.2, 0.8, 0.5, 0.5], [0.3, 0.7, 0.5, 0.5]],
+        ("relu", "relu", 3, 1): [[0.05, 0.95, 0.5, 0.5], [0.0, 1.0, 0.2, 0.8]],
+        ("maxpool", "tanh", 1, 4): [[0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0]],
     }
-    for (point, variant), per_seed in table.items():
+    for (point, act, depth, pool), per_seed in table.items():
         for seed, values in enumerate(per_seed):
             for i, v in enumerate(values):
-                rows.append((point, variant, seed, i, "init", "g0", v))
-    return pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+                rows.append(
+                    (point, fi.variant_name(act, depth, pool), act, depth, pool, seed, i, "init", "g0", v)
+                )
+    columns = ["point", "variant", "activation", "depth", "pool", "seed", "step", "split", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def test_extract_and_measure_known_values():
     cfg = dataclasses.replace(CFG, n=100)  # binomial std 0.05
     metrics = fi.extract(synthetic_runs(), cfg)
-    lookup = metrics.set_index(["seed", "metric"])["value"]
-    assert lookup[0, "extreme.relu-d3"] == 0.5 and lookup[1, "extreme.relu-d3"] == 0.5
-    assert lookup[0, "extreme.relu-d1"] == 0.0 and lookup[0, "extreme.tanh-d1-pool4"] == 1.0
-    assert lookup[0, "std_g0.relu-d1"] == pytest.approx(np.std([0.2, 0.8, 0.5, 0.5], ddof=1))
+    lookup = metrics.set_index(["seed", "metric", "activation", "depth", "pool"])["value"]
+    assert lookup[0, "extreme", "relu", 3, 1] == 0.5 and lookup[1, "extreme", "relu", 3, 1] == 0.5
+    assert lookup[0, "extreme", "relu", 1, 1] == 0.0 and lookup[0, "extreme", "tanh", 1, 4] == 1.0
+    assert lookup[0, "std_g0", "relu", 1, 1] == pytest.approx(np.std([0.2, 0.8, 0.5, 0.5], ddof=1))
     measured = fi.measure(metrics, cfg)
     lin0 = np.std([0.5, 0.52, 0.48, 0.5], ddof=1) / 0.05  # max over depths: d1 on seed 0
     lin1 = np.std([0.46, 0.54, 0.5, 0.5], ddof=1) / 0.05

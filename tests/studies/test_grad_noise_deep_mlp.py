@@ -4,16 +4,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reprosuite import config, study
 from reprosuite.studies import grad_noise_deep_mlp as gn
 
 CFG = dataclasses.replace(gn.TIERS["smoke"], seeds=2, steps=40, depth=4, width=8, inits=("zero", "he"))
 
 
-def test_variants_round_trip_and_grid_checks_inits():
-    assert gn.parse_variant(gn.variant("simple", True, 0.01)) == ("simple", True, 0.01)
+def test_grid_and_config_check_inits_and_dataset():
     assert gn.grid(CFG) == {"all": {"inits": ["zero", "he"]}}
-    with pytest.raises(ValueError, match="unknown inits"):
-        gn.grid(dataclasses.replace(CFG, inits=("zero", "xavier")))
+    assert gn.datasets(gn.Config()) == ("mnist",) and gn.datasets(CFG) == ()
+    st = study.get("grad_noise_deep_mlp")
+    with pytest.raises(config.ConfigError, match="xavier"):
+        config.resolve(st, "smoke", {"inits": ["zero", "xavier"]})
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"dataset", "seeds", "steps", "lrs", "log_points"}
 
 
 def test_chance_is_the_majority_class_rate():
@@ -26,16 +30,17 @@ def synthetic_runs(acc: dict[tuple[str, bool], list[float]], lrs=(0.1,), dead=()
     for (init, noise), values in acc.items():
         for lr in lrs:
             for seed, value in enumerate(values):
-                name = gn.variant(init, noise, lr)
-                rows.append((name, seed, 0, "test", "accuracy", 0.1))
-                rows.append((name, seed, 100, "test", "accuracy", value))
-                rows.append((name, seed, 0, "train", "weight_rms", 0.0))
+                member = (gn.variant(init, noise, lr), init, noise, lr, seed)
+                rows.append((*member, 0, "test", "accuracy", 0.1))
+                rows.append((*member, 100, "test", "accuracy", value))
+                rows.append((*member, 0, "train", "weight_rms", 0.0))
                 rows.append(
-                    (name, seed, 100, "train", "weight_rms", 0.0 if init == "zero" and not noise else 0.1)
+                    (*member, 100, "train", "weight_rms", 0.0 if init == "zero" and not noise else 0.1)
                 )
-                diverged = 50.0 if (name, seed) in dead else np.nan
-                rows.append((name, seed, 100, "train", "diverged_at", diverged))
-    return pd.DataFrame(rows, columns=["variant", "seed", "step", "split", "metric", "value"])
+                diverged = 50.0 if (init, noise, lr, seed) in dead else np.nan
+                rows.append((*member, 100, "train", "diverged_at", diverged))
+    columns = ["variant", "init", "noise", "lr", "seed", "step", "split", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 ACC = {
@@ -49,7 +54,8 @@ ACC = {
 def test_extract_and_measure_follow_the_pass_rules():
     base = gn.chance(gn.make_data(CFG)["y_test"])
     metrics = gn.extract(synthetic_runs(ACC), CFG)
-    assert set(metrics.columns) == {"point", "seed", "metric", "value"}
+    assert set(metrics.columns) == {"point", "seed", "init", "noise", "lr", "metric", "value"}
+    assert metrics["noise"].dtype == bool and metrics["lr"].dtype == float
     measured = gn.measure(metrics, CFG)
     assert set(measured) == {c.id for c in gn.CLAIMS}
     assert measured["zero_init_no_noise_at_chance"] == pytest.approx([0.08 - base] * 3)
@@ -59,7 +65,7 @@ def test_extract_and_measure_follow_the_pass_rules():
 
 
 def test_measure_pairs_runs_by_learning_rate_and_seed_and_keeps_divergence():
-    runs = synthetic_runs(ACC, lrs=(0.1, 0.01), dead={(gn.variant("zero", True, 0.01), 1)})
+    runs = synthetic_runs(ACC, lrs=(0.1, 0.01), dead={("zero", True, 0.01, 1)})
     measured = gn.measure(gn.extract(runs, CFG), CFG)
     assert len(measured["he_init_noise_no_effect"]) == 6
     assert measured["he_init_noise_no_effect"][:3] == pytest.approx([0.01, 0.0, -0.02])
@@ -97,11 +103,16 @@ def trained():
 
 def test_zero_init_weights_stay_exactly_zero_without_noise(trained):
     _, runs = trained
-    rms = runs[runs["metric"] == "weight_rms"].set_index(["variant", "seed", "step"])["value"]
-    assert (rms.loc[gn.variant("zero", False, 0.1)] == 0.0).all()
-    noisy = rms.loc[gn.variant("zero", True, 0.1)]
+    rms = (
+        runs[runs["metric"] == "weight_rms"]
+        .set_index(["init", "noise", "lr", "seed", "step"])["value"]
+        .sort_index()
+    )
+    assert (rms.loc["zero", False, 0.1] == 0.0).all()
+    noisy = rms.loc["zero", True, 0.1]
     assert (noisy.xs(CFG.steps, level="step") > 0).all()
-    assert set(runs["variant"]) == {gn.variant(i, n, 0.1) for i in ("zero", "he") for n in (True, False)}
+    members = set(zip(runs["variant"], runs["init"], runs["noise"], runs["lr"], strict=True))
+    assert members == {(gn.variant(i, n, 0.1), i, n, 0.1) for i in ("zero", "he") for n in (True, False)}
 
 
 def test_a_member_trains_the_same_beside_other_settings(trained):

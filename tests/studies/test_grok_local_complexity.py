@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reprosuite import config, study
+from reprosuite.metrics import curves
 from reprosuite.studies import grok_local_complexity as glc
 
 CFG = dataclasses.replace(
@@ -17,10 +19,11 @@ def test_robustness_delay():
     train = np.array([0.1, 0.9, 1.0, 1.0, 1.0])
     pgd = np.array([0.0, 0.1, 0.1, 0.3, 0.5])
     assert glc.robustness_delay(steps, train, pgd) == (100.0, 10000.0, 100.0)
-    t_interp, _, ratio = glc.robustness_delay(steps, np.full(5, 0.9), pgd)
-    assert math.isnan(t_interp) and math.isnan(ratio)  # never interpolated: unmeasurable
-    _, t_rob, ratio = glc.robustness_delay(steps, train, np.zeros(5))
-    assert math.isnan(t_rob) and math.isnan(ratio)  # never robust: no t_rob
+    t_interp, t_rob, ratio = glc.robustness_delay(steps, np.full(5, 0.9), pgd)
+    assert t_interp == curves.NEVER and t_rob == 10000.0 and math.isnan(ratio)  # never interpolated
+    t_interp, t_rob, ratio = glc.robustness_delay(steps, train, np.zeros(5))
+    assert t_interp == 100.0 and t_rob == curves.NEVER and math.isnan(ratio)  # never robust
+    assert math.isnan(glc.robustness_delay(steps, np.ones(5), pgd)[2])  # fit at step 0: no delay to divide
 
 
 def test_lc_descent_ascent_descent():
@@ -55,8 +58,8 @@ def test_extract_measure_and_figure():
     assert set(metrics.columns) == {"point", "seed", "metric", "value"}
     measured = glc.measure(metrics, dataclasses.replace(CFG, init_scales=(1.0, 8.0)))
     assert set(measured) == {c.id for c in glc.CLAIMS}
-    assert measured["delayed_robustness"] == pytest.approx([100.0, 100.0])
-    assert measured["lc_double_descent"] == pytest.approx([0.2, 0.2])
+    assert list(measured["delayed_robustness"]) == pytest.approx([100.0, 100.0])
+    assert list(measured["lc_double_descent"]) == pytest.approx([0.2, 0.2])
     runs.insert(0, "study", "grok_local_complexity")
     for figure in glc.FIGURES:
         fig = figure.draw(runs, metrics, CFG)
@@ -71,6 +74,7 @@ def test_grid_and_data():
     }
     with pytest.raises(ValueError, match="claim_scale"):
         glc.grid(dataclasses.replace(CFG, init_scales=(1.0,)))
+    assert glc.datasets(glc.Config()) == ("mnist",) and glc.datasets(CFG) == ()
     data = glc.make_data(CFG)
     assert data["x"].shape == (200, 64) and data["y"].shape == (200,)
 
@@ -88,3 +92,9 @@ def test_training_logs_every_curve():
     pgd, clean = last[0, "test", "pgd_accuracy"], last[0, "test", "accuracy"]
     assert 0.0 <= pgd <= clean + 0.07  # attacked accuracy ≤ clean (up to the subset of attacked points)
     assert 0 < last[0, "train", "lc"] <= 2 * CFG.width
+
+
+def test_tiers_deviate_from_the_paper_where_explained():
+    st = study.get("grok_local_complexity")
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"dataset", "steps", "seeds", "log_points", "n_adv", "n_lc", "lc_directions"}

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
+from reprosuite.engine.train import checkpoint, trainer
 from reprosuite.studies import ibp_tightness_dln as st
 
 CFG = dataclasses.replace(
@@ -52,24 +53,70 @@ def test_training_tightens_ibp_members():
     assert (last["ibp"] > 2 * first["ibp"]).all()
 
 
+class Killed(Exception):
+    pass
+
+
+def test_training_killed_mid_epoch_resumes_to_the_same_run_table(tmp_path, monkeypatch):
+    data = st.make_data(CFG)
+    cfg = dataclasses.replace(CFG, steps=30)  # digits: 1500 // 128 = 11 steps per epoch
+    reference = st.train(cfg, {"kind": "train"}, data, [0, 1], "cpu")
+    fit = trainer.fit
+
+    def fit_killed_at_step_16(loss_fn, *args, **kwargs):
+        def loss_or_crash(step):
+            if step == 16:  # mid-way through the second epoch
+                raise Killed
+            return loss_fn(step)
+
+        return fit(loss_or_crash, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "fit", fit_killed_at_step_16)
+    with checkpoint.checkpointing(tmp_path, "ibp", every_s=0.0), pytest.raises(Killed):
+        st.train(cfg, {"kind": "train"}, data, [0, 1], "cpu")
+    monkeypatch.setattr(trainer, "fit", fit)
+    with checkpoint.checkpointing(tmp_path, "ibp", every_s=0.0):
+        resumed = st.train(cfg, {"kind": "train"}, data, [0, 1], "cpu")
+    pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
+
+
+def test_mnist_is_a_required_dataset_and_tiers_deviate_where_explained():
+    assert st.datasets(st.Config()) == ("mnist",) and st.datasets(st.TIERS["full"]) == ()
+    with pytest.raises(config.ConfigError, match="dataset"):
+        config.resolve("ibp_tightness_dln", "smoke", {"dataset": "cifar10"})
+    s = study.get("ibp_tightness_dln")
+    devs = study.deviations(s, config.resolve(s, "quick"), "quick")
+    assert {d.field for d in devs} == {
+        "dataset",
+        "seeds",
+        "depths",
+        "widths",
+        "train_width",
+        "steps",
+        "log_points",
+    }
+
+
 def synthetic_runs(slope_error: float = 0.0) -> pd.DataFrame:
     rows = []
+    nan = math.nan
     for seed in (0, 1):
         for depth in (2, 3):
             for width in (16, 64, 256):
                 theo = st.theory(depth, width)
                 tau = theo * (width / 16) ** slope_error * (1.1 if seed == 1 else 1.0)
-                rows.append(("init", f"L{depth}-n{width}", seed, 0, "init", "tightness", tau))
-                rows.append(("init", f"L{depth}-n{width}", seed, 0, "init", "theory", theo))
+                init = ("init", f"L{depth}-n{width}", depth, width, nan, seed, 0, "init")
+                rows.append((*init, "tightness", tau))
+                rows.append((*init, "theory", theo))
         for mode, values in (("standard", (0.03, 0.05)), ("ibp", (0.03, 0.8))):
             for step, tau in zip((0, 100), values, strict=True):
-                rows.append(("train", mode, seed, step, "test", "tightness", tau * (1 + seed)))
-                rows.append(("train", mode, seed, step, "test", "accuracy", 0.9))
-                rows.append(
-                    ("train", mode, seed, step, "test", "certified_accuracy", 0.5 if mode == "ibp" else 0)
-                )
-            rows.append(("train", mode, seed, 100, "train", "diverged_at", math.nan))
-    runs = pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+                test = ("train", mode, nan, nan, mode, seed, step, "test")
+                rows.append((*test, "tightness", tau * (1 + seed)))
+                rows.append((*test, "accuracy", 0.9))
+                rows.append((*test, "certified_accuracy", 0.5 if mode == "ibp" else 0))
+            rows.append(("train", mode, nan, nan, mode, seed, 100, "train", "diverged_at", nan))
+    columns = ["point", "variant", "depth", "width", "mode", "seed", "step", "split", "metric", "value"]
+    runs = pd.DataFrame(rows, columns=columns)
     runs.insert(0, "study", "ibp_tightness_dln")
     return runs
 
@@ -77,7 +124,8 @@ def synthetic_runs(slope_error: float = 0.0) -> pd.DataFrame:
 def test_extract_and_measure():
     cfg = dataclasses.replace(CFG, min_width=64)
     metrics = st.extract(synthetic_runs(slope_error=0.05), cfg)
-    assert set(metrics.columns) == {"point", "seed", "metric", "value"}
+    assert set(metrics.columns) == {"point", "seed", "metric", "depth", "width", "mode", "value"}
+    assert len(metrics[(metrics.metric == "ratio") & (metrics.depth == 3)]) == 2 * 3
     measured = st.measure(metrics, cfg)
     assert set(measured) == {c.id for c in st.CLAIMS}
     # widths ≥ 64 only: (64/16)^0.05 and (256/16)^0.05, times 1.1 on seed 1

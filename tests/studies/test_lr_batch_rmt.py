@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reprosuite import config, study
 from reprosuite.studies import lr_batch_rmt as st
 
 CFG = dataclasses.replace(
@@ -28,6 +29,25 @@ def test_grid_and_lr_grid():
         "B64": {"kind": "lr", "batch": 64},
     }
     assert st.lr_grid(-2.0, 0.0, 0.5) == [-2.0, -1.5, -1.0, -0.5, 0.0]
+    with pytest.raises(ValueError, match="CIFAR-100"):
+        st.grid(st.Config())  # the paper's dataset: refused before any job runs
+
+
+def test_quick_tier_deviations_from_the_paper():
+    s = study.get("lr_batch_rmt")
+    devs = study.deviations(s, config.resolve(s, "quick"), "quick")
+    assert {d.field for d in devs} == {
+        "dataset",
+        "seeds",
+        "sgd_log2_lr",
+        "adam_log2_lr",
+        "lr_step_log2",
+        "eval_examples",
+        "hessian_batches",
+        "power_iters",
+    }
+    with pytest.raises(config.ConfigError, match="optimizers"):
+        config.resolve(s, "smoke", {"optimizers": ["sgd", "lamb"]})
 
 
 def synthetic_runs(eta: dict[str, dict[int, float]], lam: dict[int, float], full: float) -> pd.DataFrame:
@@ -35,29 +55,31 @@ def synthetic_runs(eta: dict[str, dict[int, float]], lam: dict[int, float], full
     rows = []
     for seed in (0, 1):
         for b, value in lam.items():
-            rows.append(("hessian", "", seed, 0, "hessian", f"lambda_B{b}", value * (1 + 0.01 * seed)))
-        rows.append(("hessian", "", seed, 0, "hessian", "lambda_full", full))
+            rows.append(
+                ("hessian", None, np.nan, seed, 0, "hessian", f"lambda_B{b}", value * (1 + 0.01 * seed))
+            )
+        rows.append(("hessian", None, np.nan, seed, 0, "hessian", "lambda_full", full))
         for opt_name, per_batch in eta.items():
             span = CFG.sgd_log2_lr if opt_name == "sgd" else CFG.adam_log2_lr
             for b, top in per_batch.items():
                 for k in st.lr_grid(*span, CFG.lr_step_log2):
                     final = 1.0 if k <= top else np.inf
-                    variant = f"{opt_name}|{k:g}"
-                    rows.append((f"B{b}", variant, seed, 0, "train", "loss", 2.3))
-                    rows.append((f"B{b}", variant, seed, 5, "train", "loss", final))
+                    rows.append((f"B{b}", opt_name, k, seed, 0, "train", "loss", 2.3))
+                    rows.append((f"B{b}", opt_name, k, seed, 5, "train", "loss", final))
                     dead = 3.0 if not np.isfinite(final) else np.nan
-                    rows.append((f"B{b}", variant, seed, 5, "train", "diverged_at", dead))
-    return pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+                    rows.append((f"B{b}", opt_name, k, seed, 5, "train", "diverged_at", dead))
+    columns = ["point", "optimizer", "log2_lr", "seed", "step", "split", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns).assign(variant="")
 
 
 def test_extract_and_measure():
     eta = {"sgd": {16: -2.0, 32: -1.0, 64: 0.0}, "adam": {16: -6.0, 32: -5.0, 64: -5.0}}
     runs = synthetic_runs(eta, {16: 8.0, 32: 6.0, 64: 5.0}, full=4.0)
     metrics = st.extract(runs, CFG)
-    assert set(metrics.columns) == {"point", "seed", "metric", "value"}
-    lookup = metrics.set_index(["point", "seed", "metric"])["value"]
-    assert lookup["B32", 0, "sgd.log2_lr_max"] == -1.0
-    assert lookup["B64", 1, "adam.log2_lr_max"] == -5.0
+    assert set(metrics.columns) == {"point", "seed", "metric", "value", "optimizer"}
+    lookup = metrics.set_index(["point", "seed", "optimizer", "metric"])["value"]
+    assert lookup["B32", 0, "sgd", "log2_lr_max"] == -1.0
+    assert lookup["B64", 1, "adam", "log2_lr_max"] == -5.0
     measured = st.measure(metrics, CFG)
     assert set(measured) == {c.id for c in st.CLAIMS}
     assert measured["lambda_decreases_with_batch"] == pytest.approx([-1.0, -1.0])
@@ -69,8 +91,8 @@ def test_extract_and_measure():
 def test_eta_max_at_the_top_of_the_grid_is_unmeasured():
     eta = {"sgd": {16: -2.0, 32: 2.0, 64: 2.0}, "adam": {16: -6.0, 32: -5.0, 64: -4.0}}
     metrics = st.extract(synthetic_runs(eta, {16: 8.0, 32: 6.0, 64: 5.0}, full=4.0), CFG)
-    lookup = metrics.set_index(["point", "seed", "metric"])["value"]
-    assert np.isnan(lookup["B32", 0, "sgd.log2_lr_max"])
+    lookup = metrics.set_index(["point", "seed", "optimizer", "metric"])["value"]
+    assert np.isnan(lookup["B32", 0, "sgd", "log2_lr_max"])
     assert all(np.isnan(st.measure(metrics, CFG)["sgd_linear_scaling"]))
 
 
@@ -97,5 +119,7 @@ def test_training_produces_both_tables():
     runs = st.train(cfg, {"kind": "lr", "batch": 16}, data, [0, 1], "cpu")
     n_sgd = len(st.lr_grid(*cfg.sgd_log2_lr, cfg.lr_step_log2))
     n_adam = len(st.lr_grid(*cfg.adam_log2_lr, cfg.lr_step_log2))
-    assert runs["variant"].nunique() == n_sgd + n_adam
+    members = runs[["optimizer", "log2_lr"]].drop_duplicates()
+    assert len(members) == n_sgd + n_adam
+    assert set(members[members["optimizer"] == "sgd"]["log2_lr"]) == set(st.lr_grid(*cfg.sgd_log2_lr, 1.0))
     assert set(runs["step"]) == {0, cfg.epochs * (128 // 16)}

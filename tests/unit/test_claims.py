@@ -51,3 +51,23 @@ def test_evaluate_row_and_tier_gating():
     assert row["measured"] == pytest.approx(0.2)
     assert row["ci_low"] < 0.2 < row["ci_high"]
     assert np.allclose(row["per_seed"], [0.1, 0.2, 0.3])
+
+
+def test_per_seed_selects_by_metric_point_and_member_columns():
+    import pandas as pd
+
+    from reprosuite.claims import per_seed
+
+    metrics = pd.DataFrame(
+        {
+            "point": ["p", "p", "p", "q", "p"],
+            "seed": [1, 0, 0, 0, 1],
+            "metric": ["t", "t", "t", "t", "u"],
+            "wd": [1.0, 1.0, 0.0, 1.0, 1.0],
+            "value": [10.0, 20.0, 30.0, 40.0, 50.0],
+        }
+    )
+    assert per_seed(metrics, "t", "p", wd=1.0).to_dict() == {0: 20.0, 1: 10.0}
+    assert per_seed(metrics, "t", wd=1.0).tolist() == [20.0, 40.0, 10.0]
+    assert per_seed(metrics, "t", "p", wd=0.0).to_dict() == {0: 30.0}
+    assert per_seed(metrics, "v").empty

@@ -80,3 +80,33 @@ def test_stage_errors_exit_nonzero_with_one_line(tmp_path, capsys):
         == "reprosuite: error: study 'saxe_dln_dynamics', key 'lr': must be > 0, got -1.0"
     )
     assert not (tmp_path / "d.npz").exists()
+
+
+def test_table_prints_and_writes_the_readme_suite_table(tmp_path, capsys):
+    claims_file(tmp_path)
+    assert cli.main(["table", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| `saxe_dln_dynamics`"))
+    assert "arXiv:1312.6120" in row and "| quick, 3 | 1 pass, 1 fail, 1 inconclusive |" in row
+    assert "`B` fail: 3 [2.9, 3.1] vs <= 1" in row and "`A`" not in row
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- suite-table -->\nold table\n<!-- /suite-table -->\nrest\n")
+    assert cli.main(["table", "--results", str(tmp_path), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("intro\n<!-- suite-table -->\n| study |") and text.endswith(
+        "<!-- /suite-table -->\nrest\n"
+    )
+    assert "old table" not in text and row in text
+    readme.write_text("no markers\n")
+    assert cli.main(["table", "--results", str(tmp_path), "--readme", str(readme)]) == 2
+    assert "no <!-- suite-table -->" in capsys.readouterr().err
+
+
+def test_show_prints_each_tiers_deviations_from_the_paper(capsys):
+    name = "saxe_dln_dynamics"
+    assert cli.main(["show", name]) == 0
+    out = capsys.readouterr().out
+    assert "deviations from the paper's protocol" in out and "  full:" in out and "  quick:" in out
+    st = study.get(name)
+    for d in study.deviations(st, st.TIERS["quick"], "quick"):
+        assert str(d) in out

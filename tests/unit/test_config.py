@@ -1,6 +1,6 @@
 import pytest
 
-from reprosuite import config
+from reprosuite import config, fingerprint, study
 from reprosuite.config import ConfigError
 
 STUDY = "saxe_dln_dynamics"
@@ -52,21 +52,28 @@ def test_digest_is_stable_and_sensitive():
     assert config.digest(a) != config.digest({**a, "lr": 0.02})
 
 
-def test_code_sources_follow_the_studys_imports_only():
-    from reprosuite import study
+def test_training_fingerprint_follows_the_studys_engine_modules_only():
+    sources = fingerprint.fingerprint_sources("train", STUDY)
+    assert f"reprosuite.studies.{STUDY}" in sources and "reprosuite.pipeline" in sources
+    assert any(m.startswith("reprosuite.engine.") for m in sources)
+    assert not {"reprosuite.claims", "reprosuite.study", "reprosuite.plotting"} & set(sources)
+    assert "reprosuite.claims" in fingerprint.fingerprint_sources("claims", STUDY)
+    # modules no selected stage of this study imports stay out
+    used = set().union(*(fingerprint.fingerprint_sources(s, STUDY) for s in fingerprint.STAGES[:-1]))
+    engine = {
+        m
+        for s in study.names()
+        for m in fingerprint.fingerprint_sources("train", s)
+        if m.startswith("reprosuite.engine.")
+    }
+    assert engine - used, "every engine module is used by this study: pick another"
 
-    source = study.get(STUDY).source
-    engine = config.code_sources(source, ("reprosuite.engine", "reprosuite.metrics"))
-    names = {p.name for p in engine}
-    assert source in engine and {"trainer.py", "layers.py", "optim.py"} <= names
-    assert "transformer.py" not in names and "claims.py" not in names  # not imported by this study
-    assert "claims.py" in {p.name for p in config.code_sources(source)}
 
-
-def test_code_digest_changes_with_content(tmp_path):
-    (tmp_path / "pkg").mkdir()
-    f = tmp_path / "pkg" / "a.py"
-    f.write_text("x = 1\n")
-    before = config.code_digest([f])
-    f.write_text("x = 2\n")
-    assert config.code_digest([f]) != before
+def test_fingerprint_of_a_job_is_stable_and_sensitive():
+    cfg = config.resolve(STUDY, "smoke")
+    fp = fingerprint.fingerprint("train", STUDY, cfg, {"a": 1})
+    assert fp == fingerprint.fingerprint("train", STUDY, config.resolve(STUDY, "smoke"), {"a": 1})
+    assert fp != fingerprint.fingerprint(
+        "train", STUDY, config.resolve(STUDY, "smoke", {"steps": 77}), {"a": 1}
+    )
+    assert fp != fingerprint.fingerprint("train", STUDY, cfg, {"a": 2})

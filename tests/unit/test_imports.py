@@ -1,4 +1,4 @@
-"""Jobs other than training and figures must not pay for heavy imports (issue 3: ~2.2 s for torch, ~1.6 s for
+"""Jobs other than training and figures must not pay for heavy imports (~2.2 s for torch, ~1.6 s for
 matplotlib + seaborn, ~0.9 s for scipy.stats, per job, over ~190 jobs of the quick suite)."""
 
 import subprocess

@@ -12,15 +12,22 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reprosuite import io, study
+from reprosuite import fingerprint, io, study
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.workflow
 
 
-def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def snakemake(
+    cwd: Path, *args: str, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=1200
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -132,20 +139,6 @@ def test_changing_one_studys_override_reruns_only_that_study(smoke_run):
     assert studies_touched(snakemake(work, "-n").stdout) == set()
 
 
-def test_changing_one_studys_code_reruns_only_that_study(smoke_run):
-    work, _ = smoke_run
-    source = study.get("saxe_dln_dynamics").source
-    original = source.read_bytes()
-    try:
-        source.write_bytes(original + b"\n# a change to the study's code\n")
-        proc = snakemake(work, "-n")
-    finally:
-        source.write_bytes(original)
-    assert studies_touched(proc.stdout) == {"saxe_dln_dynamics"}
-    jobs = [o for o in planned_outputs(proc.stdout) if "/runs/" in o]
-    assert jobs, "training jobs must rerun when the study's code changes"
-
-
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -173,6 +166,19 @@ def test_bad_config_stops_before_any_job(tmp_path, changes, message):
     proc = snakemake(work, check=False)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
+    assert not (work / "results").exists()
+
+
+def test_a_missing_dataset_stops_before_any_job_naming_the_file_and_the_fetch_command(tmp_path):
+    work = copy_workflow(
+        tmp_path, tier="smoke", studies=["elu_bias_shift"], overrides={"elu_bias_shift": {"dataset": "mnist"}}
+    )
+    env = {**os.environ, "REPROSUITE_DATA": str(tmp_path / "empty")}
+    proc = snakemake(work, "-n", check=False, env=env)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "dataset mnist:" in out and "train-images-idx3-ubyte.gz is missing" in out
+    assert "reprosuite data fetch mnist" in out
     assert not (work / "results").exists()
 
 
@@ -386,3 +392,249 @@ def test_report_renders_claims_and_figures_in_a_browser(smoke_run, chromium, tmp
     dom = headless(chromium, tmp_path / "profile3", "--dump-dom", claims_page.as_uri()).stdout
     assert '<table id="claims"' in dom or "<table id='claims'" in dom
     assert all(name in dom for name in RUN_STUDIES)
+
+
+# Reruns after code edits. The edits go to a copy of the package that Snakemake and its jobs import through
+# PYTHONPATH, never to src/. The baseline is `--touch`: every output exists and carries the params (fingerprints)
+# of the unedited code, so a dry run plans exactly the jobs an edit invalidates. saxe_dln_dynamics and
+# nc_deep_linear train on the common engine; grokking_modular and varma_circuit_efficiency also share the
+# modular-arithmetic engine code, which test_an_engine_module_edit_reruns_only_the_studies_using_it finds.
+EDIT_STUDIES = ["saxe_dln_dynamics", "nc_deep_linear", "grokking_modular", "varma_circuit_efficiency"]
+# The rules a change to a stage's code reruns, its own and those downstream of it.
+RERUN = {
+    "data": {"prepare_data", "train", "extract_metrics", "figure", "check_claims"},
+    "train": {"train", "extract_metrics", "figure", "check_claims"},
+    "extract": {"extract_metrics", "figure", "check_claims"},
+    "figure": {"figure"},
+    "claims": {"check_claims"},
+}
+SUITE_JOB = ("suite_claims", "suite")
+
+
+def summary_jobs(work: Path, env: dict) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(rule, study) of the jobs that `snakemake --summary` lists as pending, and of every output file."""
+    from reprosuite import status
+
+    out = snakemake(work, "--summary", env=env).stdout
+    rows = [line.split("\t") for line in out[out.index("output_file\t") :].splitlines()[1:]]
+    return [(rule, st) for rule, st, _ in status.pending_jobs(out)], [
+        (r[2], r[0].split("/")[1]) for r in rows
+    ]
+
+
+@pytest.fixture(scope="module")
+def touched(tmp_path_factory):
+    """A workflow copy with its own copy of the package, every output present and up to date (`--touch`)."""
+    work = copy_workflow(tmp_path_factory.mktemp("edits"), tier="smoke", studies=EDIT_STUDIES)
+    src = work / "src"
+    shutil.copytree(
+        Path(study.__file__).parent, src / "reprosuite", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])),
+    }
+    where = subprocess.run(
+        [sys.executable, "-c", "import reprosuite; print(reprosuite.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(where) == src / "reprosuite" / "__init__.py", (
+        "PYTHONPATH must take precedence over the install"
+    )
+    out = snakemake(work, "--summary", env=env).stdout
+    for line in out[out.index("output_file\t") :].splitlines()[1:]:
+        path = work / line.split("\t")[0]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    snakemake(work, "--touch", "--forceall", env=env)
+    assert summary_jobs(work, env)[0] == []
+    return work, env
+
+
+@pytest.fixture
+def edits(touched, tmp_path):
+    """A fresh copy of the touched workflow and its package: (workflow, package root, env)."""
+    base, env = touched
+    work = tmp_path / "work"
+    shutil.copytree(base, work, symlinks=True)
+    src = work / "src"
+    env = {**env, "PYTHONPATH": env["PYTHONPATH"].replace(str(base / "src"), str(src))}
+    return work, src / "reprosuite", env
+
+
+def study_source(root: Path, name: str) -> Path:
+    """The study's own module (``studies/<id>.py`` or ``studies/<id>/__init__.py``) in the package copy."""
+
+    return fingerprint.fingerprint_sources("data", name, root)[f"reprosuite.studies.{name}"]
+
+
+def insert_after(path: Path, function: str, line: str) -> None:
+    """Append ``line`` (indented as a statement of its body) to a top-level function of ``path``."""
+    import ast
+
+    text = path.read_text().splitlines(keepends=True)
+    node = next(
+        n for n in ast.parse("".join(text)).body if isinstance(n, ast.FunctionDef) and n.name == function
+    )
+    text.insert(node.end_lineno, f"    {line}\n")
+    path.write_text("".join(text))
+
+
+def test_a_studys_docstring_and_comments_rerun_nothing(edits):
+    import ast
+
+    work, root, env = edits
+    source = study_source(root, "nc_deep_linear")
+    lines = source.read_text().splitlines(keepends=True)
+    docstring = ast.parse("".join(lines)).body[0]
+    assert lines[0].startswith('"""') and isinstance(docstring, ast.Expr)
+    lines.insert(docstring.end_lineno, "# a new comment line, after the docstring\n")
+    lines[0] = '"""Edited: ' + lines[0][3:]
+    source.write_text("".join(lines))
+    assert summary_jobs(work, env)[0] == []
+    assert "Nothing to be done" in snakemake(work, "-n", env=env).stdout
+
+
+def test_a_claims_rule_edit_reruns_only_that_claim_check(edits):
+    import ast
+
+    work, root, env = edits
+    source = study_source(root, "nc_deep_linear")
+    text = source.read_text()
+    claims = next(
+        n.value
+        for n in ast.parse(text).body
+        if isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "CLAIMS" for t in n.targets)
+    )
+    claim = next(
+        n for n in ast.walk(claims) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Claim"
+    )
+    rule = next(k.value for k in claim.keywords if k.arg == "rule")
+    number = next(n for n in ast.walk(rule) if isinstance(n, ast.Constant) and isinstance(n.value, float))
+    lines = text.splitlines(keepends=True)
+    line = lines[number.lineno - 1]
+    lines[number.lineno - 1] = (
+        line[: number.col_offset] + repr(number.value * 2) + line[number.end_col_offset :]
+    )
+    source.write_text("".join(lines))
+    assert sorted(summary_jobs(work, env)[0]) == sorted([("check_claims", "nc_deep_linear"), SUITE_JOB])
+
+
+def test_a_pipeline_extract_edit_reruns_metrics_figures_and_claims_of_every_study(edits):
+    work, root, env = edits
+    insert_after(root / "pipeline.py", "extract", "return None")
+    jobs, _ = summary_jobs(work, env)
+    assert set(jobs) == {(r, s) for s in EDIT_STUDIES for r in RERUN["extract"]} | {SUITE_JOB}
+    assert not {r for r, _ in jobs} & {"train", "prepare_data"}
+
+
+def test_a_studys_training_edit_reruns_only_its_training_and_what_follows(edits):
+    work, root, env = edits
+    insert_after(study_source(root, "saxe_dln_dynamics"), "train", "return None")
+    jobs, outputs = summary_jobs(work, env)
+    assert set(jobs) == {(r, "saxe_dln_dynamics") for r in RERUN["train"]} | {SUITE_JOB}
+    every_point = outputs.count(("train", "saxe_dln_dynamics"))  # one output per training job
+    assert jobs.count(("train", "saxe_dln_dynamics")) == every_point > 0
+
+
+def test_an_engine_module_edit_reruns_only_the_studies_using_it(edits):
+
+    work, root, env = edits
+    stages = [s for s in fingerprint.STAGES if s != "suite"]
+    sources = {(st, s): fingerprint.fingerprint_sources(s, st, root) for st in EDIT_STUDIES for s in stages}
+    users: dict[str, set[str]] = {}
+    for (st, _), modules in sources.items():
+        for module in modules:
+            if module.startswith("reprosuite.engine."):
+                users.setdefault(module, set()).add(st)
+    shared = sorted(m for m, s in users.items() if len(s) == 2)
+    assert shared, f"no engine module is used by exactly two of {EDIT_STUDIES}: {users}"
+    module = shared[0]
+    path = sources[next(k for k, v in sources.items() if module in v)][module]
+    path.write_text(path.read_text() + "\n_FINGERPRINT_PROBE = 1\n")
+    expected = {
+        (rule, st) for (st, stage), modules in sources.items() if module in modules for rule in RERUN[stage]
+    } | {SUITE_JOB}
+    jobs, _ = summary_jobs(work, env)
+    assert set(jobs) == expected, module
+    assert {st for _, st in jobs} == users[module] | {"suite"}
+    assert ("train", sorted(users[module])[0]) in jobs
+
+
+def test_pending_jobs_groups_outputs_into_jobs():
+    from reprosuite import status
+
+    table = "\n".join(
+        [
+            "Building DAG of jobs...",
+            "output_file\tdate\trule\tlog-file(s)\tstatus\tplan",
+            "results/suite/claims.parquet\t-\tsuite_claims\t-\tmissing\tupdate pending",
+            "results/suite/overview.png\t-\tsuite_claims\t-\tmissing\tupdate pending",
+            "results/a/figures/f.png\t-\tfigure\t-\tmissing\tupdate pending",
+            "results/a/figures/f.pdf\t-\tfigure\t-\tmissing\tupdate pending",
+            "results/a/figures/g.png\tMon\tfigure\tx.log\tok\tno update",
+            "results/a/runs/p1.parquet\tMon\ttrain\tx.log\tparams changed\tupdate pending",
+        ]
+    )
+    assert status.pending_jobs(table) == [
+        ("suite_claims", "suite", "results/suite/claims.parquet"),
+        ("figure", "a", "results/a/figures/f.png"),
+        ("train", "a", "results/a/runs/p1.parquet"),
+    ]
+
+
+# The SLURM profile at the full tier: only training may ask for long time limits. The profile is used without
+# its `executor: slurm` (the plugin need not be installed for a dry run of the resources the rules ask for).
+def job_resources(stdout: str) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    """(rule, wildcards, resources) of every job a dry run lists, grouped jobs (listed indented) included."""
+    jobs: list[tuple[str, dict[str, str], dict[str, str]]] = []
+    for line in stdout.splitlines():
+        head = re.match(r"^\s*(?:local)?rule (\w+):$", line)
+        field = re.match(r"^\s+(wildcards|resources): (.*)$", line)
+        if head:
+            jobs.append((head.group(1), {}, {}))
+        elif field and jobs:
+            jobs[-1][1 if field.group(1) == "wildcards" else 2].update(
+                re.findall(r"(\w+)=([^,\s]+)", field.group(2))
+            )
+    return jobs
+
+
+def test_only_training_asks_for_more_than_an_hour_on_slurm_at_the_full_tier(tmp_path):
+    work = copy_workflow(tmp_path, tier="full")
+    profile = work / "profiles" / "slurm" / "config.yaml"
+    settings = yaml.safe_load(profile.read_text())
+    settings.pop("executor")
+    profile.write_text(yaml.safe_dump(settings))
+    proc = snakemake(work, "-n", "--profile", "profiles/slurm", "--workflow-profile", "none")
+    jobs = [j for j in job_resources(proc.stdout) if j[0] != "all"]
+    assert {rule for rule, _, _ in jobs} == {
+        "prepare_data",
+        "train",
+        "extract_metrics",
+        "figure",
+        "check_claims",
+        "suite_claims",
+    }
+    long = {rule for rule, _, res in jobs if int(res["runtime"]) > 60}
+    assert long == {"train"}, long
+    # a study's extract_metrics, figures and check_claims go as one SLURM job whose time limit is their sum
+    grouped = set(settings["groups"])
+    per_study: dict[str, int] = {}
+    for rule, wildcards, res in jobs:
+        if rule in grouped:
+            per_study[wildcards["study"]] = per_study.get(wildcards["study"], 0) + int(res["runtime"])
+    assert set(per_study) == set(study.names())
+    assert max(per_study.values()) <= 45, per_study
+
+
+def test_the_conda_environment_installs_this_package():
+    env = yaml.safe_load((ROOT / "workflow" / "envs" / "reprosuite.yaml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    editable = [p.split(maxsplit=1)[1] for p in pip if p.startswith("-e ")]
+    assert editable and (ROOT / "workflow" / "envs" / editable[0] / "pyproject.toml").resolve() == (
+        ROOT / "pyproject.toml"
+    )

@@ -9,12 +9,11 @@ rule check_claims:
         "../envs/reprosuite.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=RUNTIME_MIN,
+        mem_mb=SMALL_JOBS["check_claims"]["mem_mb"],
+        runtime=SMALL_JOBS["check_claims"]["runtime"],
     params:
         exe=REPROSUITE,
         args=stage_args,
-        config=config_hash,
-        code=code_hash,
+        fingerprint=fingerprint("claims"),
     shell:
         "{params.exe} claims {params.args} --metrics {input} --out {output} > {log} 2>&1"

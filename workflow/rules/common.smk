@@ -1,5 +1,5 @@
-# Config resolution, wildcard constraints and input functions shared by all rules. All logic is in the
-# reprosuite package; this file only wires it into the DAG.
+# Config resolution, wildcard constraints, params, resources and input functions shared by all rules. All
+# logic is in the reprosuite package; this file only wires it into the DAG.
 import functools
 import json
 import os
@@ -7,18 +7,26 @@ import shlex
 import sys
 
 from snakemake.exceptions import WorkflowError
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 from reprosuite import config as rs_config
+from reprosuite import fingerprint as rs_fingerprint
 from reprosuite import study as rs_study
+from reprosuite.engine.data import official as rs_data
 
-REPROSUITE = f"{shlex.quote(sys.executable)} -m reprosuite.cli"
+# The command every job runs. By default the Python that runs Snakemake (the venv of `make install`, on a
+# shared file system on a cluster), so the jobs run the very package whose code the fingerprints below hash.
+# With --software-deployment-method conda each job runs in workflow/envs/reprosuite.yaml instead, which
+# installs this repository's package editable: the `reprosuite` command on that environment's PATH.
+_DEPLOY = getattr(workflow, "deployment_settings", None)
+if _DEPLOY is not None and DeploymentMethod.CONDA in _DEPLOY.deployment_method:
+    REPROSUITE = "reprosuite"
+else:
+    REPROSUITE = f"{shlex.quote(sys.executable)} -m reprosuite.cli"
 TIER = config["tier"]
 SEEDS = config["seeds"]
 DEVICE = config["device"]
 OVERRIDES = config["overrides"]
-# Default SLURM/local resources per tier; training jobs request a GPU only when device is cuda.
-RUNTIME_MIN = {"smoke": 10, "quick": 30, "full": 24 * 60}[TIER]
-GPUS = 1 if DEVICE == "cuda" else 0
 
 if os.path.exists("results") and not (
     os.path.isdir("results") and os.access("results", os.W_OK)
@@ -36,6 +44,24 @@ try:
 except (rs_config.ConfigError, rs_study.StudyError) as err:
     raise WorkflowError(f"invalid config: {err}")
 
+# The official dataset files: the data directory is resolved once ($REPROSUITE_DATA, else the config's data_dir,
+# else data/) and exported, absolute, so that every job reads the same one (local jobs inherit this process's
+# environment; sbatch exports it by default). A selected study whose datasets have absent files stops the run
+# here, before any job, with one line naming the file and the command that gets it.
+os.environ[rs_data.ENV] = str(rs_data.data_dir(config.get("data_dir")).resolve())
+try:
+    _NEEDED = {
+        d for s in STUDIES for d in rs_study.required_datasets(rs_study.get(s), CFG[s])
+    }
+except rs_study.StudyError as err:
+    raise WorkflowError(f"invalid config: {err}")
+_ABSENT = rs_data.missing(sorted(_NEEDED))
+if _ABSENT:
+    _name, _path = _ABSENT[0]
+    raise WorkflowError(
+        f"dataset {_name}: {_path} is missing; {rs_data.fetch_hint(_name)}"
+    )
+
 
 wildcard_constraints:
     study="[a-z0-9_]+",
@@ -50,32 +76,67 @@ def stage_args(wildcards):
     return args + (f" --seeds {SEEDS}" if SEEDS is not None else "")
 
 
-def config_hash(wildcards):
-    """Hash of the resolved config (and grid point): a change reruns exactly the jobs it affects."""
-    return _config_digest(wildcards.study, wildcards.get("point"))
+# Resources of the jobs other than training, the same at every tier: each reads and writes a few tables
+# (seconds here: ~3 s per job at the quick tier, benchmarks/RESULTS.md), so small fixed requests get them
+# scheduled fast. prepare_data builds a dataset in memory (4 GB, 30 min of margin at the full tier);
+# extract_metrics loads all of a study's run tables (4 GB, 15 min). The SLURM profile runs a study's
+# extract_metrics, figures and check_claims as one job whose time limit is the sum of theirs: 15 + 4 x 5 + 5 =
+# 40 min for the most figures (4), under an hour.
+SMALL_JOBS = {
+    "prepare_data": {"runtime": 30, "mem_mb": 4000},
+    "extract_metrics": {"runtime": 15, "mem_mb": 4000},
+    "figure": {"runtime": 5, "mem_mb": 2000},
+    "check_claims": {"runtime": 5, "mem_mb": 2000},
+    "suite_claims": {"runtime": 10, "mem_mb": 2000},
+}
 
 
-def code_hash(wildcards):
-    """Hash of the study's source and the package modules it imports (Snakemake does not see those)."""
-    return _code_digest(wildcards.study, ("reprosuite",))
+# Rerun fingerprints. Snakemake reruns a job when its params change (rerun-trigger `params`), but it sees
+# neither the Python a job runs nor the typed config the job resolves; so each rule's params carry the
+# fingerprint of its stage: a hash of the study's resolved config, the grid point and the code that stage runs
+# (the pipeline function, the study's names the stage reaches, the package modules they import; docstrings and
+# comments excluded: reprosuite.config.fingerprint). Config and code are one param, not two: the training job
+# resumes from its checkpoint under this same value. Changing a claim's rule thus reruns that study's
+# check_claims (and the suite table through its input), a docstring nothing, an engine module the training of
+# the studies using it.
+def fingerprint(stage):
+    """The params function of a rule of ``stage`` (data, train, extract, figure, claims, suite)."""
+
+    def params(wildcards):
+        return _fingerprint(stage, wildcards.get("study"), wildcards.get("point"))
+
+    return params
 
 
-def train_code_hash(wildcards):
-    """Training depends on the study and the engine and metric modules it imports."""
-    return _code_digest(wildcards.study, ("reprosuite.engine", "reprosuite.metrics"))
-
-
-# Cached: Snakemake evaluates params for every job, and a no-op rerun must stay fast.
+# Cached per process: Snakemake evaluates params for every job, and a no-op rerun must stay fast.
 @functools.cache
-def _config_digest(study, point):
-    cfg = rs_config.to_dict(CFG[study])
-    return rs_config.digest({"config": cfg, "point": POINTS[study].get(point)})
+def _fingerprint(stage, study, point):
+    if study is None:
+        return rs_fingerprint.fingerprint(stage)
+    return rs_fingerprint.fingerprint(
+        stage, study, CFG[study], POINTS[study][point] if point else None
+    )
+
+
+# Training resources come from the study (its optional `resources` hook, else the tier's defaults: 10 min at
+# smoke, 30 at quick, 24 h at full; 4000 MB; a GPU with device: cuda). A profile's set-resources overrides
+# them.
+def train_resource(name):
+    def resource(wildcards):
+        return _train_resources(wildcards.study, wildcards.point)[name]
+
+    return resource
 
 
 @functools.cache
-def _code_digest(study, within):
-    source = rs_study.get(study).source
-    return rs_config.code_digest(rs_config.code_sources(source, within))
+def _train_resources(study, point):
+    try:
+        st = rs_study.get(study)
+        return rs_config.train_resources(
+            st, CFG[study], POINTS[study][point], TIER, DEVICE
+        )
+    except rs_config.ConfigError as err:
+        raise WorkflowError(f"invalid resources: {err}")
 
 
 def run_files(wildcards):

@@ -7,12 +7,11 @@ rule prepare_data:
         "../envs/reprosuite.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=RUNTIME_MIN,
+        mem_mb=SMALL_JOBS["prepare_data"]["mem_mb"],
+        runtime=SMALL_JOBS["prepare_data"]["runtime"],
     params:
         exe=REPROSUITE,
         args=stage_args,
-        config=config_hash,
-        code=code_hash,
+        fingerprint=fingerprint("data"),
     shell:
         "{params.exe} prepare {params.args} --out {output} > {log} 2>&1"

@@ -16,13 +16,12 @@ rule figure:
         "../envs/reprosuite.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=RUNTIME_MIN,
+        mem_mb=SMALL_JOBS["figure"]["mem_mb"],
+        runtime=SMALL_JOBS["figure"]["runtime"],
     params:
         exe=REPROSUITE,
         args=stage_args,
-        config=config_hash,
-        code=code_hash,
+        fingerprint=fingerprint("figure"),
         caption=figure_caption,
     shell:
         "{params.exe} figure {params.args} --name {wildcards.figure} --runs {input.runs}"

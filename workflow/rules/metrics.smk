@@ -9,12 +9,11 @@ rule extract_metrics:
         "../envs/reprosuite.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=RUNTIME_MIN,
+        mem_mb=SMALL_JOBS["extract_metrics"]["mem_mb"],
+        runtime=SMALL_JOBS["extract_metrics"]["runtime"],
     params:
         exe=REPROSUITE,
         args=stage_args,
-        config=config_hash,
-        code=code_hash,
+        fingerprint=fingerprint("extract"),
     shell:
         "{params.exe} extract {params.args} --runs {input} --out {output} > {log} 2>&1"

@@ -1,3 +1,9 @@
+# The suite's table is written on the machine that runs Snakemake (a cluster's login node): it reads one small
+# table per study, and a SLURM job for it would wait in the queue longer than it runs.
+localrules:
+    suite_claims,
+
+
 rule suite_claims:
     input:
         expand("results/{study}/claims.parquet", study=STUDIES),
@@ -23,10 +29,11 @@ rule suite_claims:
         "../envs/reprosuite.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=RUNTIME_MIN,
+        mem_mb=SMALL_JOBS["suite_claims"]["mem_mb"],
+        runtime=SMALL_JOBS["suite_claims"]["runtime"],
     params:
         exe=REPROSUITE,
+        fingerprint=fingerprint("suite"),
     shell:
         "{params.exe} summary --claims {input} --out {output.parquet} --html {output.html}"
         " --figure {output.overview} --fragment {output.fragment} > {log} 2>&1"

@@ -11,14 +11,13 @@ rule train:
         "../envs/reprosuite.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=RUNTIME_MIN,
-        gpu=GPUS,
+        mem_mb=train_resource("mem_mb"),
+        runtime=train_resource("runtime"),
+        gpu=train_resource("gpu"),
     params:
         exe=REPROSUITE,
         args=stage_args,
-        config=config_hash,
-        code=train_code_hash,
+        fingerprint=fingerprint("train"),
         device=DEVICE,
     shell:
         "{params.exe} train {params.args} --point {wildcards.point} --data {input} --out {output}"

@@ -1,61 +1,41 @@
 """Francazi, Lucchi, Baity-Jesi 2024 — Initial Guessing Bias: untrained networks favour one class.
 
 Paper: "Initial Guessing Bias: How Untrained Networks Favor Some Classes", arXiv:2306.00809 (ICML 2024); no
-official code is linked from the paper or indexed (paperswithcode: "No code implementations yet").
+official code is linked from the paper or indexed.
 
-Claims (SUITE.md): untrained networks without biases put most inputs into one class when the activation is not
-centred (ReLU), and depth (and max-pooling) amplify this; centred activations (linear, tanh) do not. The
-observable is G₀, the fraction of a data set that an untrained binary classifier assigns to class 0, measured
-over many initialisations: without IGB every init splits the data evenly up to sampling noise, so G₀ is
-Binomial(n, ½)/n with standard deviation √(1/(4n)) (0.0158 at n = 1000: our "binomial value"); with IGB the
-distribution of G₀ over inits widens and puts mass near 0 and 1 ("extreme" inits: max(G₀, 1 − G₀) > 0.9).
+Claims (abstract, Fig. 1): an untrained network without explicit biases can put most inputs into one class
+(Initial Guessing Bias, IGB) depending on its activation — non-centred ReLU yes, centred linear and tanh no —
+and max-pooling and depth create or amplify it. The observable is G₀, the fraction of a data set assigned to
+class 0, over initialisations: without IGB every init splits the data evenly up to sampling noise, G₀ ~
+Binomial(n, ½)/n with std √(1/(4n)) (0.0158 at n = 1000); with IGB G₀ spreads towards 0 and 1 ("extreme" inits:
+max(G₀, 1 − G₀) > 0.9). Fig. 1 (CIFAR-10 dog/cat, an untrained 2-layer CNN with pooling): tanh keeps G₀ ≈ ½,
+ReLU piles it near 0 and 1.
+Pass rules (ours; the paper shows histograms): linear and tanh std(G₀) ≤ 2 × √(1/(4n)) at every depth; ReLU
+std(G₀) rises at every depth step and ≥ 20 % of its inits are extreme at depth ≥ 3 (a calibration run gave std
+.016 for linear and tanh; for ReLU .22 / .32 / .37 and 5 / 30 / 47 % extreme at depth 1 / 3 / 6).
 
-Pass rules (SUITE.md): linear and tanh std(G₀) ≤ 2 × √(1/(4n)) at every depth; ReLU std(G₀) rises with depth
-(every step 1 → 3 → 6 increases it) and ≥ 20 % of inits are extreme at depth ≥ 3.
+Protocol (the text we could read stops before §3–5, so the data, weight law and pooling placement are ours):
+one repetition ("seed") = a fresh centred isotropic Gaussian data set (n points, d dims) and ``inits``
+independent bias-free nets per architecture, weights N(0, 1/fan_in), d → width (→ activation → max-pool k)ˣdepth
+→ 2 (non-overlapping max-pool of kernel k after every hidden activation), the class = the larger output
+(Fig. 2). Per repetition, the std of G₀ over inits and the share of extreme inits are the claim values, so the
+95 % CI is over repetitions. The depths of one activation share their first layers (the depth-6 net continues
+the depth-3 one, each depth with its own output layer), so one forward pass serves every depth and the depth
+comparison is paired. Grid: one point per activation and a ``maxpool`` point (figure and metrics only).
+Nothing is trained.
 
-Looked up (search tool, corpus ``pages``): the paper's HTML (https://arxiv.org/html/2306.00809v6 and v2):
-abstract (IGB depends on activation, max-pooling and depth, with no explicit biases), Fig. 1 (CIFAR-10 dog/cat
-through an untrained 2-layer CNN with pooling: tanh gives G₀ ≈ ½, ReLU piles G₀ near 0 and 1), Fig. 2 (an MLP
-with one output node per class, the class = the largest output). Not verified (the pages' excerpts stop before
-§3–5): the exact data (we use centred isotropic Gaussian inputs, i.i.d. per repetition), the weight law (we use
-N(0, 1/fan_in), bias-free, as "in the absence of explicit biases" requires), the max-pooling placement (ours:
-non-overlapping max-pool of kernel k after the activation of every hidden layer, width 256 → 256/k) and the
-paper's numbers. SUITE.md's calibrated values (std .016 for linear/tanh; ReLU .22/.32/.37, extreme
-5/30/47 %) are the suite's, not the paper's.
-
-Protocol. One repetition ("seed") = a fresh Gaussian data set (n points, d dims) and ``inits`` independent
-untrained nets per architecture, all inits one ensemble (members = inits, batched matmuls; chunks bound the
-memory); G₀ is computed per init; the per-repetition statistics (std of G₀ over inits, fraction extreme) are the
-claim values, so the 95 % CI is over repetitions. The depths of one activation share their first layers (the
-depth-6 net continues the depth-3 one; each depth has its own output layer), so one forward pass serves all
-depths and the depth comparison is paired. Grid: one point per activation (linear, tanh, relu), plus a
-``maxpool`` point (SUITE.md gives no pass rule for it: figure and metrics only). Nothing is trained (no
-optimiser, so no ``trainer.fit``). smoke: n 200, d 20, width 64, 40 inits, depths 1/3, 2 repetitions. quick:
-SUITE.md's n 1000, d 50, width 256, 200 inits, depths 1/3/6, tanh + max-pool 4 at depths 1/3, and 5
-repetitions (with 3, the ReLU claims were inconclusive: depth rise +.050 [−.012, +.112], extreme .29 [.16, .42]
-— the t-interval of 3 repetitions is too wide, not the effect too small). full: 1000 inits, 10 repetitions,
-depths 1/2/3/4/6/8, max-pool kernels 2 and 4 after linear/tanh/relu at depths 1/3/6 (grid checked; one point
-ran with a reduced override).
-
-Measured at quick (workflow run, 5 repetitions; binomial reference √(1/(4n)) = 0.0158):
-- linear_no_igb: max over depths of std(G₀)/binomial 1.06 [1.01, 1.11] — pass (std .017/.016/.016 at depth
-  1/3/6; no extreme init);
-- tanh_no_igb: 1.06 [0.99, 1.13] — pass (std .016/.015/.017);
-- relu_depth_amplifies: smallest rise of std(G₀) +.052 [+.030, +.075] — pass (std .228/.323/.376 at depth
-  1/3/6; SUITE.md calibrated .22/.32/.37);
-- relu_extreme: extreme inits at depth ≥ 3 (min over depths) .29 [.24, .34] — pass (8 / 29 / 50 % at depth
-  1/3/6; calibrated 5/30/47 %).
-- max-pool (kernel 4) after tanh — centred activation — creates IGB: std .38 / .46 and 50 / 81 % extreme at
-  depth 1 / 3 (as the paper says max-pooling does; not a graded claim).
-Cost (2 cores shared with ~5 other helpers, load 6–14): training 120 CPU-s over 4 jobs (17–39 CPU-s each),
-whole workflow 146 CPU-s user+sys, 10 min wall at that load (≈ 1–1.5 min estimated on an idle 2-core machine,
-not measured: none was idle). Smoke: ≈ 10 CPU-s for the in-process smoke test.
+Tiers: full = 1000 inits, 10 repetitions, depths 1/2/3/4/6/8, max-pool kernels 2 and 4 after linear / tanh /
+relu at depths 1/3/6; quick = 200 inits, 5 repetitions, depths 1/3/6, tanh + max-pool 4 at depths 1/3; smoke =
+n 200, d 20, width 64, 40 inits, depths 1/3, 2 repetitions.
+Cost (2 cores): smoke ≈ 10 CPU-s in-process; quick ≈ 120 CPU-s of evaluation (146 CPU-s for the workflow); full
+not measured (~30 CPU-min, or seconds on a GPU).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -78,62 +58,54 @@ COST = {
     "full": "not measured (1000 inits × 10 repetitions: ~30 CPU-min, or seconds on a GPU)",
 }
 
-EXTREME = 0.9  # an init is extreme when max(G₀, 1 − G₀) > 0.9 (SUITE.md)
+EXTREME = 0.9  # ours: an init is extreme when max(G₀, 1 − G₀) > 0.9
 DATA_STREAM = 4_242  # tags the data-set seeds, apart from the weight streams
+
+
+# the activations of reprosuite.engine.models.layers.ACTIVATIONS
+Activation = Literal["linear", "relu", "tanh", "elu", "gelu", "sigmoid", "sin", "leaky_relu"]
 
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int  # independent repetitions of the whole experiment (fresh data and inits)
-    n: int  # data points per repetition (centred isotropic Gaussian; SUITE.md)
-    dim: int  # input dimension d
-    width: int  # hidden width of every layer
-    inits: int  # untrained networks per architecture and repetition
-    activations: tuple[str, ...]  # §3–4: centred (linear, tanh) vs non-centred (relu)
-    depths: tuple[int, ...]  # number of hidden layers (§5: depth amplifies IGB)
-    pool_activations: tuple[str, ...]  # max-pool variants (§4: max-pooling creates/amplifies IGB)
-    pool_depths: tuple[int, ...]
-    pool_kernels: tuple[int, ...]  # non-overlapping max-pool kernel after each hidden activation
-    chunk: int = 50  # inits per batched forward pass (memory bound)
+    seeds: int = 10  # repetitions of the whole experiment (fresh data and inits); not stated; ours
+    n: int = 1000  # data points per repetition (centred isotropic Gaussian); not stated; ours
+    dim: int = 50  # input dimension d; not stated; ours
+    width: int = 256  # hidden width of every layer; not stated; ours
+    inits: int = 1000  # untrained networks per architecture and repetition; not stated; ours
+    activations: tuple[Activation, ...] = ("linear", "tanh", "relu")  # centred (linear, tanh) vs not (relu)
+    depths: tuple[int, ...] = (1, 2, 3, 4, 6, 8)  # hidden layers (depth amplifies IGB); not stated; ours
+    # max-pool variants (max-pooling creates or amplifies IGB): activations, depths, non-overlapping kernels
+    pool_activations: tuple[Activation, ...] = ("linear", "tanh", "relu")
+    pool_depths: tuple[int, ...] = (1, 3, 6)
+    pool_kernels: tuple[int, ...] = (2, 4)
+    chunk: int = 50  # ours: inits per batched forward pass (memory bound)
 
 
+QUICK = replace(
+    Config(),
+    seeds=5,
+    inits=200,
+    depths=(1, 3, 6),
+    pool_activations=("tanh",),
+    pool_depths=(1, 3),
+    pool_kernels=(4,),
+)
 TIERS = {
-    "smoke": Config(
-        seeds=2,
-        n=200,
-        dim=20,
-        width=64,
-        inits=40,
-        activations=("linear", "tanh", "relu"),
-        depths=(1, 3),
-        pool_activations=("tanh",),
-        pool_depths=(1,),
-        pool_kernels=(4,),
-    ),
-    "quick": Config(
-        seeds=5,
-        n=1000,
-        dim=50,
-        width=256,
-        inits=200,
-        activations=("linear", "tanh", "relu"),
-        depths=(1, 3, 6),
-        pool_activations=("tanh",),
-        pool_depths=(1, 3),
-        pool_kernels=(4,),
-    ),
-    "full": Config(
-        seeds=10,
-        n=1000,
-        dim=50,
-        width=256,
-        inits=1000,
-        activations=("linear", "tanh", "relu"),
-        depths=(1, 2, 3, 4, 6, 8),
-        pool_activations=("linear", "tanh", "relu"),
-        pool_depths=(1, 3, 6),
-        pool_kernels=(2, 4),
-    ),
+    "full": Config(),
+    "quick": QUICK,
+    "smoke": replace(QUICK, seeds=2, n=200, dim=20, width=64, inits=40, depths=(1, 3), pool_depths=(1,)),
+}
+WHY = {
+    "seeds": "2-core CPU budget; 5 repetitions narrow the t-interval enough for the ReLU claims",
+    "inits": "2-core CPU budget: 200 inits estimate std(G₀) to about ±5 %",
+    "depths": "2-core CPU budget: depths 1, 3 and 6 span the range",
+    "pool_activations": "2-core CPU budget: max-pool after tanh, the centred activation it turns biased",
+    "pool_depths": "2-core CPU budget",
+    "pool_kernels": "2-core CPU budget",
+    "n": "smoke: seconds, for tests",
+    "dim": "smoke: seconds, for tests",
+    "width": "smoke: seconds, for tests",
 }
 
 CLAIMS = (
@@ -143,7 +115,7 @@ CLAIMS = (
         metric="max over depths of std(G₀) / √(1/(4n)), per repetition",
         rule=Rule.at_most(2.0),
         paper_value=1.0,
-        paper_text="centred activations give no IGB: G₀ concentrated at ½ (SUITE.md: std .016 = binomial)",
+        paper_text="centred activations give no IGB: G₀ concentrated at ½ (abstract)",
     ),
     Claim(
         "tanh_no_igb",
@@ -151,21 +123,21 @@ CLAIMS = (
         metric="max over depths of std(G₀) / √(1/(4n)), per repetition",
         rule=Rule.at_most(2.0),
         paper_value=1.0,
-        paper_text="tanh: no IGB (Fig. 1 top; SUITE.md: std .016)",
+        paper_text="tanh: no IGB, G₀ ≈ ½ (Fig. 1 top)",
     ),
     Claim(
         "relu_depth_amplifies",
         "ReLU networks show IGB that grows with depth: std(G₀) increases at every step of depth.",
         metric="min over consecutive depths of the increase of std(G₀), per repetition",
         rule=Rule.at_least(0.0),
-        paper_text="depth amplifies IGB when present (§5; SUITE.md calibrated std .22/.32/.37 at depth 1/3/6)",
+        paper_text="depth amplifies IGB when present (abstract)",
     ),
     Claim(
         "relu_extreme",
         "At depth ≥ 3, ≥ 20 % of ReLU inits are extreme (max(G₀, 1 − G₀) > 0.9).",
         metric="min over depths ≥ 3 of the fraction of extreme inits, per repetition",
         rule=Rule.at_least(0.2),
-        paper_text="ReLU piles G₀ near 0 and 1 (Fig. 1 bottom; SUITE.md calibrated 30 / 47 % at depth 3 / 6)",
+        paper_text="ReLU piles G₀ near 0 and 1 (Fig. 1 bottom)",
     ),
 )
 
@@ -199,12 +171,17 @@ def architectures(cfg: Config, point: dict) -> list[dict]:
 
 
 def variant_name(activation: str, depth: int, pool: int) -> str:
+    """The run table's label of an architecture (depth 0: its family, a tag of the weight seeds); activation,
+    depth and pool kernel travel as typed columns."""
     return f"{activation}-d{depth}" + (f"-pool{pool}" if pool > 1 else "")
 
 
 def grid(cfg: Config) -> dict[str, dict]:
     points = {a: {"kind": "plain", "activation": a} for a in cfg.activations}
     if cfg.pool_activations and cfg.pool_depths and cfg.pool_kernels:
+        bad = [k for k in cfg.pool_kernels if cfg.width % k]
+        if bad:
+            raise ValueError(f"width {cfg.width} is not a multiple of the max-pool kernels {bad}")
         points["maxpool"] = {"kind": "maxpool"}
     return points
 
@@ -255,8 +232,6 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     parts = []
     with torch.no_grad():
         for fam in architectures(cfg, point):
-            if cfg.width % fam["pool"]:
-                raise ValueError(f"width {cfg.width} is not a multiple of the max-pool kernel {fam['pool']}")
             family = variant_name(fam["activation"], 0, fam["pool"])
             for seed in seeds:
                 x = torch.as_tensor(data["x"][seed], device=device)
@@ -275,6 +250,9 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
                         pd.DataFrame(
                             {
                                 "variant": variant_name(fam["activation"], d, fam["pool"]),
+                                "activation": fam["activation"],
+                                "depth": d,
+                                "pool": fam["pool"],
                                 "seed": seed,
                                 "step": np.arange(cfg.inits),  # the init index
                                 "split": "init",
@@ -289,32 +267,23 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 # --- metrics ----------------------------------------------------------------------------------------------
 
 
-def parse_variant(variant: str) -> tuple[str, int, int]:
-    """``relu-d3`` → (relu, 3, 1); ``tanh-d1-pool4`` → (tanh, 1, 4)."""
-    parts = variant.split("-")
-    pool = int(parts[2].removeprefix("pool")) if len(parts) > 2 else 1
-    return parts[0], int(parts[1].removeprefix("d")), pool
-
-
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Per (architecture, repetition): std of G₀ over inits, share of extreme inits and mean G₀, with typed
+    ``activation``/``depth``/``pool`` columns."""
     rows = []
     g0 = runs[(runs["split"] == "init") & (runs["metric"] == "g0")]
-    for (point, variant, seed), grp in g0.groupby(["point", "variant", "seed"]):
+    for (point, act, depth, pool, seed), grp in g0.groupby(["point", "activation", "depth", "pool", "seed"]):
         v = grp["value"].to_numpy()
-        rows.append((point, seed, f"std_g0.{variant}", float(np.std(v, ddof=1))))
-        rows.append((point, seed, f"extreme.{variant}", float(np.mean(np.maximum(v, 1 - v) > EXTREME))))
-        rows.append((point, seed, f"mean_g0.{variant}", float(np.mean(v))))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+        arch = (point, seed, act, depth, pool)
+        rows.append((*arch, "std_g0", float(np.std(v, ddof=1))))
+        rows.append((*arch, "extreme", float(np.mean(np.maximum(v, 1 - v) > EXTREME))))
+        rows.append((*arch, "mean_g0", float(np.mean(v))))
+    return pd.DataFrame(rows, columns=["point", "seed", "activation", "depth", "pool", "metric", "value"])
 
 
 def stat_table(metrics: pd.DataFrame, stat: str) -> pd.DataFrame:
     """Rows (seed, activation, depth, pool, value) of one statistic (``std_g0``, ``extreme``, ``mean_g0``)."""
-    sel = metrics[metrics["metric"].str.startswith(f"{stat}.")].copy()
-    parsed = [parse_variant(m.removeprefix(f"{stat}.")) for m in sel["metric"]]
-    sel["activation"] = [p[0] for p in parsed]
-    sel["depth"] = [p[1] for p in parsed]
-    sel["pool"] = [p[2] for p in parsed]
-    return sel[["seed", "activation", "depth", "pool", "value"]]
+    return metrics.loc[metrics["metric"] == stat, ["seed", "activation", "depth", "pool", "value"]]
 
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
@@ -346,9 +315,9 @@ def draw_histograms(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
     import seaborn as sns
 
     g0 = runs[(runs["split"] == "init") & (runs["metric"] == "g0")].copy()
-    parsed = [parse_variant(v) for v in g0["variant"]]
-    g0["row"] = [a if k == 1 else f"{a} + max-pool {k}" for a, _, k in parsed]
-    g0["depth"] = [d for _, d, _ in parsed]
+    g0["row"] = [
+        a if k == 1 else f"{a} + max-pool {k}" for a, k in zip(g0["activation"], g0["pool"], strict=True)
+    ]
     rows = sorted(g0["row"].unique(), key=lambda r: (" + " in r, r))
     depths = sorted(g0["depth"].unique())
     fig, axes = plt.subplots(

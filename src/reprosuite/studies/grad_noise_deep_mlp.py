@@ -1,70 +1,50 @@
 """Neelakantan et al. 2015 — annealed gradient noise lets a 20-layer ReLU MLP train from a poor initialisation.
 
 Paper: Neelakantan, Vilnis, Le, Sutskever, Kaiser, Kurach, Martens, "Adding Gradient Noise Improves Learning for
-Very Deep Networks", arXiv:1511.06807 (no official code). Read: the revised text submitted to ICLR 2017, whose
-Table 1 numbers Experiment 6 = zero init.
+Very Deep Networks", arXiv:1511.06807 (no official code); the revised ICLR 2017 submission, whose Table 1
+numbers Experiment 6 = zero init.
 
-Claim (SUITE.md): adding g_t ← g_t + N(0, σ_t²), σ_t² = η/(1 + t)^γ with η = 0.01, γ = 0.55, lets a 20 × 50 ReLU
-MLP train from zero or poor initialisation, and does not matter from a good (He) initialisation.
-Paper Table 1 (MNIST, best / average test accuracy over 40 runs = 20 seeds × learning rates 0.1 and 0.01):
-zero init + clip 10: no noise 11.4 / 10.1 %, noise 94.5 / 49.7 %; simple init N(0, 0.1²): no clipping 89.9 / 43.1
-vs 96.7 / 52.7 %, clip 10 95.7 / 51.6 vs 97.0 / 53.6 %; He init + clip 10: 97.4 / 91.7 vs 97.2 / 91.7 %.
-Pass rules (SUITE.md), on the final test accuracy of each run, chance = the accuracy of the best constant
-predictor (the test split's majority-class rate; on MNIST 11.35 %, which is the paper's no-noise "best"):
-zero init without noise ≤ chance + 2 pp in every run (per run, mean ± CI); zero init with noise best run ≥ 80 %
-(one value: the maximum over runs) and mean ≥ chance + 20 pp; He init, noise minus no noise (paired by seed and
-learning rate) within ±1 pp.
+Claim (§4.1, Table 1): adding g_t ← g_t + N(0, σ_t²), σ_t² = η/(1 + t)^γ (η = 0.01, γ = 0.55), lets a 20 × 50
+ReLU MLP train from zero init and does not matter from He init. Table 1 (MNIST, best / average test accuracy
+over 40 runs = 20 seeds × lr 0.1 and 0.01, clip 10): zero init, no noise 11.4 / 10.1 %, noise 94.5 / 49.7 %;
+simple init N(0, 0.1²) 95.7 / 51.6 vs 97.0 / 53.6 %; He init 97.4 / 91.7 vs 97.2 / 91.7 %.
+Our pass rules, on each run's final test accuracy (chance = the test split's majority-class rate; on MNIST
+11.35 %, the paper's no-noise "best"): zero init without noise ≤ chance + 2 pp (per run); zero init with noise:
+best run ≥ 80 % (one value, the maximum over runs) and mean ≥ chance + 20 pp (ours: well under the paper's
+94.5 % / +38 pp); He init, noise − no noise (paired by seed and lr) within ±1 pp.
 
-Looked up in the paper (§3, §4.1, Table 1): 20 hidden layers of 50 ReLU units; SGD without momentum at fixed
-learning rates 0.1 and 0.01; η = 0.01 for this experiment, γ = 0.55; Simple Init = N(0, 0.1²); Good Init = He et
-al. (2015); "all the weights ... initialized at zero"; gradient clipping thresholds 100 and 10. The paper adds
-the noise "to the gradient after clipping" (§4.2, §4.3, §4.5; §4.1 is silent), so
-:class:`~reprosuite.engine.train.gradients.GradientTransform` clips (global norm per member, as
-``clip_grad_norm_``) then adds noise. Not stated, chosen here: batch size 64 (SUITE.md), biases start at zero
-and get noise like the weights, t counts updates from 0, training length (SUITE.md: up to 30k steps).
+Protocol (§3, §4.1): 20 hidden layers of 50 ReLU units; SGD without momentum at lr 0.1 and 0.01; η = 0.01,
+γ = 0.55; Simple Init N(0, 0.1²), Good Init He et al. (2015), Bad Init all weights zero; clipping threshold 10,
+the noise added after clipping (§4.2, §4.3, §4.5). Not stated, ours: batch 64, biases start at zero and get
+noise like the weights, t counts updates from 0, 60k steps.
+Why zero init needs noise: every hidden unit outputs relu(0) = 0, so every weight and hidden-bias gradient is
+exactly zero and only the output bias (the class prior) learns. With noise the weights random-walk with variance
+lr²·Σ_t σ_t² ≈ lr²·η·t^0.45/0.45 (std ≈ 0.11 after 7k steps) and learning starts once a signal survives 20
+layers: at ~20k steps on digits (calibration, 3 seeds), so at the quick tier (6k steps) the two zero-init +
+noise claims fail for want of steps; simple init, at the scale the random walk reaches after ~5k steps, shows
+the effect within the quick budget.
+Data: scikit-learn digits (1,500 train / 297 test images) instead of MNIST, which the suite cannot load;
+a 20 × 50 MLP reaches the paper's ~97 % regime on it.
+Tiers: full = Table 1's grid × lr {0.1, 0.01} × 20 seeds, 60k steps; quick = lr 0.1, 3 seeds, 6k steps;
+smoke = zero init only, 1 seed, 300 steps.
 
-Why zero init cannot learn without noise: every hidden unit outputs relu(0) = 0, so every weight gradient
-δ_l h_{l−1}ᵀ and every hidden bias gradient (W_{l+1}ᵀ δ_{l+1} ⊙ relu'(0) = 0) is exactly zero; only the output
-bias learns, i.e. the class prior. With noise the weights random-walk with variance lr²·Σ_t σ_t² ≈
-lr²·η·t^0.45/0.45 (std ≈ 0.11 after 7k steps, 0.15 after 30k, He's √(2/50) = 0.2 at ~100k) and the network
-starts to learn once a signal survives 20 layers (SUITE.md prototype: at ~20k steps on digits).
+Implementation: one job trains every (init, noise, lr, seed) as a member of one ensemble; members of a seed share
+their initial weights (where the init draws any) and minibatch order, so noise / no noise are compared pairwise;
+:class:`~reprosuite.engine.train.gradients.GradientTransform` clips each member's global norm, then adds noise.
 
-Data: scikit-learn digits (1,500 train / 297 test images, standardised pixels) — handwritten digit images like
-MNIST, on which a 20 × 50 MLP reaches the paper's ~97 % regime; MNIST is not available to the suite. The full
-tier runs the Table 1 grid × learning rates {0.1, 0.01} × 20 seeds for 60k steps on digits.
-
-Implementation: one job trains every (init, noise, learning rate, seed) as a member of one ensemble; members of
-the same seed share their initial weights (where the init draws any) and their minibatch order, so noise / no
-noise are compared pairwise.
-
-Quick tier: the whole Table 1 grid (3 inits × noise / none × 3 seeds = 18 members) for 6k steps — what 3 min of
-CPU allows (~23 ms of CPU per step of the 18-member ensemble on the shared 2-core machine). That is a quarter of
-what zero init + noise needs: a calibration run (3 seeds, same setting) sat at chance until 18k, 22k and 23k
-steps and was at 83–96 % by 25k (hidden-weight std 0.11 at 7k steps, as the random walk predicts). So at the
-quick tier the two zero-init-with-noise claims fail because the protocol is too short, not because the paper is
-wrong; simple init N(0, 0.1²), which starts at the weight scale zero init's random walk reaches only after
-~5k steps, shows the effect within the budget (noise 86–92 % after 6k steps, no noise at chance). The He-init claim is
-inconclusive with 3 seeds: noise moves single runs by ±1–2 pp (297 test images, 1 image = 0.34 pp). The full
-tier (60k steps, 40 runs per setting) is what checks the zero-init and He claims.
-
-Quick tier measured (3 seeds): zero init, no noise: every run 4.7 pp below chance (7.1 % vs 11.8 %), pass;
-zero init + noise: best 8.4 %, mean 3.8 pp below chance — fail (needs ~25k steps); He init, noise − none:
-+1.0, −1.3, +2.4 pp, mean +0.7 [−4.0, +5.3] pp — inconclusive.
-
-Runtime (2 CPU cores shared with other jobs at load 5–9, one thread): smoke 1 job (zero init only, 300
-steps), 7 s of CPU with its start-up, 26 s of CPU for the whole study (5 processes); quick 1 job, 135 s of CPU
-training, 154 s of CPU for the whole study (6.7 min wall at that load).
+Cost (2 shared CPU cores, one thread): smoke ~26 CPU-s, quick ~154 CPU-s for the whole study; full not measured.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule
+from reprosuite.claims import Claim, Rule, per_seed
 from reprosuite.study import Figure, Paper
 
 PAPER = Paper(
@@ -76,7 +56,6 @@ PAPER = Paper(
     code="",
 )
 
-# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
 COST = {"smoke": "~26 CPU-s", "quick": "~154 CPU-s", "full": "not measured (60k steps, 20 seeds)"}
 
 INITS = {"zero": "zeros", "simple": "gaussian", "he": "he"}  # Table 1 names → engine init schemes
@@ -84,42 +63,57 @@ INITS = {"zero": "zeros", "simple": "gaussian", "he": "he"}  # Table 1 names →
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int
-    steps: int  # not in the paper; SUITE.md: up to 30k
-    inits: tuple[str, ...] = ("zero", "simple", "he")  # Table 1: Bad (zero), Simple, Good (He) Init
-    lrs: tuple[float, ...] = (0.1,)  # §4.1: 0.1 and 0.01
-    dataset: str = "digits"
-    data_seed: int = 0
+    seeds: int = 20  # Table 1: 40 runs = 20 seeds × 2 learning rates
+    steps: int = 60_000  # not stated; ours: zero init + noise starts learning at ~20k steps on digits
+    inits: tuple[Literal["zero", "simple", "he"], ...] = (
+        "zero",
+        "simple",
+        "he",
+    )  # Table 1: Bad, Simple, Good
+    lrs: tuple[float, ...] = (0.1, 0.01)  # §4.1: 0.1 and 0.01
+    dataset: Literal["mnist", "digits", "mnist1d"] = "mnist"  # §4.1: MNIST
+    data_seed: int = 0  # not stated; ours: the digits train/test split
     depth: int = 20  # §4.1: 20 hidden layers
     width: int = 50  # §4.1: 50 units each
     simple_std: float = 0.1  # §4.1: Simple Init N(0, 0.1²)
-    batch_size: int = 64  # not in the paper; SUITE.md
+    batch_size: int = 64  # not stated; ours
     clip: float = 10.0  # Table 1: clipping threshold 10 (zero and He init)
     noise_eta: float = 0.01  # §4.1: η = 0.01
     noise_gamma: float = 0.55  # §3, Eq. 1
-    log_points: int = 30
+    log_points: int = 60  # not stated; ours: evaluations, evenly spaced
 
 
+FULL = replace(Config(), dataset="digits")
+QUICK = replace(FULL, seeds=3, steps=6000, lrs=(0.1,), log_points=30)
 TIERS = {
-    "smoke": Config(seeds=1, steps=300, inits=("zero",), log_points=6),
-    "quick": Config(seeds=3, steps=6000),
-    "full": Config(seeds=20, steps=60_000, lrs=(0.1, 0.01), log_points=60),
+    "full": FULL,
+    "quick": QUICK,
+    "smoke": replace(QUICK, seeds=1, steps=300, inits=("zero",), log_points=6),
+}
+WHY = {
+    "dataset": "the full tier on real MNIST is not sized yet (its cost is unmeasured); digits is the closest image set",
+    "seeds": "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests)",
+    "steps": "2-core CPU budget; too short for zero init + noise, which needs ~20k steps",
+    "lrs": "2-core CPU budget: lr 0.1 only",
+    "log_points": "fewer evaluations for a shorter run",
+    "inits": "smoke checks zero init only (seconds, for tests)",
 }
 
 
+MEMBER = ["init", "noise", "lr"]  # typed member columns of the run and metrics tables
+
+
 def variant(init: str, noise: bool, lr: float) -> str:
+    """A member's label in the run table (selection uses the typed columns)."""
     return f"{init}-{'noise' if noise else 'none'}-lr{lr:g}"
 
 
-def parse_variant(name: str) -> tuple[str, bool, float]:
-    init, noise, lr = name.split("-")
-    return init, noise == "noise", float(lr.removeprefix("lr"))
+def datasets(cfg: Config) -> tuple[str, ...]:
+    """The official dataset files ``make_data`` reads (checked before any job runs)."""
+    return ("mnist",) if cfg.dataset == "mnist" else ()
 
 
 def grid(cfg: Config) -> dict[str, dict]:
-    unknown = set(cfg.inits) - set(INITS)
-    if unknown:
-        raise ValueError(f"unknown inits {sorted(unknown)}; choose from {sorted(INITS)}")
     return {"all": {"inits": list(cfg.inits)}}
 
 
@@ -190,28 +184,36 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
 
     log_steps = trainer.log_schedule(cfg.steps, cfg.log_points, spacing="linear")
     history = trainer.fit(loss_fn, opt, cfg.steps, evaluate, log_steps, label="gradient noise")
-    return history.frame(member_seeds, [variant(*m[:3]) for m in members])
+    columns = {
+        "init": [m[0] for m in members],
+        "noise": [m[1] for m in members],
+        "lr": [m[2] for m in members],
+    }
+    return history.frame(member_seeds, [variant(*m[:3]) for m in members], members=columns)
 
 
 # ---------------------------------------------------------------------------------------------------- metrics
 def final_accuracy(runs: pd.DataFrame) -> pd.DataFrame:
-    """Test accuracy at the last step per (variant, seed); diverged members get NaN."""
+    """Test accuracy at the last step per member (init, noise, lr, seed); diverged members get NaN."""
+    key = [*MEMBER, "seed"]
     last = runs[runs["step"] == runs["step"].max()]
-    acc = last[(last["split"] == "test") & (last["metric"] == "accuracy")].set_index(["variant", "seed"])
-    dead = last[(last["metric"] == "diverged_at") & last["value"].notna()].set_index(["variant", "seed"])
+    acc = last[(last["split"] == "test") & (last["metric"] == "accuracy")].set_index(key)
+    dead = last[(last["metric"] == "diverged_at") & last["value"].notna()].set_index(key)
     out = acc["value"].copy()
     out[out.index.isin(dead.index)] = np.nan
     return out.reset_index()
 
 
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Per (variant, seed): final test accuracy and its excess over chance."""
+    """Per member (init, noise, lr, seed): final test accuracy and its excess over chance."""
+    final = final_accuracy(runs)
     base = chance(make_data(cfg)["y_test"])
-    rows = []
-    for _, r in final_accuracy(runs).iterrows():
-        rows.append(("all", r["seed"], f"{r['variant']}.test_accuracy", r["value"]))
-        rows.append(("all", r["seed"], f"{r['variant']}.above_chance", r["value"] - base))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+    parts = [
+        final.assign(metric="test_accuracy"),
+        final.assign(metric="above_chance", value=final["value"] - base),
+    ]
+    metrics = pd.concat(parts, ignore_index=True).assign(point="all")
+    return metrics[["point", "seed", *MEMBER, "metric", "value"]]
 
 
 # ---------------------------------------------------------------------------------------------------- claims
@@ -252,24 +254,21 @@ CLAIMS = (
 )
 
 
-def _runs(metrics: pd.DataFrame, init: str, noise: bool, name: str) -> pd.DataFrame:
-    """Rows of one (init, noise) setting and metric, with lr and seed columns, sorted by (lr, seed)."""
-    sel = metrics[metrics["metric"].str.endswith("." + name)].copy()
-    parsed = [parse_variant(m.removesuffix("." + name)) for m in sel["metric"]]
-    keep = [p[0] == init and p[1] == noise for p in parsed]
-    sel["lr"] = [p[2] for p in parsed]
-    return sel[keep].sort_values(["lr", "seed"])
+def _runs(metrics: pd.DataFrame, init: str, noise: bool, name: str) -> pd.Series:
+    """One (init, noise) setting's per-run values of ``name``, indexed and sorted by (lr, seed)."""
+    sel = metrics[metrics["metric"] == name]
+    lrs = sorted(sel.loc[(sel["init"] == init) & (sel["noise"] == noise), "lr"].unique())
+    parts = {lr: per_seed(metrics, name, init=init, noise=noise, lr=lr) for lr in lrs}
+    return pd.concat(parts, names=["lr", "seed"]) if parts else pd.Series(dtype=float)
 
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
-    out = {"zero_init_no_noise_at_chance": _runs(metrics, "zero", False, "above_chance")["value"].tolist()}
-    noisy = _runs(metrics, "zero", True, "test_accuracy")["value"]
+    out = {"zero_init_no_noise_at_chance": _runs(metrics, "zero", False, "above_chance").tolist()}
+    noisy = _runs(metrics, "zero", True, "test_accuracy")
     if len(noisy):
         out["zero_init_noise_best"] = [float(noisy.max()) if noisy.notna().all() else math.nan]
-        out["zero_init_noise_mean"] = _runs(metrics, "zero", True, "above_chance")["value"].tolist()
-    he = {
-        n: _runs(metrics, "he", n, "test_accuracy").set_index(["lr", "seed"])["value"] for n in (True, False)
-    }
+        out["zero_init_noise_mean"] = _runs(metrics, "zero", True, "above_chance").tolist()
+    he = {n: _runs(metrics, "he", n, "test_accuracy") for n in (True, False)}
     if len(he[True]):
         out["he_init_noise_no_effect"] = (he[True] - he[False]).sort_index().tolist()
     return out
@@ -291,12 +290,7 @@ NOISE_LABELS = {True: "noise η = 0.01", False: "no noise"}
 
 
 def _label(runs: pd.DataFrame) -> pd.DataFrame:
-    parsed = runs["variant"].map(parse_variant)
-    runs = runs.copy()
-    runs["init"] = [p[0] for p in parsed]
-    runs["gradient noise"] = [NOISE_LABELS[p[1]] for p in parsed]
-    runs["lr"] = [p[2] for p in parsed]
-    return runs
+    return runs.assign(**{"gradient noise": runs["noise"].map(NOISE_LABELS)})
 
 
 def draw_accuracy_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):

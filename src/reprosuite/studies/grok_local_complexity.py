@@ -1,60 +1,46 @@
 """Humayun, Balestriero, Baraniuk 2024 — Deep Networks Always Grok and Here is Why.
 
-ICML 2024, arXiv:2402.15555; official code AhmedImtiazPrio/grok-adversarial.
+ICML 2024, arXiv:2402.15555; official code AhmedImtiazPrio/grok-adversarial (``configs.py``,
+``train_mlp_mnist.py``, ``local_complexity.py``, ``samplers.py``, ``attacks.py``).
 
-Claims checked (SUITE.md):
+Claims (MNIST MLP, CIFAR-10 CNN/ResNet, Figs. 1, 5–7; the paper shows curves and gives no table, so
+``paper_value`` is empty and the thresholds are ours):
+- delayed robustness: adversarial (PGD) accuracy rises long after the training set is fit. Ours: per seed,
+  t_rob / t_interp ≥ 10, t_interp the first logged step with 100 % train accuracy, t_rob the first with test
+  PGD accuracy ≥ 0.9 × its final value; a run that never interpolates or never becomes robust (final PGD
+  accuracy 0) has censored times (``curves.NEVER``) and no measured ratio (NaN).
+- local complexity (LC, the density of linear-region boundaries near the training points) falls, rises, then
+  falls again. Ours: per seed, final LC ≤ 0.5 × the peak after the first minimum (the first minimum counts once
+  LC has risen ``rise`` = 10 % above it; no such rise gives +inf).
 
-- delayed robustness: adversarial (PGD) accuracy is reached long after the training set is fit — per seed,
-  t_rob / t_interp ≥ 10, with t_interp the first logged step with 100 % train accuracy and t_rob the first
-  logged step with test PGD accuracy ≥ 0.9 × its final value;
-- local complexity (LC, density of linear-region boundaries near the training points) falls, rises, then falls
-  again: per seed, final LC ≤ 0.5 × the peak reached after the first minimum.
+Protocol (official MNIST MLP): 1000 training points, batch 200, AdamW lr 1e-3, wd 0.01, MSE on one-hot targets,
+PyTorch's default init with every parameter times the init scale α, width 200, depth 4 linear layers; LC over
+P = 25 orthonormal directions (a cross-polytope of 50 vertices x ± r·v_p, a neuron counting when its
+pre-activation sign differs between vertices, summed over layers); L∞ PGD with α·sign(∇) steps clipped to the
+ε-ball and the data range, 10 iterations. Ours: ReLU (the LC is defined for piecewise-linear nets; the official
+default is GeLU), scikit-learn digits (standardised, 64-d) instead of MNIST, which the suite cannot load; PGD ε
+and the frame radius r in standardised units (ε = 0.3, step ε/10, r = 0.5); LC at the first ``n_lc`` training
+points, PGD on the first ``n_adv`` test points. One job per α ∈ {1, 8} (delayed generalisation on MNIST MLPs
+needs a large α), seeds as ensemble members; the claims are measured at ``claim_scale`` = 8, α = 1 is drawn.
+Tiers: full = 2e5 steps on digits; quick = 8000 steps, 3 seeds, fewer attacked/LC points and directions — too
+short for the late phases (at α = 8 interpolation comes at ~1e4 steps, the LC ascent by ~3e4), so the quick
+verdicts do not decide the claims; smoke = one α = 8 point, 300 steps, width 32.
 
-The paper shows these curves (MNIST MLP, CIFAR-10 CNN/ResNet, Figs. 1, 5–7) and reports no table of t_rob or LC
-ratios; ``paper_value`` is left empty.
-
-Looked up (``search``/``read_file`` on AhmedImtiazPrio/grok-adversarial, commits 1767226 and b0b3b33):
-``local_complexity.py`` + ``samplers.py`` — P = n/2 orthonormal directions, vertices x ± r·v_p (cross-polytope,
-centroid excluded), a neuron counts when ``sign`` of its pre-activation differs between vertices, summed over
-layers; ``attacks.py`` — L∞ PGD, α·sign(∇) steps clipped to the ε-ball and the data range, cross-entropy;
-``configs.py`` — CIFAR: 40 vertices, r = 0.005, ε = 50/255, α = 4/255, 10 iterations;
-``config_base_mnist_mlp``/``train_mlp_mnist.py`` — 1000 MNIST points, batch 200, AdamW lr 1e-3 wd 0.01, MSE on
-one-hot targets, every parameter (PyTorch default init) multiplied by the init scale α, width 200, depth =
-number of linear layers (4), 50 frame vertices, float64. The paper text (arXiv html v2, Fig. 4 caption) gives
-the same LC definition.
-
-Our protocol: scikit-learn digits (standardised, 64-d; no MNIST download in the suite) instead of MNIST, ReLU
-(the paper's MNIST MLP; the LC is defined for piecewise-linear nets), one job per init scale α ∈ {1, 8}
-(SUITE risk: delayed generalisation may need α = 8), three seeds as ensemble members. The claims are measured
-at ``claim_scale`` (α = 8); α = 1 is recorded and drawn. PGD ε and the frame radius r are in standardised
-units (ours, the paper's values are for [0, 1] pixels): ε = 0.3, α_PGD = ε/10, 10 steps; r = 0.5 with 20
-vertices. LC is measured at ``n_lc`` train points, PGD on the test split.
-
-Runtime (2 shared CPU cores under load ~7, 1 thread per job): smoke 18 s CPU (one α = 8 point, 300 steps,
-width 32; 2.4 min wall under that load); quick 3 min 23 s CPU in all, 6.6 min wall under load (two jobs in
-parallel, 8000 steps × 3 seeds at width 200, ~22 steps/s each with 30 evaluations of PGD and LC).
-
-Quick-tier result (8000 of the paper's ~1e5 steps): delayed_robustness **inconclusive** — at α = 8 only
-seed 0 interpolates (step 5868), the test accuracy stays at chance (0.08–0.13) and the PGD accuracy is 0
-for every seed, so t_rob is undefined; lc_double_descent **fails** — at α = 8 LC (62–71 of 600 neurons)
-only wanders ±5 % (no 10 % ascent yet). At α = 1 (recorded, not claimed) train/test fit by step ~100, PGD
-accuracy peaks at ~0.6 by step 22 (t_rob/t_interp ≈ 0.15–0.21) and LC falls 66–70 → 38–41 with no ascent.
-A 30 000-step, one-seed calibration run showed the late phases starting: α = 8 interpolates at ~1e4 steps,
-test accuracy climbs to 0.33 by 3e4 (delayed generalisation under way) while LC rises 70 → 80 (the ascent);
-α = 1 shows a late LC drop 43 → 22 with PGD accuracy 0.57 → 0.64 between 1e4 and 3e4 steps (a mild
-delayed robustness, too small for the 0.9×-final threshold since early PGD accuracy is already 0.59).
-The claims need the full tier (2e5 steps, the paper's scale) to be decided.
+Cost (2 shared CPU cores, 1 thread per job): smoke 18 s CPU; quick 3.4 min CPU (2 jobs, ~22 steps/s each with
+30 evaluations of PGD and LC); full needs a GPU.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule
+from reprosuite.claims import Claim, Rule, per_seed
+from reprosuite.metrics import curves
 from reprosuite.study import Figure, Paper
 
 PAPER = Paper(
@@ -69,38 +55,57 @@ PAPER = Paper(
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int = 5
-    dataset: str = "digits"  # the suite has no MNIST download; paper §4: MNIST
+    seeds: int = 5  # not stated; ours
+    dataset: Literal["mnist", "digits", "mnist1d"] = "mnist"  # §4; official config_base_mnist_mlp
     n_train: int = 1000  # official train_points
     width: int = 200  # official width
     depth: int = 4  # official depth = number of linear layers
-    activation: str = "relu"  # paper's MNIST MLP (official config default GeLU)
-    init_scales: tuple[float, ...] = (1.0, 8.0)  # official initialization_scale; SUITE: {1, 8}
-    claim_scale: float = 8.0  # the init scale the claims are measured at (SUITE risk)
+    activation: Literal["relu", "leaky_relu", "gelu", "tanh"] = "relu"  # paper's MNIST MLP (official: GeLU)
+    init_scales: tuple[float, ...] = (1.0, 8.0)  # official initialization_scale α; ours: 1 and 8
+    claim_scale: float = 8.0  # not stated; ours: the α at which the claims are measured
     lr: float = 1e-3  # official AdamW lr
     weight_decay: float = 0.01  # official weight_decay
     batch_size: int = 200  # official batch_size
-    steps: int = 200_000  # official MNIST optimization_steps 1e6, logger to 1e5
-    log_points: int = 40  # SUITE: ~40 log-spaced evaluations
-    pgd_eps: float = 0.3  # ours (standardised units)
-    pgd_alpha: float = 0.03  # ours: ε/10 (official CIFAR ε/12.5)
+    steps: int = 1_000_000  # official optimization_steps (its logger stops at 1e5)
+    log_points: int = 40  # not stated; ours: log-spaced evaluations
+    pgd_eps: float = 0.3  # ours, standardised units (official CIFAR: 50/255 of the pixel range)
+    pgd_alpha: float = 0.03  # ours: ε/10 (official CIFAR: ε/12.5)
     pgd_steps: int = 10  # official atk_itrs
-    n_adv: int = 297  # test points attacked (the whole digits test split)
-    lc_radius: float = 0.5  # ours (standardised units)
-    lc_directions: int = 10  # P; 2P frame vertices (official CIFAR 40, MNIST 50)
-    n_lc: int = 1000  # train points at which LC is measured
+    n_adv: int = 297  # not stated; ours: the whole digits test split
+    lc_radius: float = 0.5  # ours, standardised units (official CIFAR: 0.005)
+    lc_directions: int = 25  # official hull_n = 50 frame vertices = 2P
+    n_lc: int = 1000  # official: every training point
     rise: float = 0.1  # ours: LC has passed its first minimum once it rises 10 % above it
 
 
+FULL = replace(Config(), dataset="digits", steps=200_000)
+QUICK = replace(FULL, seeds=3, steps=8000, log_points=30, n_adv=150, n_lc=150, lc_directions=10)
 TIERS = {
-    "smoke": Config(
-        seeds=2, n_train=200, width=32, init_scales=(8.0,), steps=300, log_points=10, n_adv=64, n_lc=64
+    "full": FULL,
+    "quick": QUICK,
+    "smoke": replace(
+        QUICK, seeds=2, n_train=200, width=32, init_scales=(8.0,), steps=300, log_points=10, n_adv=64, n_lc=64
     ),
-    "quick": Config(seeds=3, steps=8000, log_points=30, n_adv=150, n_lc=150),
-    "full": Config(steps=200_000, lc_directions=25),
+}
+WHY = {
+    "dataset": "the full tier on real MNIST is not sized yet (its cost is unmeasured); digits is the closest image set",
+    "steps": "compute budget: full runs 2× the official logger's 1e5 steps; quick/smoke fit 2 CPU cores",
+    "seeds": "2-core CPU budget (quick ≤ 4 min; smoke: seconds, for tests)",
+    "log_points": "each evaluation runs PGD and LC: fewer for shorter runs",
+    "n_adv": "2-core CPU budget: fewer attacked test points",
+    "n_lc": "2-core CPU budget: LC at fewer training points",
+    "lc_directions": "2-core CPU budget: a smaller LC frame",
+    "n_train": "smoke: seconds, for tests",
+    "width": "smoke: seconds, for tests",
+    "init_scales": "smoke trains the claim's α only",
 }
 
 COST = {"smoke": "18 s CPU", "quick": "3.4 min CPU (2 jobs)", "full": "GPU, 2e5 steps × 2 scales × 5 seeds"}
+
+
+def datasets(cfg: Config) -> tuple[str, ...]:
+    """The official dataset files ``make_data`` reads (checked before any job runs)."""
+    return ("mnist",) if cfg.dataset == "mnist" else ()
 
 
 def grid(cfg: Config) -> dict[str, dict]:
@@ -188,22 +193,17 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
 
 
 # ---------------------------------------------------------------------------------------------------- metrics
-def first_step(steps: np.ndarray, ok: np.ndarray) -> float:
-    """The first logged step where ``ok`` holds (NaN if never)."""
-    hits = np.flatnonzero(ok)
-    return float(steps[hits[0]]) if hits.size else math.nan
-
-
 def robustness_delay(steps, train_acc, pgd_acc) -> tuple[float, float, float]:
     """(t_interp, t_rob, t_rob / t_interp) of one run's curves (sorted by step).
 
-    A run whose final PGD accuracy is 0 never became robust: its t_rob (and the ratio) is NaN, not step 0.
+    A run that never fits the training set has t_interp = NEVER; one whose final PGD accuracy is 0 never became
+    robust: t_rob = NEVER, not step 0. The ratio is measured only when both times are (NaN otherwise).
     """
     steps, train_acc, pgd_acc = (np.asarray(a, dtype=float) for a in (steps, train_acc, pgd_acc))
-    t_interp = first_step(steps, train_acc >= 1.0)
-    t_rob = first_step(steps, pgd_acc >= 0.9 * pgd_acc[-1]) if pgd_acc[-1] > 0 else math.nan
-    ratio = t_rob / t_interp if t_interp > 0 else math.nan
-    return t_interp, t_rob, ratio
+    t_interp = curves.first_reaching(steps, train_acc, 1.0)
+    t_rob = curves.first_reaching(steps, pgd_acc, 0.9 * pgd_acc[-1]) if pgd_acc[-1] > 0 else curves.NEVER
+    measured = 0 < t_interp < curves.NEVER and t_rob < curves.NEVER
+    return t_interp, t_rob, t_rob / t_interp if measured else math.nan
 
 
 def lc_descent_ascent_descent(lc, rise: float) -> tuple[float, float, float]:
@@ -268,12 +268,11 @@ CLAIMS = (
 )
 
 
-def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
-    at = metrics[metrics["point"] == _point(cfg.claim_scale)].set_index(["metric", "seed"])["value"]
-    seeds = sorted(metrics["seed"].unique())
+def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, pd.Series]:
+    point = _point(cfg.claim_scale)
     return {
-        "delayed_robustness": [float(at.get(("rob_delay", s), np.nan)) for s in seeds],
-        "lc_double_descent": [float(at.get(("lc_final_over_peak", s), np.nan)) for s in seeds],
+        "delayed_robustness": per_seed(metrics, "rob_delay", point),
+        "lc_double_descent": per_seed(metrics, "lc_final_over_peak", point),
     }
 
 
@@ -297,7 +296,8 @@ def draw_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
         axes[1, j].set(xscale="log", xlabel="step + 1", ylabel="local complexity (train)")
         m = metrics[metrics["point"] == point].set_index(["metric", "seed"])["value"]
         for metric, colour in (("t_interp", "k"), ("t_rob", "r")):
-            for t in m.xs(metric, level="metric").dropna():
+            times = m.xs(metric, level="metric")
+            for t in times[np.isfinite(times)]:
                 for ax in axes[:, j]:
                     ax.axvline(t + 1, color=colour, lw=0.6, ls="--")
     fig.tight_layout()

@@ -1,55 +1,47 @@
 """Mao, Müller, Fischer, Vechev 2023 — IBP tightness of deep linear networks at initialisation and in training.
 
 Paper: "Understanding Certified Training with Interval Bound Propagation", ICLR 2024, arXiv:2306.10426;
-official code eth-sri/ibp-propagation-tightness.
+official code eth-sri/ibp-propagation-tightness (``PI_functions.py``, ``get_stat.py``).
 
-Claims (SUITE.md; abstract: "for deep linear models (DLNs), tightness decreases with width and depth at
-initialization, but improves with IBP training"). Propagation tightness is the ratio of the exact to the IBP
-half-width of the output box, τ = |C W_L ⋯ W_1| ε / (|C W_L| |W_{L−1}| ⋯ |W_1|) ε (official
-``PI_functions.py``, last layer elided into the specification C; :mod:`reprosuite.engine.analysis.ibp`).
+Claims (abstract: "for deep linear models (DLNs), tightness decreases with width and depth at initialization,
+but improves with IBP training"). Propagation tightness is the ratio of the exact to the IBP half-width of the
+output box, τ = |C W_L ⋯ W_1| ε / (|C W_L| |W_{L−1}| ⋯ |W_1|) ε (official ``PI_functions.py``, the last layer
+elided into the specification C; :mod:`reprosuite.engine.analysis.ibp`). Our pass rules:
+(a) at Gaussian initialisation τ ≈ (π / 2n)^{(L−1)/2} for L layers of hidden width n (the mean |entry| of the
+    end-to-end product over the mean of the product of |entries|; our derivation, as the theorem's statement
+    could not be read, checked numerically in ``tests/unit/engine/analysis/test_ibp.py``): within ±25 % for
+    widths ≥ 64 at every depth;
+(b) the slope of log τ vs log n within ±0.1 of −(L−1)/2 at every depth;
+(c) IBP training raises τ: a 3-layer DLN trained with the IBP loss ends with τ ≥ 10× that of the same net
+    trained with cross-entropy (ours; the paper reports IBP-trained nets orders of magnitude tighter).
 
-- at Gaussian initialisation τ ≈ (π / 2n)^{(L−1)/2} for L layers of hidden width n (our derivation in
-  :func:`reprosuite.engine.analysis.ibp.tightness_theory`, the closed form SUITE.md states: the mean |entry| of the
-  end-to-end product over the mean of the product of |entries|). Pass: within ±25 % for widths ≥ 64 at every
-  depth, and the slope of log τ vs log n within ±0.1 of −(L−1)/2 at every depth;
-- IBP training raises τ: a 3-layer DLN trained with the IBP loss ends with τ ≥ 10× that of the same net
-  trained with standard cross-entropy.
+Protocol. Init: DLNs with input 64, output 10 and L − 1 hidden layers of width n, entries N(0, 1/fan_in) (τ
+does not depend on the scale), C = I and ε = 1 (nor on the input or ε's scale), τ averaged over the 10 outputs;
+one net per seed and (L, n). Training (ours): a 3-layer DLN without bias, Adam, batches of 128 in one shuffled
+order shared by every member; IBP members minimise the IBP loss (worst-case cross-entropy, margins elided) with
+ε ramped linearly from 0 over the first half, standard members minimise cross-entropy; ε = 0.3 standard
+deviations is the paper's MNIST ε = 0.1 at pixel scale. τ is logged on the margin specifications of all class
+pairs (every e_y − e_k), which for a DLN equals the official test-set average up to class frequencies.
+Data: the paper's MNIST is supported (``dataset: mnist``) but not yet sized at the full tier, which trains on
+MNIST-1D; quick and smoke on scikit-learn digits (1 500 train / 297 test 8×8 images, standardised).
+Tiers: full = L ∈ 2…8, n ∈ 16…4096, 10 seeds, width-512 net for 3000 steps; quick = L ∈ 2…5, n ≤ 1024, 3 seeds,
+width 128, 1000 steps (~85 epochs); smoke = L ∈ {2, 3}, n ∈ {16, 64}, 5 seeds, width 64, 400 steps.
 
-Looked up (search tool): the official ``PI_functions.py`` (definition above; ``compute_tightness`` with C = I
-without labels and C = e_y − e_k margins with labels, averaged over test points by ``get_stat.PI_loop``) and
-``depth_init_tightness.json`` (init τ of their CNNs, e.g. 0.012 for a 3-layer DLN-ised CNN, decreasing with
-depth). The theorem's exact statement could not be read (only the abstract was retrievable); the closed form
-is ours, checked numerically in ``tests/unit/engine/test_ibp.py``.
-
-Protocol. Init: DLNs with input 64, output 10 and L − 1 hidden layers of width n, entries N(0, 1/fan_in)
-(τ does not depend on the scale), C = I and ε = 1 (a DLN's τ does not depend on the input or ε's scale), τ
-averaged over the 10 outputs; one net per seed and (L, n). Training: digits (standardised; 1 500 train / 297
-test), 64-128-128-10 DLN without bias, Adam lr 1e-3, batch 128, 1000 steps (~85 epochs); IBP members
-minimise the IBP loss (worst-case cross-entropy, margins elided) with ε ramped linearly from 0 to 0.3 over
-the first half — 0.3 standard deviations is the paper's MNIST ε = 0.1 at pixel scale (pixel std ≈ 0.3) —
-standard members minimise cross-entropy. τ is logged on the margin specifications of all class pairs
-(every e_y − e_k), which for a DLN equals the official test-set average up to class frequencies.
-- smoke: L ∈ {2, 3}, n ∈ {16, 64}, 5 seeds; width-64 net, 400 training steps.
-- quick: L ∈ {2, 3, 4, 5}, n ∈ {16, 32, …, 1024}, 3 seeds; 1000 training steps.
-- full: L ∈ {2, …, 8}, n ∈ {16, …, 4096}, 10 seeds; 3000 training steps.
-
-Measured (2 CPU cores shared with other workers, load 5–8, 1 thread per job; start-up ≈ 3.5 CPU-s per
-process): smoke ≈ 28 CPU-s / 45 s wall for the whole pipeline; quick ≈ 45 CPU-s / 83 s wall (init job ~3
-CPU-s of computation, training job ~16 CPU-s). Quick results: |τ/formula − 1| ≤ 0.14 for n ≥ 64 (mean of
-the per-seed maxima 0.11; all ratios 0.89–1.14 there), slopes −0.49/−1.00/−1.49/−2.00 for L = 2…5
-(worst error 0.02), final τ 0.054 (standard) vs 0.90 (IBP), ratio 16.8 [16.2, 17.5]; IBP costs natural
-accuracy (0.85 vs 0.96) for 53 % certified accuracy at ε = 0.3 (standard: 0 %). All three claims pass.
+Cost (2 shared CPU cores, one thread per job; start-up ≈ 3.5 CPU-s per process): smoke ≈ 28 CPU-s, quick ≈ 45
+CPU-s for the whole pipeline; full not measured.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from reprosuite.claims import Claim, Rule
+from reprosuite.metrics import curves
 from reprosuite.study import Figure, Paper
 
 PAPER = Paper(
@@ -61,7 +53,6 @@ PAPER = Paper(
     code="https://github.com/eth-sri/ibp-propagation-tightness",
 )
 
-# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
 COST = {"smoke": "~28 CPU-s", "quick": "~45 CPU-s", "full": "not measured"}
 
 MODES = ("standard", "ibp")
@@ -69,78 +60,60 @@ MODES = ("standard", "ibp")
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int
+    seeds: int = 10  # not stated; ours
     # Tightness at initialisation (the paper's DLN analysis): depths L (weight layers) × hidden widths n.
-    depths: tuple[int, ...]
-    widths: tuple[int, ...]
-    in_dim: int  # input dimension of the random DLNs
-    out_dim: int  # outputs (classes)
-    min_width: int  # the closed form is checked from this width on (finite-width bias below)
-    # Standard vs IBP training of a 3-layer DLN (abstract: tightness "improves with IBP training").
-    dataset: str
-    train_depth: int
-    train_width: int
-    steps: int
-    batch_size: int
-    lr: float  # Adam
-    eps: float  # training and certification radius, in standard deviations of the standardised inputs
-    ramp: float  # fraction of the steps over which ε grows linearly from 0 (IBP warm-up)
-    log_points: int
-    data_seed: int = 0
+    depths: tuple[int, ...] = (
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+    )  # ours (official depth_init_tightness.json: CNNs of depth 3–7)
+    widths: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)  # ours
+    in_dim: int = 64  # ours: input dimension of the random DLNs
+    out_dim: int = 10  # ours: outputs (classes)
+    min_width: int = 64  # ours: the closed form is checked from this width on (finite-width bias below)
+    # Standard vs IBP training of a DLN (abstract: tightness "improves with IBP training").
+    dataset: Literal["mnist", "digits", "mnist1d"] = "mnist"  # §5: MNIST (and CIFAR-10)
+    train_depth: int = 3  # ours: a 3-layer DLN
+    train_width: int = 512  # ours
+    steps: int = 3000  # ours
+    batch_size: int = 128  # ours
+    lr: float = 1e-3  # ours (Adam)
+    eps: float = 0.3  # §5: MNIST ε = 0.1 at pixel scale = 0.3 standard deviations of the standardised inputs
+    ramp: float = 0.5  # ours: fraction of the steps over which ε grows linearly from 0 (IBP warm-up)
+    log_points: int = 60  # ours
+    data_seed: int = 0  # ours: the data split and the shared minibatch order
 
 
+FULL = replace(Config(), dataset="mnist1d")
+QUICK = replace(
+    FULL,
+    seeds=3,
+    depths=(2, 3, 4, 5),
+    widths=(16, 32, 64, 128, 256, 512, 1024),
+    dataset="digits",
+    train_width=128,
+    steps=1000,
+    log_points=40,
+)
 TIERS = {
-    "smoke": Config(
-        seeds=5,
-        depths=(2, 3),
-        widths=(16, 64),
-        in_dim=64,
-        out_dim=10,
-        min_width=64,
-        dataset="digits",
-        train_depth=3,
-        train_width=64,
-        steps=400,
-        batch_size=128,
-        lr=1e-3,
-        eps=0.3,
-        ramp=0.5,
-        log_points=10,
+    "full": FULL,
+    "quick": QUICK,
+    "smoke": replace(
+        QUICK, seeds=5, depths=(2, 3), widths=(16, 64), train_width=64, steps=400, log_points=10
     ),
-    "quick": Config(
-        seeds=3,
-        depths=(2, 3, 4, 5),
-        widths=(16, 32, 64, 128, 256, 512, 1024),
-        in_dim=64,
-        out_dim=10,
-        min_width=64,
-        dataset="digits",
-        train_depth=3,
-        train_width=128,
-        steps=1000,
-        batch_size=128,
-        lr=1e-3,
-        eps=0.3,
-        ramp=0.5,
-        log_points=40,
-    ),
-    "full": Config(
-        seeds=10,
-        depths=(2, 3, 4, 5, 6, 7, 8),
-        widths=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
-        in_dim=64,
-        out_dim=10,
-        min_width=64,
-        dataset="mnist1d",
-        train_depth=3,
-        train_width=512,
-        steps=3000,
-        batch_size=128,
-        lr=1e-3,
-        eps=0.3,
-        ramp=0.5,
-        log_points=60,
-    ),
+}
+WHY = {
+    "dataset": "the full tier on real MNIST is not sized yet (its cost is unmeasured): MNIST-1D (full), digits (quick, smoke: a pixel DLN fits it in seconds)",
+    "seeds": "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests; smoke's 5 seeds are cheap)",
+    "depths": "2-core CPU budget",
+    "widths": "2-core CPU budget: widths to 1024 (smoke: 16 and 64)",
+    "train_width": "2-core CPU budget",
+    "steps": "2-core CPU budget",
+    "log_points": "fewer steps, fewer logged points",
 }
 
 CLAIMS = (
@@ -150,7 +123,7 @@ CLAIMS = (
         metric="max over depths and widths ≥ 64 of |τ / (π/2n)^{(L−1)/2} − 1|, per seed",
         rule=Rule.at_most(0.25),
         paper_value=0.0,
-        paper_text="τ decreases with width and depth at init (abstract); closed form: SUITE.md / our derivation",
+        paper_text="τ decreases with width and depth at init (abstract); closed form: our derivation",
     ),
     Claim(
         "init_width_slope",
@@ -177,6 +150,11 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     from reprosuite.engine.data import datasets
 
     return datasets.load(cfg.dataset, cfg.data_seed)
+
+
+def datasets(cfg: Config) -> tuple[str, ...]:
+    """The official dataset files ``make_data`` reads (checked before any job runs)."""
+    return ("mnist",) if cfg.dataset == "mnist" else ()
 
 
 def grid(cfg: Config) -> dict[str, dict]:
@@ -216,8 +194,10 @@ def _init_tightness(cfg: Config, seeds: list[int], device) -> pd.DataFrame:
                 tau = float(ibp.tightness(weights).mean())
                 theo = ibp.tightness_theory([width] * (depth - 1))
                 for metric, value in (("tightness", tau), ("theory", theo)):
-                    rows.append((f"L{depth}-n{width}", seed, 0, "init", metric, value))
-    return pd.DataFrame(rows, columns=["variant", "seed", "step", "split", "metric", "value"])
+                    rows.append((f"L{depth}-n{width}", depth, width, seed, 0, "init", metric, value))
+    return pd.DataFrame(
+        rows, columns=["variant", "depth", "width", "seed", "step", "split", "metric", "value"]
+    )
 
 
 def _train(cfg: Config, data: dict, seeds: list[int], device) -> pd.DataFrame:
@@ -246,15 +226,12 @@ def _train(cfg: Config, data: dict, seeds: list[int], device) -> pd.DataFrame:
     weights = list(model.weights)
     opt = optim.AdamW(weights, lr=cfg.lr, weight_decay=0.0)
     spec = ibp.pair_spec(n_classes).to(device)
-    gen = torch.Generator().manual_seed(cfg.data_seed)
-    per_epoch = x.shape[0] // cfg.batch_size
-    order: list[torch.Tensor] = []
+    # one minibatch order for every member (the IBP loss takes one label vector), a function of the step alone
+    stream = fn.MinibatchStream(x.shape[0], cfg.batch_size, [cfg.data_seed], device)
     ramp_steps = max(1, round(cfg.ramp * cfg.steps))
 
     def loss_fn(step: int) -> torch.Tensor:
-        if step % per_epoch == 0:
-            order[:] = [fn.batches(x.shape[0], cfg.batch_size, gen).to(device)]
-        idx = order[0][step % per_epoch]
+        idx = stream.at(step)[0]
         xb, yb = x[idx], y[idx]
         eps = cfg.eps * min(1.0, step / ramp_steps)
         standard = fn.cross_entropy(ibp.forward([w[:half] for w in weights], xb), yb)
@@ -287,7 +264,9 @@ def _train(cfg: Config, data: dict, seeds: list[int], device) -> pd.DataFrame:
         trainer.log_schedule(cfg.steps, cfg.log_points, spacing="linear"),
         label="ibp dln",
     )
-    return history.frame([s for _, s in members], [m for m, _ in members])
+    return history.frame(
+        [s for _, s in members], [m for m, _ in members], members={"mode": [m for m, _ in members]}
+    )
 
 
 # --- metrics ----------------------------------------------------------------------------------------------
@@ -296,47 +275,46 @@ def _train(cfg: Config, data: dict, seeds: list[int], device) -> pd.DataFrame:
 def init_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Init tightness per (depth, width, seed) with the closed form and their ratio."""
     init = runs[(runs["point"] == "init") & (runs["split"] == "init")]
-    wide = init.pivot_table(index=["variant", "seed"], columns="metric", values="value").reset_index()
-    shape = wide["variant"].str.extract(r"L(\d+)-n(\d+)").astype(int)
-    wide["depth"], wide["width"] = shape[0], shape[1]
+    index = ["variant", "depth", "width", "seed"]
+    wide = init.pivot_table(index=index, columns="metric", values="value").reset_index()
+    wide = wide.astype({"depth": int, "width": int})
     wide["ratio"] = wide["tightness"] / wide["theory"]
     return wide
 
 
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Per seed, with typed columns: ``ratio`` (init τ / closed form) per depth and width, ``slope`` (log τ vs log
+    n) per depth, and the final test ``tightness``, ``accuracy``, ``certified_accuracy``, ``loss`` and
+    ``diverged_at`` per training mode."""
     rows = []
     init = init_table(runs)
     for r in init.itertuples():
-        rows.append(("init", r.seed, f"ratio.L{r.depth}.n{r.width}", r.ratio))
+        rows.append(("init", r.seed, "ratio", r.depth, r.width, "", r.ratio))
     for (depth, seed), g in init.groupby(["depth", "seed"]):
         if g["width"].nunique() >= 2:
-            slope = float(np.polyfit(np.log(g["width"]), np.log(g["tightness"]), 1)[0])
-            rows.append(("init", seed, f"slope.L{depth}", slope))
+            slope = curves.loglog_slope(g["width"], g["tightness"])
+            rows.append(("init", seed, "slope", depth, math.nan, "", slope))
     tr = runs[(runs["point"] == "train") & (runs["split"] != "init")]
     last = tr[tr["step"] == tr["step"].max()]
-    for r in last[last["metric"] != "diverged_at"].itertuples():
-        rows.append(("train", r.seed, f"{r.variant}.{r.metric}", r.value))
-    for r in last[last["metric"] == "diverged_at"].itertuples():
-        rows.append(("train", r.seed, f"{r.variant}.diverged_at", r.value))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+    for r in last.itertuples():
+        rows.append(("train", r.seed, r.metric, math.nan, math.nan, r.mode, r.value))
+    return pd.DataFrame(rows, columns=["point", "seed", "metric", "depth", "width", "mode", "value"])
 
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
-    ratio = metrics[metrics["metric"].str.startswith("ratio.")].copy()
+    ratio = metrics[metrics["metric"] == "ratio"]
     if not ratio.empty:
-        ratio["width"] = ratio["metric"].str.extract(r"\.n(\d+)$")[0].astype(int)
         wide = ratio[ratio["width"] >= cfg.min_width]
         out["init_closed_form"] = wide.groupby("seed")["value"].apply(lambda v: (v - 1).abs().max()).tolist()
-    slope = metrics[metrics["metric"].str.startswith("slope.")].copy()
+    slope = metrics[metrics["metric"] == "slope"]
     if not slope.empty:
-        slope["depth"] = slope["metric"].str.removeprefix("slope.L").astype(int)
-        slope["error"] = (slope["value"] + (slope["depth"] - 1) / 2).abs()
-        out["init_width_slope"] = slope.groupby("seed")["error"].max().sort_index().tolist()
-    tau = metrics[metrics["metric"].isin(["standard.tightness", "ibp.tightness"])]
+        error = (slope["value"] + (slope["depth"] - 1) / 2).abs()
+        out["init_width_slope"] = error.groupby(slope["seed"]).max().sort_index().tolist()
+    tau = metrics[metrics["metric"] == "tightness"]
     if not tau.empty:
-        wide = tau.pivot_table(index="seed", columns="metric", values="value").sort_index()
-        out["ibp_training_tightens"] = (wide["ibp.tightness"] / wide["standard.tightness"]).tolist()
+        wide = tau.pivot_table(index="seed", columns="mode", values="value").sort_index()
+        out["ibp_training_tightens"] = (wide["ibp"] / wide["standard"]).tolist()
     return out
 
 
@@ -376,7 +354,7 @@ def draw_training(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
     import seaborn as sns
 
     tr = runs[(runs["point"] == "train") & (runs["split"] == "test")].copy()
-    tr = tr.rename(columns={"variant": "training"})
+    tr = tr.rename(columns={"mode": "training"})
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     sns.lineplot(
         tr[tr["metric"] == "tightness"], x="step", y="value", hue="training", errorbar=("pi", 100), ax=axes[0]

@@ -2,8 +2,9 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import cabannes_assoc_memory as ca
 
 CFG = dataclasses.replace(
@@ -21,9 +22,27 @@ def test_grid_and_data():
     assert set(ca.grid(CFG)) == {"t_sweep", "d_sweep"}
     data = ca.make_data(CFG)
     assert data["probs"].shape == (500,) and np.isclose(data["probs"].sum(), 1.0)
-    quick = config.resolve("cabannes_assoc_memory", "quick")
-    assert quick.seeds >= 3 and len(quick.t_values) >= 6 and quick.t_values[0] == 100
-    assert config.resolve("cabannes_assoc_memory", "full").seeds >= 5
+
+
+def test_quick_tier_deviates_from_the_paper_defaults_in_sizes_only():
+    st = study.get("cabannes_assoc_memory")
+    devs = study.deviations(st, config.resolve(st, "quick"), "quick")
+    assert {d.field for d in devs} == {
+        "seeds",
+        "n_tokens",
+        "t_values",
+        "t_dim",
+        "d_values",
+        "d_samples",
+        "d_schemes",
+    }
+
+
+def test_storage_schemes_are_checked_when_the_config_is_resolved():
+    with pytest.raises(config.ConfigError, match="d_schemes"):
+        config.resolve("cabannes_assoc_memory", "smoke", {"d_schemes": ["top", "all"]})
+    with pytest.raises(config.ConfigError, match="t_scheme"):
+        config.resolve("cabannes_assoc_memory", "smoke", {"t_scheme": "top"})  # "top" needs a k: d-sweep only
 
 
 def test_sweeps_give_tidy_deterministic_rows_with_invariants():
@@ -46,23 +65,32 @@ def test_sweeps_give_tidy_deterministic_rows_with_invariants():
 
 
 def synthetic_metrics(t_slope=-0.5, d_slope=-1.0) -> pd.DataFrame:
+    """A metrics table as ``extract`` writes it, with exact power laws (per-seed constants c)."""
     rows = []
     for seed, c in ((0, 1.0), (1, 2.0), (2, 0.5)):
         for t in (100, 1000, 10_000):
-            rows.append(("t_sweep", seed, f"error.seen.T{t}", c * t**t_slope))
-            rows.append(("t_sweep", seed, f"unstored_mass.seen.T{t}", 1.2 * c * t**t_slope))
+            rows.append(("t_sweep", seed, "error", c * t**t_slope, "seen", "T", t))
+            rows.append(("t_sweep", seed, "unstored_mass", 1.2 * c * t**t_slope, "seen", "T", t))
         for d in (64, 256, 1024):
-            rows.append(("d_sweep", seed, f"error.top.d{d}", c * d**d_slope * (1.1 if seed == 2 else 1.0)))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+            rows.append(
+                ("d_sweep", seed, "error", c * d**d_slope * (1.1 if seed == 2 else 1.0), "top", "d", d)
+            )
+    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value", "scheme", "axis", "x"])
 
 
-def test_extract_and_measure_known_slopes():
+def test_extract_keeps_typed_sweep_columns():
     data = ca.make_data(CFG)
     runs = ca.train(CFG, ca.grid(CFG)["t_sweep"], data, [0], "cpu").assign(point="t_sweep")
     metrics = ca.extract(runs, CFG)
-    assert set(metrics["metric"]) == {
-        f"{q}.seen.T{t}" for q in ("error", "unstored_mass") for t in CFG.t_values
-    }
+    assert set(metrics["metric"]) == {"error", "unstored_mass"}
+    assert set(metrics["scheme"]) == {"seen"} and set(metrics["axis"]) == {"T"}
+    assert sorted(set(metrics["x"])) == list(CFG.t_values)
+    error = metrics[metrics["metric"] == "error"].set_index("x")["value"]
+    expected = runs[runs["metric"] == "error"].set_index("step")["value"]
+    assert error.sort_index().tolist() == expected.sort_index().tolist()
+
+
+def test_measure_known_slopes():
     good = ca.measure(synthetic_metrics(), CFG)
     assert set(good) == {c.id for c in ca.CLAIMS}
     assert np.allclose(good["t_scaling"], 0.0) and np.allclose(good["d_scaling"], 0.0)
@@ -70,14 +98,22 @@ def test_extract_and_measure_known_slopes():
     assert np.allclose(bad["t_scaling"], -0.3) and np.allclose(bad["d_scaling"], 0.5)
     # a zero error cannot be put on a log scale: the slope is NaN (inconclusive), not silently dropped
     zero = synthetic_metrics()
-    zero.loc[zero["metric"] == "error.top.d1024", "value"] = 0.0
+    zero.loc[(zero["axis"] == "d") & (zero["x"] == 1024), "value"] = 0.0
     assert np.isnan(ca.measure(zero, CFG)["d_scaling"]).all()
 
 
-def test_figure_draws():
+def test_figure_draws_the_fitted_and_theory_slopes():
     import matplotlib.pyplot as plt
 
-    metrics = synthetic_metrics()
+    metrics = synthetic_metrics(t_slope=-0.6)
     fig = ca.FIGURES[0].draw(pd.DataFrame(), metrics, CFG)
-    assert len(fig.axes) == 2
+    left, right = fig.axes
+    assert left.get_title() == "error vs T: fitted slope -0.60 (theory -0.50)"
+    assert right.get_title() == "error vs d: fitted slope -1.00 (theory -1.00)"
+    # the theory line runs through the geometric mean of the seed-mean curve with the theory's slope
+    (theory,) = [line for line in left.get_lines() if line.get_label().startswith("theory")]
+    x, y = theory.get_xdata(), theory.get_ydata()
+    mean = metrics[(metrics["axis"] == "T") & (metrics["metric"] == "error")].groupby("x")["value"].mean()
+    assert np.allclose(np.log(y).mean(), np.log(mean.to_numpy()).mean())
+    assert np.allclose(np.diff(np.log(y)) / np.diff(np.log(x)), -0.5)
     plt.close(fig)

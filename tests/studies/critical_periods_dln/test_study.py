@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reprosuite import config, study
 from reprosuite.studies import critical_periods_dln as cp
+from reprosuite.studies.critical_periods_dln import pathways
 
 torch = pytest.importorskip("torch")
 
@@ -24,53 +26,6 @@ SMALL = dataclasses.replace(
     mc_continue=150,
     mc_log_points=10,
 )
-
-
-def test_targets_are_the_official_hierarchy():
-    assert cp.TARGETS.shape == (8, 15)
-    assert cp.TARGETS[:, 0].tolist() == [1] * 8 and cp.TARGETS[:, 1].tolist() == [1, 1, 1, 1, 0, 0, 0, 0]
-    np.testing.assert_array_equal(cp.TARGETS[:, 7:], np.eye(8))
-    u, s, v = cp.target_svd()
-    np.testing.assert_allclose(u[:, :8] @ np.diag(s) @ v.T, cp.TARGETS.T, atol=1e-12)
-
-
-def test_ode_without_deficit_shares_equally_and_learns_the_mode():
-    ka, kb = cp.k_trajectory(3, 2.0, 0.01, start=0, length=0, lr=0.01, epochs=2000)
-    np.testing.assert_allclose(ka, kb)
-    assert ka[-1] + kb[-1] == pytest.approx(2.0, rel=1e-6)
-    ka, kb = cp.k_trajectory(1, 2.0, 0.01, start=0, length=150, lr=0.01, epochs=3000)
-    # depth 1: pathway a's head start 2·(1 − e^{−1.5}) persists, b ends with ≈ (S − head start)/2
-    assert kb[-1] / (ka[-1] + kb[-1]) == pytest.approx(0.116, abs=0.005)
-
-
-@pytest.mark.parametrize("depth", [1, 2, 3])
-def test_official_init_sets_every_mode_to_its_initial_strength(depth):
-    cfg = dataclasses.replace(SMALL, width=12)
-    weights, k0 = cp._pathway_init(cfg, depth, [0, 1], cp.make_data(cfg))
-    assert len(weights) == depth
-    total = weights[0]
-    for w in weights[1:]:
-        total = w @ total
-    u, _, v = cp.target_svd()
-    k = torch.as_tensor(u[:, :8]).T @ total @ torch.as_tensor(v)
-    torch.testing.assert_close(k, torch.diag_embed(k0))
-    assert torch.all(k0[:, :-1] >= k0[:, 1:]) and torch.all((k0 > 0.005) & (k0 < 0.015))
-
-
-def test_gradient_descent_follows_the_official_ode():
-    data = cp.make_data(SMALL)
-    runs = cp._train_pathways(SMALL, 2, data, [0], "cpu")
-    strengths = cp.target_svd()[1]
-    for start in SMALL.deficit_starts:
-        g = runs[runs.variant == f"D2_start{start}"]
-        for mode in (0, 3, 7):
-            ka = g[g.metric == f"Ka{mode}"].sort_values("step")
-            kb = g[g.metric == f"Kb{mode}"].sort_values("step")
-            a, b = cp.k_trajectory(
-                2, strengths[mode], ka.value.iloc[0], start, SMALL.deficit_length, SMALL.lr, SMALL.epochs
-            )
-            np.testing.assert_allclose(ka.value, a[ka.step], rtol=1e-9, atol=1e-12)
-            np.testing.assert_allclose(kb.value, b[kb.step], rtol=1e-9, atol=1e-12)
 
 
 def test_grid_packs_or_splits_the_completion_depths():
@@ -107,15 +62,13 @@ def synthetic_metrics(early=(0.12, 0.02, 0.03), late=(0.5, 0.5, 0.49), losses=No
     rows = []
     for seed in (0, 1):
         for depth, e, l_ in zip((1, 2, 4), early, late, strict=True):
-            rows += [
-                ("pathways", seed, f"share_b_D{depth}_start0", e),
-                ("pathways", seed, f"share_b_D{depth}_start400", 0.45),
-                ("pathways", seed, f"share_b_D{depth}_start750", l_),
-            ]
+            for start, share in ((0, e), (400, 0.45), (750, l_)):
+                rows.append(("pathways", seed, "share_b", depth, start, np.nan, share))
         for depth, curve in (losses or {1: [0.7, 0.7001, 0.7, 0.7002], 3: [0.0, 0.3, 0.2, 0.9]}).items():
             for t, v in zip((0, 300, 600, 1200), curve, strict=True):
-                rows.append((f"completion-D{depth}", seed, f"test_loss_D{depth}_T{t}", v))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+                rows.append((f"completion-D{depth}", seed, "test_loss", depth, np.nan, t, v))
+    columns = ["point", "seed", "metric", "depth", "deficit_start", "T_critical", "value"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def test_measure_applies_the_pass_rules_per_seed():
@@ -134,16 +87,22 @@ def test_extract_shares_from_final_strengths():
     for step, (ka, kb) in ((0, (0.01, 0.01)), (10, (3.0, 1.0))):
         for a in range(8):
             rows += [
-                ("pathways", "D2_start0", 0, step, "train", f"Ka{a}", ka),
-                ("pathways", "D2_start0", 0, step, "train", f"Kb{a}", kb),
+                ("pathways", "D2_start0", 2, 0, np.nan, 0, step, "train", f"Ka{a}", ka),
+                ("pathways", "D2_start0", 2, 0, np.nan, 0, step, "train", f"Kb{a}", kb),
             ]
-    rows.append(("pathways", "D2_start0", 0, 10, "train", "diverged_at", np.nan))
-    rows.append(("completion-D2", "D2_T5", 0, 20, "test", "loss", 0.25))
-    runs = pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
-    m = cp.extract(runs, SMALL).set_index("metric").value
-    assert m["share_b_D2_start0"] == pytest.approx(0.25)
-    assert m["learned_D2_start0"] == pytest.approx(32 / cp.target_svd()[1].sum())
-    assert m["test_loss_D2_T5"] == 0.25
+    rows.append(("pathways", "D2_start0", 2, 0, np.nan, 0, 10, "train", "diverged_at", np.nan))
+    rows.append(("completion-D2", "D2_T5", 2, np.nan, 5, 0, 20, "test", "loss", 0.25))
+    columns = ["depth", "deficit_start", "T_critical", "seed", "step", "split", "metric", "value"]
+    runs = pd.DataFrame(rows, columns=["point", "variant", *columns])
+    m = cp.extract(runs, SMALL).set_index(["metric", "depth"])
+    assert (
+        m.loc[("share_b", 2), "value"] == pytest.approx(0.25) and m.loc[("share_b", 2), "deficit_start"] == 0
+    )
+    assert m.loc[("learned", 2), "value"] == pytest.approx(32 / cp.target_svd()[1].sum())
+    assert m.loc[("test_loss", 2), "value"] == 0.25 and m.loc[("test_loss", 2), "T_critical"] == 5
+    # a member that diverged has no share
+    runs.loc[runs.metric == "diverged_at", "value"] = 7.0
+    assert np.isnan(cp.extract(runs, SMALL).set_index("metric").loc["share_b", "value"])
 
 
 def test_figures_draw_on_a_small_run():
@@ -151,7 +110,7 @@ def test_figures_draw_on_a_small_run():
 
     data = cp.make_data(SMALL)
     parts = []
-    for point, kind in (("pathways", cp._train_pathways), ("completion", cp._train_completion)):
+    for point, kind in (("pathways", pathways.run), ("completion", cp._train_completion)):
         for depth in (1, 2):
             parts.append(kind(SMALL, depth, data, [0, 1], "cpu").assign(point=point))
     runs = pd.concat(parts, ignore_index=True)
@@ -161,3 +120,20 @@ def test_figures_draw_on_a_small_run():
         fig = figure.draw(runs, metrics, SMALL)
         assert fig.axes
         plt.close(fig)
+
+
+def test_quick_deviates_from_the_official_config_where_explained():
+    st = study.get("critical_periods_dln")
+    devs = study.deviations(st, config.resolve(st, "quick"), "quick")
+    assert {d.field for d in devs} == {
+        "depths",
+        "log_every",
+        "mc_size",
+        "mc_rank_pretrain",
+        "mc_rank_target",
+        "mc_observed",
+        "mc_lr",
+        "mc_switches",
+        "mc_continue",
+        "mc_log_points",
+    }

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import claims, config
+from reprosuite import claims, config, study
 from reprosuite.studies import dohare_loss_of_plasticity as lop
 
 CFG = dataclasses.replace(
@@ -25,10 +25,19 @@ def test_grid_and_probe_data():
     assert lop.grid(config.resolve("dohare_loss_of_plasticity", "full")) == {
         "stream": {"methods": list(lop.METHODS)}
     }
+    with pytest.raises(ValueError, match="multiples of chunk"):
+        lop.grid(dataclasses.replace(CFG, probe_every=750))
     probe = lop.make_data(CFG)["probe"]
     assert probe.shape == (CFG.n_probe, CFG.n_inputs) and set(np.unique(probe)) <= {0.0, 1.0}
-    full = config.resolve("dohare_loss_of_plasticity", "full")
-    assert full.steps == 1_000_000 and full.seeds >= 5 and full.steps % full.chunk == 0
+
+
+def test_tiers_deviate_from_the_paper_where_explained():
+    st = study.get("dohare_loss_of_plasticity")
+    assert study.deviations(st, config.resolve(st, "full"), "full") == []
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"seeds", "steps", "window"}
+    with pytest.raises(config.ConfigError, match="util_type"):
+        config.resolve(st, "smoke", {"util_type": "weight_magnitude"})
 
 
 def test_training_gives_tidy_deterministic_rows_and_cbp_replaces_units():
@@ -70,6 +79,35 @@ def test_a_killed_run_resumes_to_the_identical_table(tmp_path, capsys):
     pd.testing.assert_frame_equal(whole, resumed)
 
 
+def test_a_run_crashed_between_checkpoints_resumes_to_the_identical_table(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    from reprosuite.engine.train import checkpoint
+    from reprosuite.studies.dohare_loss_of_plasticity import online
+
+    class Crashed(Exception):
+        pass
+
+    data = lop.make_data(CFG)
+    point = lop.grid(CFG)["stream"]
+    whole = lop.train(CFG, point, data, [0, 1], "cpu")
+    real_chunk = online.BitFlipStream.chunk
+
+    def crash_in_chunk_five(self, start, length, index):
+        if index == 5:
+            raise Crashed
+        return real_chunk(self, start, length, index)
+
+    monkeypatch.setattr(online.BitFlipStream, "chunk", crash_in_chunk_five)
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=0.0), pytest.raises(Crashed):
+        lop.train(CFG, point, data, [0, 1], "cpu")
+    monkeypatch.setattr(online.BitFlipStream, "chunk", real_chunk)
+    capsys.readouterr()
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=0.0):
+        resumed = lop.train(CFG, point, data, [0, 1], "cpu")
+    assert "at chunk 5" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(whole, resumed, check_exact=True)
+
+
 def _runs(ratios: dict[str, float]) -> pd.DataFrame:
     """Constant error 1 up to the late window, then ``ratio`` (per method), two seeds."""
     rows = []
@@ -87,8 +125,8 @@ def _runs(ratios: dict[str, float]) -> pd.DataFrame:
 def test_extract_and_measure_compare_late_with_early_error():
     metrics = lop.extract(_runs({"backprop": 1.5, "l2": 0.9, "cbp": 0.95}), CFG)
     values = lop.measure(metrics, CFG)
-    assert values["backprop_loses_plasticity"] == pytest.approx([1.5, 1.51])
-    assert values["l2_keeps_plasticity"] == pytest.approx([0.9, 0.91])
+    assert list(values["backprop_loses_plasticity"]) == pytest.approx([1.5, 1.51])
+    assert list(values["l2_keeps_plasticity"]) == pytest.approx([0.9, 0.91])
     verdicts = {c.id: claims.verdict(c.rule, values[c.id]) for c in lop.CLAIMS}
     assert verdicts == {
         "backprop_loses_plasticity": "pass",
@@ -97,4 +135,7 @@ def test_extract_and_measure_compare_late_with_early_error():
     }
     bad = lop.measure(lop.extract(_runs({"backprop": 1.05, "l2": 1.4, "cbp": 1.3}), CFG), CFG)
     assert all(claims.verdict(c.rule, bad[c.id]) == "fail" for c in lop.CLAIMS)
-    assert set(metrics["metric"]) >= {"final_dead_units.backprop", "early_error.cbp", "late_error.l2"}
+    assert list(metrics.columns) == ["point", "seed", "method", "metric", "value"]
+    lookup = metrics.set_index(["method", "seed", "metric"])["value"]
+    assert lookup["cbp", 1, "late_error"] == pytest.approx(0.96) and lookup["l2", 0, "early_error"] == 1.0
+    assert lookup["backprop", 0, "final_dead_units"] == 1.0

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reprosuite import config, study
 from reprosuite.studies import icl_linear_regression as st
 
 CFG = dataclasses.replace(
@@ -29,6 +30,24 @@ def test_grid_and_data():
     assert data["eps"].shape == (20, 4) and data["probes"].shape == (20, 8, 2)
 
 
+def test_quick_tier_deviations_from_the_paper():
+    s = study.get("icl_linear_regression")
+    devs = study.deviations(s, config.resolve(s, "quick"), "quick")
+    assert {d.field for d in devs} == {
+        "seeds",
+        "dim",
+        "exemplars",
+        "depths",
+        "d_model",
+        "heads",
+        "noise_vars",
+        "steps",
+        "lr",
+        "eval_tasks",
+        "log_points",
+    }
+
+
 def test_baselines_on_the_evaluation_prompts():
     data = st.make_data(CFG)
     clean = st.baseline_predictions(CFG, data, 0.0)
@@ -45,7 +64,6 @@ def synthetic_runs(ols: float, gd: float, knn: float, ridge: float) -> pd.DataFr
     rows = []
     for point in ("L1", "L2"):
         for noise in CFG.noise_vars:
-            variant = st._variant(noise)
             for seed in (0, 1):
                 for step in (0, 20):
                     for k in range(CFG.exemplars):
@@ -56,19 +74,23 @@ def synthetic_runs(ols: float, gd: float, knn: float, ridge: float) -> pd.DataFr
                             ("ridge0.2500", ridge),
                         ):
                             v = value * (1 + seed) if step == 20 else 10.0
-                            rows.append((point, variant, seed, step, "test", f"spd.{learner}.k{k}", v))
+                            rows.append((point, noise, seed, step, "test", f"spd.{learner}.k{k}", v))
                             if k >= CFG.dim:
-                                rows.append((point, variant, seed, step, "test", f"ilwd.{learner}.k{k}", v))
-    return pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+                                rows.append((point, noise, seed, step, "test", f"ilwd.{learner}.k{k}", v))
+    columns = ["point", "noise_var", "seed", "step", "split", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns).assign(variant="")
 
 
 def test_extract_and_measure():
     metrics = st.extract(synthetic_runs(ols=0.001, gd=0.1, knn=0.05, ridge=0.01), CFG)
-    assert set(metrics.columns) == {"point", "seed", "metric", "value"}
-    lookup = metrics.set_index(["point", "seed", "metric"])["value"]
-    assert lookup["L2", 0, "noise0.0000.ols_vs_gd_knn_ratio"] == pytest.approx(0.02)
-    assert lookup["L2", 1, "noise0.0000.spd_ols_median"] == pytest.approx(0.002)
-    assert lookup["L2", 0, "noise0.2500.best_lambda"] == 0.0  # OLS fits best: the noisy level misses
+    assert set(metrics.columns) == {"point", "seed", "metric", "value", "noise_var"}
+    lookup = metrics.set_index(["point", "seed", "noise_var", "metric"])["value"]
+    assert lookup["L2", 0, 0.0, "ols_vs_gd_knn_ratio"] == pytest.approx(0.02)
+    assert lookup["L2", 1, 0.0, "spd_ols_median"] == pytest.approx(0.002)
+    assert lookup["L2", 0, 0.25, "best_lambda"] == 0.0  # OLS fits best: the noisy level misses
+    assert (
+        lookup["L2", 0, 0.0, "best_lambda_match"] == 1.0 and lookup["L2", 0, 0.25, "best_lambda_match"] == 0.0
+    )
     measured = st.measure(metrics, CFG)
     assert set(measured) == {c.id for c in st.CLAIMS}
     assert measured["closer_to_ols_than_gd_knn"] == pytest.approx([0.02, 0.02])
@@ -90,7 +112,7 @@ def test_figures_draw():
 def test_training_logs_every_comparison():
     torch = pytest.importorskip("torch")
     runs = st.train(CFG, {"depth": 1}, st.make_data(CFG), [0, 1], torch.device("cpu"))
-    assert set(runs["variant"]) == {"noise0.0000", "noise0.2500"}
+    assert set(runs["noise_var"]) == {0.0, 0.25}
     metrics = set(runs["metric"])
     assert {"loss", "spd.ols.k0", "spd.knn.k3", "ilwd.gd.k2", "spd.ridge0.2500.k1"} <= metrics
     assert "ilwd.ols.k1" not in metrics  # implicit weights only where k ≥ d

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import kirkpatrick_ewc as ke
 
 CFG = dataclasses.replace(config.resolve("kirkpatrick_ewc", "smoke"), hidden=(32,), epochs=2)
@@ -42,6 +42,51 @@ def test_training_chains_tasks_and_logs_every_task_after_every_epoch():
     assert runs[runs["metric"] == "diverged_at"]["value"].isna().all()
 
 
+def test_a_job_killed_in_the_second_task_resumes_to_the_identical_table(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    from reprosuite.engine.train import checkpoint, trainer
+
+    class Killed(Exception):
+        pass
+
+    data = ke.make_data(CFG)
+    point = ke.grid(CFG)["permuted"]
+    reference = ke.train(CFG, point, data, [0, 1], "cpu")
+    real_fit, calls = trainer.fit, []
+
+    def killed_in_task_b(loss_fn, *args, **kwargs):
+        calls.append(1)
+        if len(calls) != 2:
+            return real_fit(loss_fn, *args, **kwargs)
+
+        def loss(step):
+            if step == 30:
+                raise Killed
+            return loss_fn(step)
+
+        return real_fit(loss, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "fit", killed_in_task_b)
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=0.0), pytest.raises(Killed):
+        ke.train(CFG, point, data, [0, 1], "cpu")
+    assert (tmp_path / "fit1.pt").exists() and not (tmp_path / "fit2.pt").exists()
+    monkeypatch.setattr(trainer, "fit", real_fit)
+    capsys.readouterr()
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=0.0):
+        resumed = ke.train(CFG, point, data, [0, 1], "cpu")
+    assert "[ewc task 1] resumed from" in capsys.readouterr().err  # not retrained from the start of task B
+    pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
+
+
+def test_tiers_deviate_from_the_paper_where_explained():
+    st = study.get("kirkpatrick_ewc")
+    full = {d.field: d.value for d in study.deviations(st, config.resolve(st, "full"), "full")}
+    assert full == {"dataset": "mnist1d", "n_tasks": 10}
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"dataset", "seeds", "hidden", "epochs"}
+    assert ke.datasets(ke.Config()) == ("mnist",) and ke.datasets(ke.TIERS["full"]) == ()
+
+
 def _synthetic_runs(cfg, accs):
     """accs[variant] = (acc_A after task A, final [A, B, C]); two seeds with an offset of 0.01."""
     rows = []
@@ -64,6 +109,9 @@ def test_extract_and_measure_give_the_paired_claim_values():
     )
     runs.insert(0, "point", "permuted")
     metrics = ke.extract(runs, cfg)
+    assert list(metrics.columns) == ["point", "seed", "method", "task", "metric", "value"]
+    final = metrics[metrics["metric"] == "final_accuracy"].set_index(["method", "task", "seed"])["value"]
+    assert final["l2", 2, 1] == pytest.approx(0.31) and len(final) == 3 * 3 * 2
     values = ke.measure(metrics, cfg)
     assert values["ewc_keeps_old_task"] == pytest.approx([0.45, 0.45])
     assert values["ewc_learns_new_task"] == pytest.approx([0.60, 0.60])

@@ -5,8 +5,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from reprosuite.studies.nanda_progress_measures import fourier  # noqa: E402
 from reprosuite.engine.models.transformer import EnsembleTransformer  # noqa: E402
+from reprosuite.studies.nanda_progress_measures import fourier  # noqa: E402
 
 P = 13
 

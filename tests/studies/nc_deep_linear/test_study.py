@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reprosuite import config, study
 from reprosuite.studies import nc_deep_linear as nc
 from reprosuite.studies.nc_deep_linear import collapse
 
@@ -99,11 +100,19 @@ def test_grid_and_data():
     assert set(data) == {"labels_balanced", "labels_balanced_bias", "labels_imbalanced"}
     assert np.bincount(data["labels_imbalanced"]).tolist() == [4, 2, 1, 1]
     with pytest.raises(ValueError, match="sample counts"):
-        nc.make_data(dataclasses.replace(CFG, imbalanced_sizes=(4, 2, 1, 2)))
+        nc.grid(dataclasses.replace(CFG, imbalanced_sizes=(4, 2, 1, 2)))
+    with pytest.raises(ValueError, match="class sizes"):
+        nc.grid(dataclasses.replace(CFG, n_classes=3))
     with pytest.raises(ValueError, match="depths"):
         nc.grid(dataclasses.replace(CFG, depths=(0, 2)))
-    with pytest.raises(ValueError, match="unknown variants"):
-        nc.make_data(dataclasses.replace(CFG, variants=("balanced", "typo")))
+
+
+def test_config_refuses_unknown_variants_and_quick_deviates_in_budget_only():
+    st = study.get("nc_deep_linear")
+    with pytest.raises(config.ConfigError, match="typo"):
+        config.resolve(st, "smoke", {"variants": ["balanced", "typo"]})
+    devs = study.deviations(st, config.resolve(st, "quick"), "quick")
+    assert {d.field for d in devs} == {"seeds", "steps"}
 
 
 def synthetic_runs(norms_by_seed: dict[int, list[float]], diverged: tuple = ()) -> pd.DataFrame:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import sohl_dickstein_fractal as sf
 
 CFG = dataclasses.replace(
@@ -14,20 +14,30 @@ CFG = dataclasses.replace(
 
 
 def test_grid_and_data():
-    quick = config.resolve("sohl_dickstein_fractal", "quick")
-    points = sf.grid(quick)
-    assert list(points) == ["tanh_global", "tanh_zoom1", "tanh_zoom2", "tanh_zoom3"]
-    assert [p["width"] for p in points.values()] == [5.0, 0.1, 0.01, 0.001]
-    full = config.resolve("sohl_dickstein_fractal", "full")
-    widths = [p["width"] for p in sf.grid(full).values() if p["condition"] == "relu"]
-    assert math.log10(max(widths) / min(widths)) >= 10  # the full tier can show ten decades
-    assert {sf.condition_of(p) for p in sf.grid(full)} == set(full.conditions)
-    data = sf.make_data(quick)
+    cfg = dataclasses.replace(CFG, conditions=("tanh", "relu-single"), zooms=(0.1, 1e-10))
+    points = sf.grid(cfg)
+    assert list(points) == [f"{c}_{p}" for c in ("tanh", "relu-single") for p in ("global", "zoom1", "zoom2")]
+    assert [p["width"] for p in points.values()][:3] == [cfg.global_width, 0.1, 1e-10]
+    assert [p["level"] for p in points.values()][:3] == [0, 1, 2]
+    assert [p["condition"] for p in points.values()] == ["tanh"] * 3 + ["relu-single"] * 3
+    data = sf.make_data(dataclasses.replace(CFG, width=8, seeds=3))
     assert data["x_2"].shape == (72, 8) and data["w1_0"].shape == (8, 8) and data["y_1"].shape == (72, 1)
     assert not np.array_equal(data["x_0"], data["x_1"])
     assert sf.parse_condition("tanh-single") == ("tanh", True)
-    with pytest.raises(ValueError, match="unknown condition"):
-        sf.parse_condition("gelu")
+    assert sf.parse_condition("identity") == ("identity", False)
+    with pytest.raises(config.ConfigError, match="gelu"):
+        config.resolve("sohl_dickstein_fractal", "smoke", {"conditions": ["gelu"]})
+
+
+def test_tiers_deviate_from_the_paper_where_said():
+    st = study.get("sohl_dickstein_fractal")
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"seeds", "conditions", "width", "steps", "resolution", "zooms", "max_elements"}
+    full = {d.field for d in study.deviations(st, config.resolve(st, "full"), "full")}
+    assert full == {"seeds", "resolution"}
+    # the full tier spans the paper's ten decades of scale
+    widths = [p["width"] for p in sf.grid(config.resolve(st, "full")).values() if p["condition"] == "relu"]
+    assert math.log10(max(widths) / min(widths)) >= 10
 
 
 def test_training_a_zoom_gives_a_boundary_through_its_centre():
@@ -88,11 +98,12 @@ def synthetic_metrics() -> pd.DataFrame:
     }
     rows = []
     for (point, width), per_seed in dims.items():
+        cond = point.split("_")[0]
         for seed, d in enumerate(per_seed):
-            rows += [(point, seed, "box_dimension", d), (point, seed, "width_decades", width)]
-            rows += [(point, seed, "center_lr1", 1.0), (point, seed, "center_lr2", 1.0)]
-            rows += [(point, seed, "converged_fraction", 0.5)]
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+            values = {"box_dimension": d, "width_decades": width, "converged_fraction": 0.5}
+            values |= {"center_lr1": 1.0, "center_lr2": 1.0}
+            rows += [(point, cond, seed, metric, v) for metric, v in values.items()]
+    return pd.DataFrame(rows, columns=["point", "condition", "seed", "metric", "value"])
 
 
 def test_extract_and_measure_known_values():
@@ -101,6 +112,7 @@ def test_extract_and_measure_known_values():
             "study": "sohl_dickstein_fractal",
             "point": "tanh_zoom1",
             "variant": "tanh",
+            "condition": "tanh",
             "seed": 0,
             "step": [0, 100, 100, 0],
             "split": ["window", "train", "train", "image"],
@@ -110,6 +122,7 @@ def test_extract_and_measure_known_values():
     )
     metrics = sf.extract(runs, CFG)
     assert sorted(metrics["metric"]) == ["box_dimension", "converged_fraction", "width_decades"]
+    assert set(metrics["condition"]) == {"tanh"}
     measured = sf.measure(synthetic_metrics(), CFG)
     # seed 0: tanh 4 fractal levels (5 → 0.001: 3.7 decades), relu 3 (0.01 fails: 5 → 0.001); min over conditions
     # seed 1: tanh 2 (global 1.02 fails, NaN fails: 0.1 → 0.01), relu 4
@@ -120,8 +133,10 @@ def test_extract_and_measure_known_values():
 
 
 def test_cdf_stretch_keeps_the_sign():
+    from reprosuite.studies.sohl_dickstein_fractal import figures
+
     x = np.array([[-5.0, -1.0], [0.5, 30.0]])
-    y = sf.cdf_stretch(x)
+    y = figures.cdf_stretch(x)
     assert (np.sign(y) == -np.sign(x)).all()
     assert y.max() == 1 and y.min() == -1
 

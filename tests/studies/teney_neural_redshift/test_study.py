@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import teney_neural_redshift as nr
 from reprosuite.studies.teney_neural_redshift import spectral
 
@@ -20,9 +20,15 @@ def test_grid_and_data():
     assert data["grid"].shape == (24 * 24, 2)
     # row-major with x fastest: consecutive points move along x
     assert data["grid"][1, 0] > data["grid"][0, 0] and data["grid"][1, 1] == data["grid"][0, 1]
-    assert nr.parse_variant(nr.variant(3, 0.5)) == (3, 0.5)
-    with pytest.raises(ValueError, match="unknown activation"):
-        nr.grid(dataclasses.replace(CFG, activations=("gelu",)))
+    with pytest.raises(config.ConfigError, match="gelu"):
+        config.resolve("teney_neural_redshift", "smoke", {"activations": ["relu", "gelu"]})
+
+
+def test_tiers_deviate_from_the_paper_where_said():
+    st = study.get("teney_neural_redshift")
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"seeds", "depths", "amplitudes", "resolution", "sample_side"}
+    assert study.deviations(st, config.resolve(st, "full"), "full") == []
 
 
 def test_random_functions_follow_the_init_rule():
@@ -56,11 +62,19 @@ def test_training_rows_and_qualitative_behaviour():
         stats = runs[runs["split"] == "random_init"]
         assert len(stats) == 2 * 2 * 2 * 2  # depths × amplitudes × seeds × (mean_frequency, lz)
         assert len(runs[runs["split"] == "function"]) == 4 * 24 * 24  # 2 depths × 2 amplitudes, seed 0
-    mf = lambda runs, v: runs[(runs.metric == "mean_frequency") & (runs.variant == v)]["value"].to_numpy()  # noqa: E731
+        assert runs["depth"].dtype.kind == "i" and runs["amplitude"].dtype.kind == "f"
+        assert set(zip(runs["variant"], runs["depth"], runs["amplitude"], strict=True)) == {
+            (nr.variant(d, a), d, a) for d in CFG.depths for a in CFG.amplitudes
+        }
+
+    def mf(runs, depth, amplitude):
+        sel = runs[(runs.metric == "mean_frequency") & (runs.depth == depth) & (runs.amplitude == amplitude)]
+        return sel["value"].to_numpy()
+
     # depth-1 ReLU: exactly the same mean frequency at every amplitude (homogeneity)
-    assert np.allclose(mf(relu, "d1-a0.5"), mf(relu, "d1-a8"))
+    assert np.allclose(mf(relu, 1, 0.5), mf(relu, 1, 8.0))
     # deep sin network at large amplitude is far higher-frequency than at small amplitude
-    assert (mf(sin, "d3-a8") > 1.5 * mf(sin, "d3-a0.5")).all()
+    assert (mf(sin, 3, 8.0) > 1.5 * mf(sin, 3, 0.5)).all()
 
 
 def synthetic_metrics() -> pd.DataFrame:
@@ -77,9 +91,9 @@ def synthetic_metrics() -> pd.DataFrame:
     for act, cells in values.items():
         for (d, a), per_seed in cells.items():
             for seed, v in enumerate(per_seed):
-                rows.append((act, seed, f"mean_frequency.{nr.variant(d, a)}", v))
-                rows.append((act, seed, f"lz_complexity.{nr.variant(d, a)}", 1.0))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+                rows.append((act, seed, d, a, "mean_frequency", v))
+                rows.append((act, seed, d, a, "lz_complexity", 1.0))
+    return pd.DataFrame(rows, columns=["point", "seed", "depth", "amplitude", "metric", "value"])
 
 
 def test_extract_and_measure_known_values():
@@ -88,6 +102,8 @@ def test_extract_and_measure_known_values():
             "study": "teney_neural_redshift",
             "point": "relu",
             "variant": ["d1-a0.5", "d1-a0.5", "d1-a0.5"],
+            "depth": 1,
+            "amplitude": 0.5,
             "seed": [0, 0, 0],
             "step": [0, 0, 5],
             "split": ["random_init", "random_init", "function"],
@@ -96,7 +112,8 @@ def test_extract_and_measure_known_values():
         }
     )
     metrics = nr.extract(runs, CFG)
-    assert metrics["metric"].tolist() == ["mean_frequency.d1-a0.5", "lz_complexity.d1-a0.5"]
+    assert metrics["metric"].tolist() == ["mean_frequency", "lz_complexity"]
+    assert metrics[["depth", "amplitude"]].drop_duplicates().values.tolist() == [[1, 0.5]]
     measured = nr.measure(synthetic_metrics(), CFG)
     assert set(measured) == {"relu_invariant", "tanh_grows"}
     # relu: seed means are 0.21 everywhere → ratio 1
@@ -111,12 +128,23 @@ def test_figures_draw():
     n = 4
     runs = pd.DataFrame(
         [
-            ("teney_neural_redshift", act, v, 0, i, "function", "output", math.sin(i))
+            ("teney_neural_redshift", act, nr.variant(d, a), d, a, 0, i, "function", "output", math.sin(i))
             for act in ("relu", "tanh")
-            for v in ("d1-a0.5", "d3-a8")
+            for d, a in ((1, 0.5), (3, 8.0))
             for i in range(n * n)
         ],
-        columns=["study", "point", "variant", "seed", "step", "split", "metric", "value"],
+        columns=[
+            "study",
+            "point",
+            "variant",
+            "depth",
+            "amplitude",
+            "seed",
+            "step",
+            "split",
+            "metric",
+            "value",
+        ],
     )
     for figure in nr.FIGURES:
         fig = figure.draw(runs, metrics, CFG)

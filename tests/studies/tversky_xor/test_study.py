@@ -1,10 +1,11 @@
 import dataclasses
+import typing
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import tversky_xor as tx
 
 CFG = dataclasses.replace(
@@ -21,28 +22,52 @@ CFG = dataclasses.replace(
 @pytest.mark.parametrize("difference", ["ignorematch", "substractmatch"])
 def test_handbuilt_solution_classifies_xor_under_every_reduction(intersection, difference):
     torch = pytest.importorskip("torch")
+    from reprosuite.studies.tversky_xor import training
+
     data = tx.make_data(CFG)
-    scores = tx._handbuilt_scores(torch.as_tensor(data["x"]), intersection, difference)
+    scores = training.handbuilt_scores(torch.as_tensor(data["x"]), intersection, difference)
     assert scores.argmax(-1).tolist() == data["y"].tolist()
     assert float((scores[:, 1] - scores[:, 0]).abs().min()) > 0.5
 
 
 def test_decided_accuracy_does_not_count_ties():
     torch = pytest.importorskip("torch")
+    from reprosuite.studies.tversky_xor import training
+
     y = torch.tensor([0, 1, 1, 0])
     tied = torch.zeros(1, 4, 2) + torch.tensor([0.0, 1e-7]).view(1, 1, 2) * y.view(1, 4, 1)
-    assert tx.decided_accuracy(tied, y).tolist() == [0.0]
+    assert training.decided_accuracy(tied, y).tolist() == [0.0]
     clear = torch.nn.functional.one_hot(y, 2).float().unsqueeze(0)
-    assert tx.decided_accuracy(torch.cat([clear, -clear]), y).tolist() == [1.0, 0.0]
+    assert training.decided_accuracy(torch.cat([clear, -clear]), y).tolist() == [1.0, 0.0]
+
+
+def test_config_options_are_the_official_reductions():
+    pytest.importorskip("torch")
+    from reprosuite.studies.tversky_xor import model
+
+    assert typing.get_args(tx.Intersection) == model.INTERSECTIONS
+    assert typing.get_args(tx.Difference) == model.DIFFERENCES
+    assert typing.get_args(tx.Init) == model.INITS
+    with pytest.raises(config.ConfigError, match="minimum"):
+        config.resolve("tversky_xor", "smoke", {"intersections": ["minimum"]})
+
+
+def test_tiers_deviate_from_the_paper_where_said():
+    st = study.get("tversky_xor")
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"seeds", "intersections", "feature_counts", "normalize"}
+    assert study.deviations(st, config.resolve(st, "full"), "full") == []
 
 
 def test_grid_settings_and_data():
-    cfg = config.resolve("tversky_xor", "quick")
-    assert set(tx.grid(cfg)) == {f"tversky-{i}" for i in cfg.intersections} | {"reference"}
+    cfg = dataclasses.replace(
+        CFG, feature_counts=(1, 16), inits=("uniform", "normal"), normalize=(False, True)
+    )
+    assert set(tx.grid(cfg)) == {"tversky-product", "tversky-gmean", "reference"}
     names = [s["name"] for s in tx.settings(cfg, "mean")]
-    assert len(names) == len(set(names)) == 2 * 4 * 2 and "mean-substractmatch-f16-uniform" in names
-    full = tx.settings(config.resolve("tversky_xor", "full"), "min")
-    assert any(s["name"].endswith("-norm") and s["normalize"] for s in full)
+    assert len(names) == len(set(names)) == 2 * 2 * 2 * 2 and "mean-substractmatch-f16-uniform" in names
+    assert "mean-ignorematch-f1-normal-norm" in names
+    assert all(s["name"].endswith("-norm") == s["normalize"] for s in tx.settings(cfg, "min"))
     data = tx.make_data(CFG)
     assert data["x"].shape == (4, 2) and data["y"].tolist() == [0, 1, 1, 0]
     assert data["region"].shape == (25, 2)

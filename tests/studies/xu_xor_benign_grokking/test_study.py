@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
+from reprosuite.metrics import curves
 from reprosuite.studies import xu_xor_benign_grokking as xu
 
 CFG = dataclasses.replace(
@@ -15,9 +16,11 @@ CFG = dataclasses.replace(
 
 def test_grid_and_data():
     quick = config.resolve("xu_xor_benign_grokking", "quick")
-    assert set(xu.grid(quick)) == {"d2000", "d5000"} and quick.seeds >= 3
-    full = config.resolve("xu_xor_benign_grokking", "full")
-    assert set(xu.grid(full)) == {"d2000", "d5000", "d10000"} and full.seeds >= 5
+    assert xu.grid(dataclasses.replace(quick, d=3000, extra_dims=(5000, 3000, 100))) == {
+        "d100": {"d": 100},
+        "d3000": {"d": 3000},
+        "d5000": {"d": 5000},
+    }
     mu = xu.make_data(quick)["mu"]
     assert mu.shape == (2, 5000) and np.allclose(np.linalg.norm(mu[:, :2000], axis=1), 15.0)
     train, test = xu.seed_data(quick, mu[:, :2000], 0)
@@ -43,6 +46,14 @@ def test_training_fits_noise_then_generalises():
     assert (last["train"] == 1.0).all() and (last["test"] > first["test"] + 0.15).all()
     flipped = runs[runs["metric"] == "n_flipped"]
     assert len(flipped) == 2 and (flipped["value"] > 0).all()
+
+
+def test_tiers_deviate_from_the_paper_where_said():
+    st = study.get("xu_xor_benign_grokking")
+    quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert quick == {"seeds", "steps", "extra_dims", "log_points"}
+    smoke = {d.field for d in study.deviations(st, config.resolve(st, "smoke"), "smoke")}
+    assert smoke == quick | {"n_test"}
 
 
 def synthetic_runs() -> pd.DataFrame:
@@ -74,7 +85,7 @@ def test_extract_and_measure():
     assert set(metrics.columns) == {"point", "seed", "metric", "value"}
     lookup = metrics.set_index(["point", "seed", "metric"])["value"]
     assert lookup["d50", 0, "grok_step"] == 10 and lookup["d50", 1, "grok_step"] == 2
-    assert lookup["d99", 0, "grok_step"] == math.inf
+    assert lookup["d99", 0, "grok_step"] == curves.NEVER
     assert lookup["d50", 1, "step1_flipped_accuracy"] == 0.5
     measured = xu.measure(metrics, cfg)  # claims use the point at cfg.d only
     assert measured == {

@@ -243,8 +243,7 @@ def _local_masks(
 def tightness_theory(hidden_widths: Sequence[int]) -> float:
     """Large-width tightness of a DLN with i.i.d. zero-mean Gaussian weights: Π_l √(π / (2 n_l)).
 
-    Derivation (ours; SUITE.md states the same closed form and the paper proves the width and depth
-    dependence): write P = W_{L−1} ⋯ W_1. Given P, (W_L P)_{ij} = Σ_k (W_L)_{ik} P_{kj} is Gaussian with
+    Derivation (ours; Mao et al. prove the width and depth dependence): write P = W_{L−1} ⋯ W_1. Given P, (W_L P)_{ij} = Σ_k (W_L)_{ik} P_{kj} is Gaussian with
     variance σ_L² ‖P_{:,j}‖², so E|(ΠW)_{ij}| = √(2/π) σ_L E‖P_{:,j}‖ ≈ √(2/π) Π_l σ_l · Π_{l<L} √n_l for wide
     layers (‖P_{:,j}‖ concentrates). The denominator is a sum over paths of products of half-normal
     magnitudes, E(Π|W|)_{ij} = Π_l σ_l √(2/π) · Π_{l<L} n_l. Their ratio is (π/2)^{(L−1)/2} Π_{l<L} n_l^{−1/2},

@@ -1,16 +1,14 @@
 """Empirical neural tangent kernels of batched two-layer nets, kernel–target alignment, and the linearised model.
 
 The two-layer net of an ensemble of S members is f_s(x) = Σ_i a_si φ(w_si · x) with hidden weights
-w (S, N, D) and readouts a (S, N); inputs x are shared (B, D) or per member (S, B, D). Kumar et al. 2023
-(arXiv:2310.06110) use f = α · mean_i φ(w_i · x) with frozen readouts, i.e. a_si = α/N.
+w (S, N, D) and readouts a (S, N); inputs x are shared (B, D) or per member (S, B, D). A mean-field net
+f = α · mean_i φ(w_i · x) with frozen readouts is a_si = α/N.
 
 - :func:`quadratic_two_layer` is the same net for φ(z) = z + εz²/2 through its sufficient statistics.
 - :func:`two_layer_ntk` is the empirical NTK with respect to the hidden weights (and the readouts when they are
   trained): K(x, x') = Σ_i a_i² φ'(h_i) φ'(h'_i) x·x' [+ Σ_i φ(h_i) φ(h'_i)], h_i = w_i·x, in closed form.
 - :func:`empirical_ntk` is the generic J Jᵀ from autograd for one model (the reference the tests compare with).
-- :func:`kernel_alignment` is the alignment used in the official notebook (``kalignment`` in the paper's
-  supplementary code, reproduced in giovana-morais/amlds_final_project
-  ``grokking-feature-timescales-anon-final.ipynb``): yc = y − ȳ, Kc = K minus its column means,
+- :func:`kernel_alignment` is the centred kernel–target alignment: yc = y − ȳ, Kc = K minus its column means,
   A = ycᵀ Kc yc / (‖Kc‖_F ‖yc‖²). It is 1 for K = yc ycᵀ and at most 1 (Cauchy–Schwarz).
 - :func:`linearised_two_layer` is the first-order Taylor expansion of the net around w0 (the lazy model):
   f_lin(x; w0 + δ) − f(x; w0) = Σ_i a_i φ'(w0_i · x) (δ_i · x). Trained by gradient descent on δ, it is kernel
@@ -45,7 +43,7 @@ def quadratic_two_layer(x: Tensor, w: Tensor, readout: Tensor, eps: float) -> Te
 
     Σ_i a_i φ(w_i·x) = (Σ_i a_i w_i)·x + (ε/2) xᵀ (Wᵀ diag(a) W) x: the first moment and the a-weighted second
     moment of the hidden weights (D and D × D) replace the N hidden units, which costs D² instead of N·D per
-    input (Kumar et al.'s sufficient statistics of the test loss). Same function, same gradients.
+    input. Same function, same gradients.
     """
     first = torch.matmul(readout.unsqueeze(1), w).squeeze(1)  # Σ_i a_i w_i (S, D)
     second = torch.matmul(w.transpose(-1, -2) * readout.unsqueeze(1), w)  # Wᵀ diag(a) W (S, D, D)

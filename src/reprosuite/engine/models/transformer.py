@@ -1,4 +1,4 @@
-"""Ensembles of the two models of the grokking studies, with a leading member dimension S.
+"""Ensembles of two small sequence models over token ids, with a leading member dimension S.
 
 1. :class:`EnsembleEmbeddingMLP` — token embeddings of ``a`` and ``b`` (dim e), concatenated, one ReLU hidden
    layer, ``p`` logits.

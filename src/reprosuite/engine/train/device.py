@@ -27,9 +27,9 @@ def _deterministic() -> None:
 def setup(device: str = "auto", threads: int = 1, seed: int | None = None) -> torch.device:
     """Resolve the device and set threads, denormal flushing and determinism for this process.
 
-    Denormals: collapsed features and memorised losses otherwise run ~20x slower on CPU (SUITE.md). Threads come
+    Denormals: collapsed features and memorised losses otherwise run ~20x slower on CPU. Threads come
     from Snakemake's ``threads``: two intra-op threads on a loaded 2-core machine were up to 100x slower than one
-    for these model sizes (issue 3).
+    for these model sizes.
     """
     dev = resolve(device)
     torch.set_num_threads(max(1, int(threads)))

@@ -1,70 +1,47 @@
 """Kleinman, Achille & Soatto 2023 — critical learning periods in deep linear networks.
 
 Paper: "Critical Learning Periods Emerge Even in Deep Linear Networks", ICLR 2024, arXiv:2308.12221; official
-code mjkleinman/CriticalPeriodDeepLinearNets (``multipath/`` and ``matrixcompletion/``).
+code mjkleinman/CriticalPeriodDeepLinearNets (``multipath/`` and ``matrixcompletion/``, commit 2800293).
 
-Claims (SUITE.md):
+Claims (the paper reports curves, not numbers) and our pass rules:
 (a) Two pathways a, b of depth D each map the same input to a summed output. A temporary deficit to pathway b
     early in training lets pathway a permanently take over the task, more strongly with depth; the same deficit
-    late in training has little effect (paper Fig. 2, official ``analytical_and_sgd_final.py``).
+    late in training has little effect (Fig. 2, official ``analytical_and_sgd_final.py``). Ours, with share_b =
+    Σ_α K_bα / Σ_α (K_aα + K_bα) the deprived pathway's fraction of the learned map at the end (K_pα = u_αᵀ Ω_p v_α,
+    Ω_p pathway p's end-to-end map, (u_α, v_α) the singular vectors of Σyx; ½ without a deficit): early-deficit
+    share_b ≤ 0.1 at every depth ≥ 2 and ≤ ½ of the depth-1 value (a depth-1 net only loses what the deficit
+    window lets pathway a gain first); late-deficit share_b ≥ 3× the early-deficit share_b at every depth.
 (b) Matrix completion with a deep linear factorisation: pre-training on another low-rank task for T_critical
     steps before switching to the target task harms the final test loss, more with T_critical and with depth
-    (official ``matrixcompletion/main.py``, ``plot_depth_subset.py``).
+    (official ``matrixcompletion/main.py``, ``plot_depth_subset.py``). Ours: deepest net, Spearman(T_critical,
+    final test loss) ≥ 0.8; its range over T_critical minus 2× the depth-1 range ≥ 0 (a difference: the depth-1
+    range is ~0, so a ratio would be erratic).
 
-Pass rules (ours, SUITE.md): share_b = Σ_α K_bα / Σ_α (K_aα + K_bα), the fraction of the learned map held by the
-deprived pathway at the end (K_pα = u_αᵀ Ω_p v_α, Ω_p pathway p's end-to-end map, (u_α, v_α) the singular vectors
-of Σyx); early-deficit share_b ≤ 0.1 at every depth ≥ 2 and ≤ ½ of the depth-1 value; late-deficit share_b ≥ 3×
-the early-deficit share_b at every depth; deepest matrix-completion net: Spearman(T_critical, final test loss)
-≥ 0.8 and its range over T_critical more than 2× the depth-1 range (measured as range_deep − 2·range_1 ≥ 0:
-the depth-1 range is ~0, so a ratio would be erratic or infinite). The paper reports curves, not numbers: without a
-deficit share_b = ½; a depth-1 net only loses what the deficit window lets pathway a gain first.
+Protocol (official code). Pathways (``multipath-depth4-analytical.yaml``, ``analysis_diag.py``): X = I₈, the 8 ×
+15 hierarchical targets ``Y_default``, loss ½‖output − Y‖², full-batch SGD, lr 0.01, 1000 epochs, width 100,
+deficit of 150 epochs starting at 0, 400, 750; "diagonal" init in the SVD basis of Σyx (one random orthogonal R,
+strengths k = ε·sort(1 + 0.1·N(0, 1)), ε = 0.01, shared by both pathways); the deficit ``gate_path`` detaches
+pathway b's output (it still adds to the output, gets no gradient). Matrix completion (``variable-depth.yaml``):
+100×100, rank 10 (pre-training) → 5 (target), 2000 observed entries shared by both tasks, SGD lr 0.2, Gaussian
+init with ‖W_e2e‖_F ≈ 10⁻³·√n, T_critical ∈ {0, 1k, 5k, 10k, 20k, …, 100k}, then 30k steps; depths 1, 2, 3.
+Tiers: full = the official configuration (pathway depths 1–8); quick = 50×50 completion, rank 5 → 3, 600
+observed entries (the official ratios of observations to degrees of freedom) at lr 1.0, so its plateau escape
+(~1k steps) falls inside T ∈ {0, 2k, 5k, 10k}; smoke = width-8 pathways (the smallest that holds the 8 modes,
+where GD is the official per-mode ODE) and a 20×20 completion.
 
-Looked up in the official code (commit 2800293): ``multipath/configs/multipath-depth4-analytical.yaml`` — depth 4
-per pathway, width 100, lr (dt) 0.01, 1000 epochs, deficit of 150 epochs starting at 0, 400, 750, ε = 0.01 with
-10 % noise (``add_noise_diag_scale``); ``analysis_diag.py`` — X = I₈, the 8 × 15 hierarchical targets
-``Y_default``, loss ½‖output − Y‖² (MSELoss(sum)·½), full-batch SGD; ``multichannel_net_diag.py`` — "diagonal"
-init in the SVD basis of Σyx (W_1 = R·diag(k^{1/D})·Vᵀ, W_l = R·diag(k^{1/D})·Rᵀ, W_D = U·diag(k^{1/D})·Rᵀ with one
-random orthogonal R and one k shared by both pathways, k = ε·sort(1 + 0.1·N(0, 1)) descending), and the deficit
-``gate_path`` = pathway b's output detached (it still adds to the output but gets no gradient);
-``k_trajectory`` — the per-mode ODE it is compared to. ``matrixcompletion/configs/variable-depth.yaml`` — 100×100,
-rank 10 (pre-training task) → 5 (target), 2000 observed entries shared by both tasks, hidden 100, SGD lr 0.2,
-Gaussian init with ‖W_e2e‖_F ≈ 10⁻³·√n, T_critical ∈ {0, 1k, 5k, 10k, 20k, …, 100k}, then 30k steps; train loss
-½·mean over observed entries, test loss mean over all entries of the target matrix; depths 1, 2, 3.
+Implementation: pathways are real width-``width`` linear pathways, members = deficit start × seed, one ``fit``
+per depth, the deficit a per-member ``torch.where(blocked, Ω_b.detach(), Ω_b)``. Matrix completion
+(:mod:`~reprosuite.studies.critical_periods_dln.completion`): one ensemble (members = seeds) pre-trains with
+snapshots at each T_critical; a second (members = T_critical × seed) continues from them on the target task.
 
-Implementation. Pathways: real width-``width`` linear pathways (``width`` 8 at smoke: the smallest width that holds
-all 8 modes, whose GD is the official per-mode ODE); members = deficit start × seed, one ``fit`` per depth; the
-deficit is a per-member ``torch.where(blocked, Ω_b.detach(), Ω_b)``. The network's output for the 8 one-hot items
-is Ω_a + Ω_b itself (X = I). Matrix completion (:mod:`reprosuite.studies.critical_periods_dln.completion`): every T_critical
-run of a seed shares its pre-training trajectory, so one ensemble (members = seeds) pre-trains on the first task
-with snapshots at each T_critical, and a second ensemble (members = T_critical × seed) continues from them on the
-target task; the final test loss is taken after the continuation.
-
-Deviations. Quick matrix completion is 50×50, rank 5 → 3 with 600 observed entries (the official ratios of
-observations to degrees of freedom, 1.05 and 2.05) and SGD lr 1.0 instead of 0.2: at lr 0.2 a 50×50 depth-3
-factorisation leaves its initial plateau only after ~4k steps, so of the SUITE grid T ∈ {0, 2k, 5k, 10k} the 2k
-switch equals no pre-training and the 5k switch lands mid-escape (prototype, 5 seeds: Spearman 0.8, 0.8, 0.6,
-0.6, 0.8). At lr 1.0 the escape takes ~1k steps and the grid spans the phases of the official grid (the official
-100×100 run escapes at ~9k of 0–100k steps); prototype Spearman 0.8, 1, 1, 1, 1. The full tier is the official
-configuration (lr 0.2, 100×100).
-
-Measured (quick, 5 seeds): early-deficit share_b 0.0248 at depth ≥ 2 (depth 1: 0.116), ratio to depth 1 0.214,
-late/early ≥ 4.31 — all pass; matrix completion: Spearman 0.88 [0.55, 1.21] inconclusive (per seed 1, 1, 0.4, 1,
-1: past the escape the final losses saturate, and the order of the saturated T = 2k, 5k, 10k runs is seed noise —
-seed 2 ends at 0.67, 0.52, 0.57), range excess 0.76 [0.24, 1.29] pass. Full tier, run once on an H100 (official
-matrix-completion config, 9 T_critical values, 30k steps after the switch): all five claims pass, Spearman 0.91
-[0.84, 0.99]; depth 3 stays at ~0 loss up to T = 10k (before its escape) and rises to 0.4–1.3 from T = 20k on,
-depth 2 rises from T = 5k and saturates at ~0.58, depth 1 is flat at ~0.8.
-
-Runtime (2 shared CPU cores under load 5–9 from other jobs, 1 thread per job, train jobs 2 at a time): smoke
-107 s wall (training 8.3 + 8.6 CPU-s; each of the 8 jobs also pays ~3 s of start-up); quick 162 s wall (training
-22 CPU-s pathways, 14/23/33 CPU-s matrix completion depth 1/2/3). Full on one H100: 8 min (matrix completion
-depth 3 is the longest job).
+Cost (2 shared CPU cores, one thread per job): smoke ~17 CPU-s training, quick ~92 CPU-s; full 8 min on one H100.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -72,6 +49,9 @@ import pandas as pd
 from reprosuite.claims import Claim, Rule
 from reprosuite.metrics.stats import spearman
 from reprosuite.study import Figure, Paper
+
+from . import figures, pathways
+from .pathways import TARGETS, target_svd
 
 PAPER = Paper(
     title="Critical Learning Periods Emerge Even in Deep Linear Networks",
@@ -82,119 +62,86 @@ PAPER = Paper(
     code="https://github.com/mjkleinman/CriticalPeriodDeepLinearNets",
 )
 
-# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
 COST = {"smoke": "~17 CPU-s training", "quick": "~92 CPU-s training", "full": "8 min on one H100"}
-
-# Official Y_default (analysis_diag.py): 8 items × 15 hierarchical features (root, 2 branches, 4 pairs, 8 leaves).
-TARGETS = np.concatenate(
-    [np.ones((8, 1)), np.kron(np.eye(2), np.ones((4, 1))), np.kron(np.eye(4), np.ones((2, 1))), np.eye(8)],
-    axis=1,
-)
-N_DIAG = 100  # official: diag_dim = 100 noisy initial strengths, sorted; the 8 largest seed the modes
 
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int
+    seeds: int = 5  # not stated; ours
     # Two pathways (§3, Fig. 2; official multipath-depth4-analytical.yaml)
-    depths: tuple[int, ...]  # weight layers per pathway
-    width: int  # pathway_width (official 100)
-    lr: float  # dt = SGD learning rate (official 0.01)
-    epochs: int  # T (official 1000), full-batch steps
-    init: float  # eps: initial strength of every mode
-    init_noise: float  # add_noise_diag_scale: relative noise of the initial strengths
-    deficit_length: int  # official 150 epochs
-    deficit_starts: tuple[int, ...]  # official (0, 400, 750): early, middle, late
-    log_every: int
-    dtype: str
+    depths: tuple[int, ...] = (1, 2, 3, 4, 6, 8)  # layers per pathway; official 4, ours: a sweep around it
+    width: int = 100  # official pathway_width
+    lr: float = 0.01  # official dt = SGD learning rate
+    epochs: int = 1000  # official T, full-batch steps
+    init: float = 0.01  # official eps: initial strength of every mode
+    init_noise: float = 0.1  # official add_noise_diag_scale: relative noise of the initial strengths
+    deficit_length: int = 150  # official
+    deficit_starts: tuple[int, ...] = (0, 400, 750)  # official: early, middle, late
+    log_every: int = 2  # ours
+    dtype: Literal["float32", "float64"] = "float32"  # not stated; ours: PyTorch's default
     # Matrix completion (§5; official matrixcompletion/configs/variable-depth.yaml)
-    mc_depths: tuple[int, ...]
-    mc_size: int  # matrix_dim = hidden_dim
-    mc_rank_pretrain: int  # rank1: the task trained on for T_critical steps
-    mc_rank_target: int  # rank2: the task trained on afterwards and tested on
-    mc_observed: int  # ntrain_samples, shared by both tasks
-    mc_lr: float  # sgd_lr
-    mc_init: float  # init_scale: ‖W_e2e(0)‖_F ≈ mc_init·√n
-    mc_switches: tuple[int, ...]  # T_critical_list
-    mc_continue: int  # epoch_continue
-    mc_log_points: int
-    pack: bool  # one matrix-completion job for all depths (smoke), else one per depth (the pathways are one job)
-    data_seed: int = 0
+    mc_depths: tuple[int, ...] = (1, 2, 3)  # official
+    mc_size: int = 100  # official matrix_dim = hidden_dim
+    mc_rank_pretrain: int = 10  # official rank1: the task trained on for T_critical steps
+    mc_rank_target: int = 5  # official rank2: the task trained on afterwards and tested on
+    mc_observed: int = 2000  # official ntrain_samples, shared by both tasks
+    mc_lr: float = 0.2  # official sgd_lr
+    mc_init: float = 1e-3  # official init_scale: ‖W_e2e(0)‖_F ≈ mc_init·√n
+    mc_switches: tuple[int, ...] = (0, 1000, 5000, 10000, 20000, 40000, 60000, 80000, 100000)  # official
+    mc_continue: int = 30000  # official epoch_continue
+    mc_log_points: int = 100  # ours
+    pack: bool = False  # ours: one matrix-completion job for all depths (True) or one per depth
+    data_seed: int = 0  # ours
 
 
-TIERS = {
-    "smoke": Config(
-        seeds=2,
-        depths=(1, 2, 4),
-        width=8,
-        lr=0.01,
-        epochs=1000,
-        init=0.01,
-        init_noise=0.1,
-        deficit_length=150,
-        deficit_starts=(0, 400, 750),
-        log_every=10,
-        dtype="float64",
-        mc_depths=(1, 3),
-        mc_size=20,
-        mc_rank_pretrain=3,
-        mc_rank_target=2,
-        mc_observed=130,
-        mc_lr=1.0,
-        mc_init=1e-3,
-        mc_switches=(0, 300, 600, 1200),
-        mc_continue=1000,
-        mc_log_points=30,
-        pack=True,
-    ),
-    "quick": Config(
-        seeds=5,
-        depths=(1, 2, 3, 4, 6),
-        width=100,
-        lr=0.01,
-        epochs=1000,
-        init=0.01,
-        init_noise=0.1,
-        deficit_length=150,
-        deficit_starts=(0, 400, 750),
-        log_every=5,
-        dtype="float32",
-        mc_depths=(1, 2, 3),
-        mc_size=50,
-        mc_rank_pretrain=5,
-        mc_rank_target=3,
-        mc_observed=600,
-        mc_lr=1.0,
-        mc_init=1e-3,
-        mc_switches=(0, 2000, 5000, 10000),
-        mc_continue=10000,
-        mc_log_points=60,
-        pack=False,
-    ),
-    "full": Config(
-        seeds=5,
-        depths=(1, 2, 3, 4, 6, 8),
-        width=100,
-        lr=0.01,
-        epochs=1000,
-        init=0.01,
-        init_noise=0.1,
-        deficit_length=150,
-        deficit_starts=(0, 400, 750),
-        log_every=2,
-        dtype="float32",
-        mc_depths=(1, 2, 3),
-        mc_size=100,
-        mc_rank_pretrain=10,
-        mc_rank_target=5,
-        mc_observed=2000,
-        mc_lr=0.2,
-        mc_init=1e-3,
-        mc_switches=(0, 1000, 5000, 10000, 20000, 40000, 60000, 80000, 100000),
-        mc_continue=30000,
-        mc_log_points=100,
-        pack=False,
-    ),
+QUICK = replace(
+    Config(),
+    depths=(1, 2, 3, 4, 6),
+    log_every=5,
+    mc_size=50,
+    mc_rank_pretrain=5,
+    mc_rank_target=3,
+    mc_observed=600,
+    mc_lr=1.0,
+    mc_switches=(0, 2000, 5000, 10000),
+    mc_continue=10000,
+    mc_log_points=60,
+)
+SMOKE = replace(
+    QUICK,
+    seeds=2,
+    depths=(1, 2, 4),
+    width=8,
+    log_every=10,
+    dtype="float64",
+    mc_depths=(1, 3),
+    mc_size=20,
+    mc_rank_pretrain=3,
+    mc_rank_target=2,
+    mc_observed=130,
+    mc_switches=(0, 300, 600, 1200),
+    mc_continue=1000,
+    mc_log_points=30,
+    pack=True,
+)
+TIERS = {"full": Config(), "quick": QUICK, "smoke": SMOKE}
+_SMALLER = "2-core CPU budget: a smaller completion task with the official ratio of observations to unknowns"
+WHY = {
+    "seeds": "smoke: seconds, for tests",
+    "depths": "2-core CPU budget (smoke: three depths)",
+    "width": "smoke: width 8, the smallest that holds the 8 modes (GD is then the official per-mode ODE)",
+    "log_every": "2-core CPU budget: a coarser log of the same curves",
+    "dtype": "smoke: float64 so that GD matches the per-mode ODE to rounding in the tests",
+    "mc_depths": "smoke: the shallowest and the deepest net",
+    "mc_size": _SMALLER,
+    "mc_rank_pretrain": _SMALLER,
+    "mc_rank_target": _SMALLER,
+    "mc_observed": _SMALLER,
+    "mc_lr": "at lr 0.2 a 50×50 depth-3 net leaves its plateau only after ~4k steps, blurring T ∈ {2k, 5k}",
+    "mc_switches": "2-core CPU budget: T_critical spanning the same phases (before, during, after the escape)",
+    "mc_continue": "2-core CPU budget",
+    "mc_log_points": "2-core CPU budget",
+    "pack": "smoke: one job for both depths saves process start-ups",
 }
 
 CLAIMS = (
@@ -239,13 +186,7 @@ CLAIMS = (
 )
 
 
-# ------------------------------------------------------------------------------------------------------ data
-
-
-def target_svd() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SVD of Σyx = Yᵀ X / 8 with X = I₈ (official ``get_U_S_V``); mode strengths S_α = 8·s_α (the ODE's S)."""
-    u, s, vt = np.linalg.svd(TARGETS.T / TARGETS.shape[0], full_matrices=True)
-    return u, s * TARGETS.shape[0], vt.T
+# --- data and training ------------------------------------------------------------------------------------
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
@@ -265,33 +206,6 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------------- theory
-
-
-def k_trajectory(
-    depth: int, s: float, k0: float, start: int, length: int, lr: float, epochs: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Official ``k_trajectory``: per-mode ODE of two balanced depth-D pathways, Euler steps dt = lr.
-
-    Each layer's mode strength p follows ṗ = p^{D−1}·(S − K_a − K_b) with K = p^D; pathway b is frozen on
-    [start, start + length). Returns K_a, K_b after each step 0 … epochs (length epochs + 1).
-    """
-    pa = pb = k0 ** (1.0 / depth)
-    ka, kb = [k0], [k0]
-    for t in range(epochs):
-        omega = s - pa**depth - pb**depth
-        ga, gb = abs(pa) ** (depth - 1) * omega, abs(pb) ** (depth - 1) * omega
-        pa = pa + lr * ga
-        if not start <= t < start + length:
-            pb = pb + lr * gb
-        ka.append(pa**depth)
-        kb.append(pb**depth)
-    return np.array(ka), np.array(kb)
-
-
-# ---------------------------------------------------------------------------------------------------- training
-
-
 def grid(cfg: Config) -> dict[str, dict]:
     for depths in (cfg.depths, cfg.mc_depths):
         if depths and min(depths) < 1:
@@ -307,76 +221,8 @@ def grid(cfg: Config) -> dict[str, dict]:
 
 
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
-    run = _train_pathways if point["kind"] == "pathways" else _train_completion
+    run = pathways.run if point["kind"] == "pathways" else _train_completion
     return pd.concat([run(cfg, int(d), data, seeds, device) for d in point["depths"]], ignore_index=True)
-
-
-def _pathway_init(cfg: Config, depth: int, member_seeds: list[int], data: dict):
-    """Official diagonal init: both pathways W_1 = R·K^{1/D}·Vᵀ, W_l = R·K^{1/D}·Rᵀ, W_D = U·K^{1/D}·Rᵀ."""
-    import torch
-
-    from reprosuite.engine.models import layers
-
-    u = torch.as_tensor(data["u"][:, :8])  # (15, 8)
-    v = torch.as_tensor(data["v"])  # (8, 8)
-    gens = layers.generators(member_seeds)
-    noise = torch.stack([torch.randn(N_DIAG, generator=g, dtype=torch.float64) for g in gens])
-    k0 = (cfg.init * (1 + cfg.init_noise * noise)).sort(dim=1, descending=True).values  # (S, 100)
-    d = k0[:, : cfg.width] ** (1.0 / depth) if cfg.width <= N_DIAG else None
-    if d is None:
-        raise ValueError(f"width must be <= {N_DIAG} (official diag_dim), got {cfg.width}")
-    if depth == 1:
-        return [u @ torch.diag_embed(d[:, :8]) @ v.T], k0[:, :8]
-    r = layers.init_weight((cfg.width, cfg.width), "orthogonal", gens)  # (S, w, w)
-    diag = torch.diag_embed(d)  # (S, w, w)
-    first = r @ diag[:, :, :8] @ v.T  # (S, w, 8)
-    hidden = [r @ diag @ r.transpose(1, 2) for _ in range(depth - 2)]
-    last = u @ diag[:, :8, :] @ r.transpose(1, 2)  # (S, 15, w)
-    return [first, *hidden, last], k0[:, :8]
-
-
-def _train_pathways(cfg: Config, depth: int, data: dict, seeds: list[int], device) -> pd.DataFrame:
-    import torch
-
-    from reprosuite.engine.train import optim, trainer
-
-    dtype = getattr(torch, cfg.dtype)
-    members = [(start, seed) for start in cfg.deficit_starts for seed in seeds]
-    member_seeds = [seed for _, seed in members]
-    init, _ = _pathway_init(cfg, depth, member_seeds, data)
-    # both pathways start from the same weights (official: one R, one set of strengths)
-    path_a = [torch.nn.Parameter(w.to(device=device, dtype=dtype)) for w in init]
-    path_b = [torch.nn.Parameter(w.clone().to(device=device, dtype=dtype)) for w in init]
-    target = torch.as_tensor(data["y"].T, dtype=dtype, device=device)  # Yᵀ (15, 8): X = I₈
-    u = torch.as_tensor(data["u"][:, :8], dtype=dtype, device=device)
-    v = torch.as_tensor(data["v"], dtype=dtype, device=device)
-    starts = torch.tensor([start for start, _ in members], device=device)
-
-    def omega(path: list[torch.Tensor]) -> torch.Tensor:
-        total = path[0]
-        for w in path[1:]:
-            total = w @ total
-        return total  # (S, 15, 8): the pathway's end-to-end map; its output on the items X = I₈
-
-    def loss_fn(step: int) -> torch.Tensor:
-        blocked = ((starts <= step) & (step < starts + cfg.deficit_length)).view(-1, 1, 1)
-        ob = omega(path_b)
-        out = omega(path_a) + torch.where(blocked, ob.detach(), ob)  # deficit "gate_path": b gets no gradient
-        return 0.5 * ((out - target) ** 2).sum(dim=(1, 2))
-
-    def evaluate(step: int) -> dict:
-        ka = torch.diagonal(u.T @ omega(path_a) @ v, dim1=1, dim2=2)  # (S, 8)
-        kb = torch.diagonal(u.T @ omega(path_b) @ v, dim1=1, dim2=2)
-        out = {("train", "loss"): 0.5 * ((omega(path_a) + omega(path_b) - target) ** 2).sum(dim=(1, 2))}
-        for a in range(8):
-            out["train", f"Ka{a}"] = ka[:, a]
-            out["train", f"Kb{a}"] = kb[:, a]
-        return out
-
-    opt = optim.SGD(path_a + path_b, lr=cfg.lr)
-    log_steps = trainer.log_schedule(cfg.epochs, cfg.epochs // cfg.log_every, "linear")
-    history = trainer.fit(loss_fn, opt, cfg.epochs, evaluate, log_steps, label=f"pathways D={depth}")
-    return history.frame(member_seeds, [f"D{depth}_start{start}" for start, _ in members])
 
 
 def _train_completion(cfg: Config, depth: int, data: dict, seeds: list[int], device) -> pd.DataFrame:
@@ -404,7 +250,7 @@ def _train_completion(cfg: Config, depth: int, data: dict, seeds: list[int], dev
         keep=switches,
         label=f"completion D={depth} pre-training",
     )
-    pre = history.frame(seeds, [f"D{depth}_pretrain"] * len(seeds))
+    pre = history.frame(seeds, [f"D{depth}_pretrain"] * len(seeds), members={"depth": [depth] * len(seeds)})
     # phase 2: members (switch, seed) continue on the target task from their snapshot
     factors = [torch.cat([snapshots[t][layer] for t in switches]) for layer in range(depth)]
     model = mc.DeepFactorisation.from_factors(factors, [depth] * len(factors[0]))
@@ -417,12 +263,19 @@ def _train_completion(cfg: Config, depth: int, data: dict, seeds: list[int], dev
         trainer.log_schedule(cfg.mc_continue, cfg.mc_log_points, "linear"),
         label=f"completion D={depth} target task",
     )
-    post = history.frame(seeds * len(switches), [f"D{depth}_T{t}" for t in switches for _ in seeds])
-    post["step"] += post["variant"].str.extract(r"_T(\d+)$")[0].astype(np.int64)  # steps since the start
+    post = history.frame(
+        seeds * len(switches),
+        [f"D{depth}_T{t}" for t in switches for _ in seeds],
+        members={
+            "depth": [depth] * len(seeds) * len(switches),
+            "T_critical": [t for t in switches for _ in seeds],
+        },
+    )
+    post["step"] += post["T_critical"]  # steps since the start of pre-training
     return pd.concat([pre, post], ignore_index=True)
 
 
-# ----------------------------------------------------------------------------------------------------- metrics
+# --- metrics ----------------------------------------------------------------------------------------------
 
 
 def _final(runs: pd.DataFrame) -> pd.DataFrame:
@@ -435,35 +288,43 @@ def _final(runs: pd.DataFrame) -> pd.DataFrame:
     return last
 
 
+MEMBER_KEYS = (
+    "deficit_start",
+    "T_critical",
+)  # typed member columns: pathway runs have the first, completion the second
+
+
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Per seed: ``share_b_D{d}_start{t}`` and ``learned_D{d}_start{t}`` (pathways), ``test_loss_D{d}_T{t}``."""
-    last = _final(runs)
+    """Per seed, with typed columns depth and deficit_start (pathways) or T_critical (completion): ``share_b`` and
+    ``learned`` (the deprived pathway's share and the fraction of the task learned), ``test_loss`` (final)."""
+    last = _final(runs.assign(**{k: runs.get(k, math.nan) for k in MEMBER_KEYS}))
     strengths = target_svd()[1][:8]
     rows = []
-    paths = last[last.variant.str.contains("_start")]
-    for (point, variant, seed), g in paths.groupby(["point", "variant", "seed"]):
+    paths = last[last.deficit_start.notna()]
+    for (point, depth, start, seed), g in paths.groupby(["point", "depth", "deficit_start", "seed"]):
         k = g.set_index("metric").value
         ka = np.array([k[f"Ka{a}"] for a in range(8)])
         kb = np.array([k[f"Kb{a}"] for a in range(8)])
-        rows.append((point, seed, f"share_b_{variant}", float(kb.sum() / (ka + kb).sum())))
-        rows.append((point, seed, f"learned_{variant}", float((ka + kb).sum() / strengths.sum())))
-    done = last[last.variant.str.contains("_T") & (last.split == "test") & (last.metric == "loss")]
+        key = (int(depth), int(start), math.nan)
+        rows.append((point, seed, "share_b", *key, float(kb.sum() / (ka + kb).sum())))
+        rows.append((point, seed, "learned", *key, float((ka + kb).sum() / strengths.sum())))
+    done = last[last.T_critical.notna() & (last.split == "test") & (last.metric == "loss")]
     for row in done.itertuples():
-        rows.append((row.point, row.seed, f"test_loss_{row.variant}", float(row.value)))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+        key = (int(row.depth), math.nan, int(row.T_critical))
+        rows.append((row.point, row.seed, "test_loss", *key, float(row.value)))
+    return pd.DataFrame(rows, columns=["point", "seed", "metric", "depth", *MEMBER_KEYS, "value"])
 
 
-def _wide(metrics: pd.DataFrame, prefix: str, key: str) -> pd.DataFrame:
-    """Metrics ``{prefix}D{d}_{key}{x}`` as a table indexed by (seed, depth) with one column per x."""
-    sel = metrics[metrics.metric.str.startswith(prefix)].copy()
-    parts = sel.metric.str.extract(rf"^{prefix}D(\d+)_{key}(\d+)$")
-    sel["depth"], sel["x"] = parts[0].astype(int), parts[1].astype(int)
+def _wide(metrics: pd.DataFrame, metric: str, key: str) -> pd.DataFrame:
+    """``metric`` as a table indexed by (seed, depth) with one column per value of the member column ``key``."""
+    sel = metrics[metrics.metric == metric]
+    sel = sel.assign(depth=sel.depth.astype(int), x=sel[key].astype(int))
     return sel.pivot_table(index=["seed", "depth"], columns="x", values="value", dropna=False)
 
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
-    share = _wide(metrics, "share_b_", "start")
+    share = _wide(metrics, "share_b", "deficit_start")
     if not share.empty:
         early, late = cfg.deficit_starts[0], cfg.deficit_starts[-1]
         deprive, strengthen, late_ratio = [], [], []
@@ -479,7 +340,7 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
             depth_strengthens_deficit=strengthen,
             late_deficit_harmless=late_ratio,
         )
-    loss = _wide(metrics, "test_loss_", "T")
+    loss = _wide(metrics, "test_loss", "T_critical")
     if not loss.empty:
         deepest = loss.index.get_level_values("depth").max()
         rank, ratio = [], []
@@ -496,128 +357,6 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     return out
 
 
-# ----------------------------------------------------------------------------------------------------- figures
-
-
-def _fig_pathways(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    strengths = target_svd()[1][:8]
-    paths = runs[runs.variant.str.contains("_start") & runs.metric.str.match(r"^K[ab]\d$") & (runs.seed == 0)]
-    paths = paths.assign(
-        depth=paths.variant.str.extract(r"^D(\d+)_")[0].astype(int),
-        start=paths.variant.str.extract(r"_start(\d+)$")[0].astype(int),
-        pathway=paths.metric.str[1],
-        mode=paths.metric.str[2].astype(int),
-    )
-    depths, starts = sorted(paths.depth.unique()), list(cfg.deficit_starts)
-    fig, axes = plt.subplots(
-        len(depths), len(starts), figsize=(3.4 * len(starts), 2.4 * len(depths)), sharex=True, squeeze=False
-    )
-    palette = sns.color_palette("tab10", 8)
-    for i, depth in enumerate(depths):
-        for j, start in enumerate(starts):
-            ax = axes[i, j]
-            ax.axvspan(start, start + cfg.deficit_length, color="grey", alpha=0.15)
-            g = paths[(paths.depth == depth) & (paths.start == start)]
-            for mode in range(8):
-                for pathway, ls in (("a", "-"), ("b", "--")):
-                    c = g[(g["mode"] == mode) & (g.pathway == pathway)].sort_values("step")
-                    ax.plot(c.step, c.value, color=palette[mode], ls=ls, lw=1.4)
-                k0 = g[(g["mode"] == mode) & (g.step == 0)].value
-                if len(k0):
-                    ka, kb = k_trajectory(
-                        depth,
-                        strengths[mode],
-                        float(k0.iloc[0]),
-                        start,
-                        cfg.deficit_length,
-                        cfg.lr,
-                        cfg.epochs,
-                    )
-                    ax.plot(np.arange(cfg.epochs + 1), ka, color="k", lw=0.6, ls=":")
-                    ax.plot(np.arange(cfg.epochs + 1), kb, color="k", lw=0.6, ls=":")
-            if i == 0:
-                ax.set_title(f"deficit at {start}–{start + cfg.deficit_length}")
-            if j == 0:
-                ax.set_ylabel(f"D = {depth}\nK_α (a solid, b dashed)")
-            if i == len(depths) - 1:
-                ax.set_xlabel("epoch")
-    return fig
-
-
-def _fig_share(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    d = metrics[metrics.metric.str.startswith("share_b_")].copy()
-    parts = d.metric.str.extract(r"D(\d+)_start(\d+)")
-    d["depth"] = parts[0].astype(int)
-    d["deficit"] = [f"epochs {s}–{int(s) + cfg.deficit_length}" for s in parts[1]]
-    order = [f"epochs {s}–{s + cfg.deficit_length}" for s in cfg.deficit_starts]
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    sns.lineplot(
-        d,
-        x="depth",
-        y="value",
-        hue="deficit",
-        hue_order=order,
-        marker="o",
-        errorbar=("ci", 95),
-        palette="deep",
-        ax=ax,
-    )
-    ax.axhline(0.5, color="grey", ls=":", lw=1)
-    ax.axhline(0.1, color="grey", ls="--", lw=1)
-    ax.set(ylabel="deprived pathway's share of the map", ylim=(0, 0.55))
-    return fig
-
-
-def _fig_completion(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    d = metrics[metrics.metric.str.startswith("test_loss_")].copy()
-    parts = d.metric.str.extract(r"D(\d+)_T(\d+)")
-    d["depth"], d["T_critical"] = parts[0].astype(int), parts[1].astype(int)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    sns.lineplot(
-        d,
-        x="T_critical",
-        y="value",
-        hue="depth",
-        marker="o",
-        errorbar=("ci", 95),
-        palette="viridis",
-        ax=axes[0],
-    )
-    axes[0].set(xlabel="pre-training steps T_critical (switch step)", ylabel="final test loss (target task)")
-    curves = runs[
-        runs.variant.str.contains(r"_T\d+$")
-        & (runs.split == "test")
-        & (runs.metric == "loss")
-        & (runs.seed == 0)
-    ]
-    deepest = max(cfg.mc_depths)
-    curves = curves[curves.variant.str.startswith(f"D{deepest}_")]
-    curves = curves.assign(T_critical=curves.variant.str.extract(r"_T(\d+)$")[0].astype(int))
-    sns.lineplot(curves, x="step", y="value", hue="T_critical", palette="rocket_r", ax=axes[1])
-    pre = runs[
-        (runs.variant == f"D{deepest}_pretrain")
-        & (runs.split == "test")
-        & (runs.metric == "loss")
-        & (runs.seed == 0)
-    ].sort_values("step")
-    axes[1].plot(pre.step, pre.value, color="grey", ls="--", lw=1, label="pre-training (its own task)")
-    axes[1].legend(fontsize=7, title="T_critical", title_fontsize=8)
-    axes[1].set(
-        yscale="log", xlabel="step (pre-training + target task)", ylabel="test loss on the target task"
-    )
-    axes[1].set_title(f"depth {deepest}, seed 0", fontsize=9)
-    return fig
-
-
 FIGURES = (
     Figure(
         "fig2_pathways",
@@ -625,14 +364,14 @@ FIGURES = (
         "pathway b (grey), early, middle or late; after an early deficit pathway a keeps every mode, a late one "
         "changes nothing; SGD matches the per-mode ODE. Ours: the same for every depth (rows) and deficit (columns), "
         "seed 0, pathway a solid, b dashed, colours = modes α, black dotted = the official per-mode ODE.",
-        _fig_pathways,
+        figures.draw_pathways,
     ),
     Figure(
         "share_vs_depth",
         "Not a paper figure, the summary of its Fig. 2 claim: the deprived pathway's share of the final map "
         "versus depth per deficit start (mean, 95 % CI over seeds); ½ = no lasting effect, dashed = the 0.1 "
         "pass threshold for an early deficit.",
-        _fig_share,
+        figures.draw_share,
     ),
     Figure(
         "completion_critical_period",
@@ -640,6 +379,6 @@ FIGURES = (
         "which pre-training on another low-rank task stops; flat for depth 1, rising for depth 2–3. Ours: the "
         "same (left, mean and 95 % CI over seeds) and, right, the deepest net's test loss on the target task over "
         "time for each T_critical (seed 0).",
-        _fig_completion,
+        figures.draw_completion,
     ),
 )

@@ -1,78 +1,55 @@
 """Dohare et al. 2024 — backprop loses plasticity under continual learning; L2 and continual backprop keep it.
 
 Paper: "Loss of Plasticity in Deep Continual Learning", Nature 632 (2024), arXiv:2306.13812; official code
-shibhansh/loss-of-plasticity.
+shibhansh/loss-of-plasticity (the slowly-changing regression problem: ``lop/slowly_changing_regression/``,
+``lop/nets/fix_ltu_net.py``, ``lop/nets/ffnn.py``, ``lop/algos/bp.py``, ``gnt.py``, ``cbp.py``, configs
+``cfg/sgd/bp/relu.json``, ``relu_wd.json``, ``cfg/sgd/cbp/relu.json``, ``cfg/flip_one_prob.json``).
 
-Claims (SUITE.md): in a non-stationary stream, a network trained by backprop gradually loses the ability to
-learn (its online error grows while the problem stays equally hard); L2 regularisation and continual backprop
-(re-initialising a small fraction of the least-useful hidden units) keep it. Pass rules (SUITE.md): backprop's
-late error ≥ 1.2 × its early error; L2's and continual backprop's ≤ 1.05 ×. Measured per seed: the mean online
-squared error over the last ``window`` steps divided by that over steps (window, 2·window] (the first window is
-the initial fit from a random network, not a measure of plasticity).
+Claims (official slowly-changing regression plot, 1e6 examples): in a non-stationary stream a network trained by
+backprop gradually loses the ability to learn — its online error grows while the problem stays equally hard; L2
+regularisation and continual backprop (re-initialising a small fraction of the least-useful hidden units) keep
+it. The paper gives curves, no ratios; our pass rules: per seed, the mean online squared error over the last
+``window`` steps over that of steps (window, 2·window] (the first window is the initial fit, not plasticity):
+backprop ≥ 1.2, L2 and continual backprop ≤ 1.05. The ratio is noisy per seed (the target's difficulty drifts
+with the flipped bits, moving every method of a seed alike), so the claims need the full tier's seeds.
 
-Problem (looked up in the official code, ``search`` tool): slowly-changing regression
-(``lop/slowly_changing_regression/slowly_changing_regression.py``, ``lop/nets/fix_ltu_net.py``, configs
-``cfg/sgd/bp/relu.json``, ``relu_wd.json``, ``cfg/sgd/cbp/relu.json``, ``cfg/flip_one_prob.json``): m = 20 input
-bits; the first f = 15 (SUITE.md says "last"; the code puts them first — the order is immaterial) are constant
-for T = 10,000 steps and then one of them, chosen at random, flips (``flip_one``, as ``cfg/flip_one_prob.json``;
-``cfg/prob.json``, whose data ``cfg/sgd/bp/relu.json`` and ``cfg/sgd/cbp/relu.json`` load, redraws all 15 bits
-instead — which one the paper's figure used is unverified; ``flip_one=False`` selects the latter); the other 5
-are fresh random bits every step. Target: a fixed LTU net 20 → 100 → 1 with ±1
-weights and biases, thresholds τ = β(m + 1) − S with β = 0.7. Learner (``lop/nets/ffnn.py``): 20 → 5 ReLU → 1,
-Kaiming-uniform init, zero biases; online SGD step size 0.01 on the squared error of one example per step
-(``lop/algos/bp.py``); L2 = SGD weight decay (the official sweep 1e-6 … 1; we use 1e-3, SUITE.md's calibration);
-continual backprop (``lop/algos/gnt.py``, ``cbp.py``): utility "adaptable_contribution"
-u ← η u + (1 − η) |w_out| |h − ĥ| / mean|w_in| with ĥ the bias-corrected running mean of the unit's activation,
-decay η = 0.99, maturity threshold 100 (the config's ``maturity_threshold``; note ``expr.py`` reads the key
-``mt`` and so actually ran with its default 10 — unverified which the paper's figure used), replacement rate
-1e-4 (the config sweeps 1e-6 … 1e-2; the rate of the paper's figure is unverified). A fraction of a unit to
-replace is one unit with that probability; the new unit's input weights are redrawn, its input bias and
-outgoing weights are zeroed (the official bias transfer to the output is a no-op because the mean activation is
-zeroed first; we keep that). Error curves are binned per 2T = 20,000 steps as in the official plots.
-Plasticity probes (ours, after the paper's Fig. 3 measures): every ``probe_every`` steps, the effective rank
-(Roy & Vetterli, ``lop/utils/miscellaneous.py``) of the learner's hidden features on ``n_probe`` fixed uniformly
-random inputs, and the number of dead units (zero on every probe input).
+Protocol (official code): m = 20 input bits; the first f = 15 are constant for T = 10,000 steps, then one of them
+flips (``flip_one``; ``cfg/prob.json``, which the bp/cbp configs load, redraws all 15 instead — unverified which
+the paper's figure used; ``flip_one=False`` selects it); the other 5 are fresh random bits every step. Target: a
+fixed LTU net 20 → 100 → 1 with ±1 weights and biases, thresholds β(m + 1) − S, β = 0.7. Learner 20 → 5 ReLU → 1,
+Kaiming-uniform init, zero biases, online SGD step 0.01 on one example per step. L2 = weight decay (official
+sweep 1e-6 … 1; ours 1e-3). Continual backprop: utility "adaptable_contribution", decay 0.99, maturity 100 (the
+config's ``maturity_threshold``; ``expr.py`` reads the key ``mt`` and so ran with 10 — unverified), replacement
+rate 1e-4 (swept 1e-6 … 1e-2); a replaced unit gets new input weights, zero input bias and zero outgoing weights.
+Error curves are binned per 2T steps as in the official plots. Ours, after the paper's Fig. 3: every
+``probe_every`` steps the effective rank (Roy & Vetterli) of the hidden features on ``n_probe`` fixed random
+inputs and the number of dead units. Online permuted MNIST (the paper's second problem) is not included.
+Tiers: full = 1e6 steps × 30 seeds; quick = 4e5 steps × 10 seeds; smoke = 3e4 steps (T = 2,000) × 2 seeds.
 
-Engine: :class:`reprosuite.studies.dohare_loss_of_plasticity.online.OnlineRegressor` — members = seeds × {backprop, L2, continual
-backprop} in one numpy step loop with hand-written gradients (online learning of a 20-5-1 net is bound by
-per-operation overhead: 39 CPU-µs per step against 824 through ``trainer.fit``, 30 members, measured), the
-stream cut into chunks whose data and random draws are functions of (seed, chunk); checkpoints are written at
-chunk boundaries through :mod:`reprosuite.engine.train.checkpoint` (resume after a kill is bit-identical). The device
-argument is ignored: the loop is CPU-bound at any scale (full tier ≈ 1e6 steps in minutes on one core).
+Engine: :class:`~reprosuite.studies.dohare_loss_of_plasticity.online.OnlineRegressor` — members = seeds ×
+{backprop, L2, continual backprop} in one numpy step loop with hand-written gradients (a 20-5-1 net is bound by
+per-operation overhead: 39 CPU-µs per step against 824 through ``trainer.fit``), the stream cut into chunks
+whose data and random draws are functions of (seed, chunk); a ``checkpoint.Slot`` saves at chunk boundaries, so
+a killed job resumes bit-identically. The device argument is ignored: the loop is CPU-bound at any scale.
 
-Tiers: smoke 3 × 10⁴ steps (T = 2,000), 2 seeds; quick 4 × 10⁵ steps, 10 seeds, windows of 8 × 10⁴; full the
-paper's 10⁶ steps, 30 seeds (official README: "at least 30 runs"), windows of 2 × 10⁵ (grid checked, one
-reduced run done: not run at scale). Online permuted MNIST (the paper's second problem) is not included: MNIST is
-not available offline and an MNIST-1D substitute was not built (missing at every tier).
-
-Measured at quick tier (2 CPU cores shared with other helpers, load 9–13): mean online error over the early →
-late window: backprop 0.71 → 1.01, L2 0.68 → 0.75, continual backprop 0.51 → 0.49; per-seed ratios (the claims)
-backprop 1.50 [1.08, 1.93], L2 1.18 [0.89, 1.47], continual backprop 1.03 [0.76, 1.29] — all three
-**inconclusive**. The direction matches the paper (backprop's error rises steadily; continual backprop's stays
-flat and lowest, with its hidden features' effective rank ≈ 4 of 5 against ≈ 3 for backprop and ≈ 2 for L2),
-but the per-seed ratio is noisy: the difficulty of the target drifts with the flipping bits, so one seed's
-windows can differ by 2× for every method alike (per-seed backprop ratios 0.5 … 2.6). A 20-seed calibration
-(same code, 400k steps) gave backprop 1.44 [1.16, 1.72], L2 1.30 [0.97, 1.64], cbp 1.14 [0.85, 1.43] (one-bit
-flips) and 1.42 [1.16, 1.68], 1.33 [1.01, 1.64], 1.14 [0.96, 1.33] (all 15 bits redrawn, ``flip_one=False``,
-the data the official bp/cbp configs load): still inconclusive, and L2 with weight decay 1e-3 drifts upward
-too (the L2 claim may fail at scale with this decay; the paper's chosen decay is unverified). The full tier's
-10⁶ steps and 30 seeds (≥ 100 in the official plots) are what the claims need. Cost: 86 CPU-µs per online step
-for 30 members (34 CPU-s training, 245 s wall at load ≈ 10; the whole pipeline 61 CPU-s user + sys, 5.8 min
-wall); 60 members 150 CPU-µs per step; smoke 3 CPU-s of training. The lazy utility update measured 142 against
-190 µs per step for the per-step official order (15 members, load 5).
+Cost (2 shared CPU cores): smoke ~3 CPU-s of training; quick ~61 CPU-s (34 CPU-s training, 86 CPU-µs per online
+step for 30 members); full not measured.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule
+from reprosuite.claims import Claim, Rule, per_seed
 from reprosuite.study import Figure, Paper
+
+from . import figures
 
 PAPER = Paper(
     title="Loss of Plasticity in Deep Continual Learning",
@@ -83,24 +60,15 @@ PAPER = Paper(
     code="https://github.com/shibhansh/loss-of-plasticity",
 )
 
-COST = {"smoke": "~3 CPU-s training", "quick": "~61 CPU-s (34 CPU-s training)", "full": "not measured"}
-
 METHODS = ("backprop", "l2", "cbp")
-LABELS = {"backprop": "backprop", "l2": "L2", "cbp": "continual backprop"}
-PALETTE = {"backprop": "C3", "L2": "C2", "continual backprop": "C0"}
-HUE_ORDER = [LABELS[m] for m in METHODS]
 
-
-def _steps_axis(ax) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
+COST = {"smoke": "~3 CPU-s training", "quick": "~61 CPU-s (34 CPU-s training)", "full": "not measured"}
 
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int
-    steps: int  # official configs: 1e6 examples (one per step)
+    seeds: int = 30  # official README: "at least 30 runs"
+    steps: int = 1_000_000  # official configs: 1e6 examples, one per step
     flip_after: int = 10_000  # T: steps between bit flips (official flip_after)
     n_inputs: int = 20  # m
     n_flipping: int = 15  # f (official num_flipping_bits)
@@ -109,20 +77,26 @@ class Config:
     flip_one: bool = True  # one random flipping bit flips per period (official flip_one)
     hidden: int = 5  # learner width (official num_features)
     lr: float = 0.01  # SGD step size
-    l2: float = 1e-3  # weight decay of the L2 method (official sweep 1e-6 … 1; SUITE.md calibration)
+    l2: float = 1e-3  # weight decay of the L2 method (official sweep 1e-6 … 1; ours)
     replacement_rate: float = 1e-4  # continual backprop (official sweep 1e-6 … 1e-2)
     decay: float = 0.99  # utility decay η
-    maturity: int = 100  # maturity threshold
-    util_type: str = "adaptable_contribution"
-    chunk: int = 10_000  # steps per chunk: data, random draws and checkpoints; the logged error is per chunk
+    maturity: int = 100  # maturity threshold (official maturity_threshold)
+    util_type: Literal["contribution", "adaptable_contribution"] = "adaptable_contribution"  # official cbp
+    chunk: int = (
+        10_000  # not stated; ours: steps per chunk of data, random draws, checkpoints and logged error
+    )
     bin_size: int = 20_000  # error bins of the figure (official plots: 2T)
-    window: int = 80_000  # claims: early = steps (window, 2·window], late = the last window
-    probe_every: int = 20_000
-    n_probe: int = 1_000
+    window: int = 200_000  # not stated; ours: claims' early = (window, 2·window], late = the last window
+    probe_every: int = 20_000  # not stated; ours
+    n_probe: int = 1_000  # not stated; ours
 
 
+QUICK = replace(Config(), seeds=10, steps=400_000, window=80_000)
 TIERS = {
-    "smoke": Config(
+    "full": Config(),
+    "quick": QUICK,
+    "smoke": replace(
+        QUICK,
         seeds=2,
         steps=30_000,
         flip_after=2_000,
@@ -132,8 +106,16 @@ TIERS = {
         probe_every=6_000,
         n_probe=200,
     ),
-    "quick": Config(seeds=10, steps=400_000, window=80_000),
-    "full": Config(seeds=30, steps=1_000_000, window=200_000),
+}
+WHY = {
+    "seeds": "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests)",
+    "steps": "2-core CPU budget",
+    "window": "a fifth of the shorter stream, as at full",
+    "flip_after": "smoke: a flip period short enough for seconds of training",
+    "chunk": "smoke: chunks that divide the shorter flip period",
+    "bin_size": "smoke: 2T of the shorter flip period",
+    "probe_every": "smoke: probes within the shorter stream",
+    "n_probe": "smoke: seconds, for tests",
 }
 
 CLAIMS = (
@@ -168,6 +150,8 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
 
 
 def grid(cfg: Config) -> dict[str, dict]:
+    if cfg.steps % cfg.chunk or cfg.bin_size % cfg.chunk or cfg.probe_every % cfg.chunk:
+        raise ValueError("steps, bin_size and probe_every must be multiples of chunk")
     return {"stream": {"methods": list(METHODS)}}
 
 
@@ -181,8 +165,6 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
     from . import online
 
-    if cfg.steps % cfg.chunk or cfg.bin_size % cfg.chunk or cfg.probe_every % cfg.chunk:
-        raise ValueError("steps, bin_size and probe_every must be multiples of chunk")
     methods = list(point["methods"])
     members = [(m, s) for m in methods for s in seeds]
     member_seeds = [s for _, s in members]
@@ -323,91 +305,28 @@ def window_errors(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
 
 
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Per (method, seed): the early and late window errors and their ratio, and the final probe values."""
     rows = []
     for r in window_errors(runs, cfg).itertuples():
         for metric in ("early", "late", "ratio"):
-            rows.append(("stream", r.seed, f"{metric}_error.{r.variant}", getattr(r, metric)))
+            rows.append(("stream", r.seed, r.variant, f"{metric}_error", getattr(r, metric)))
     probe = runs[runs["split"] == "probe"]
     final = probe[probe["step"] == probe["step"].max()]
     for r in final.itertuples():
-        rows.append(("stream", r.seed, f"final_{r.metric}.{r.variant}", r.value))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+        rows.append(("stream", r.seed, r.variant, f"final_{r.metric}", r.value))
+    return pd.DataFrame(rows, columns=["point", "seed", "method", "metric", "value"])
 
 
-def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
+def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, pd.Series]:
     out = {}
     for claim, method in zip([c.id for c in CLAIMS], METHODS, strict=True):
-        sel = metrics[metrics["metric"] == f"ratio_error.{method}"].sort_values("seed")
-        if not sel.empty:
-            out[claim] = sel["value"].tolist()
+        values = per_seed(metrics, "ratio_error", method=method)
+        if not values.empty:
+            out[claim] = values
     return out
 
 
 # --- figures ----------------------------------------------------------------------------------------------
-
-
-def binned_errors(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    err = runs[(runs["split"] == "train") & (runs["metric"] == "error")].copy()
-    err["bin"] = (err["step"] - 1) // cfg.bin_size
-    out = err.groupby(["variant", "seed", "bin"], as_index=False)["value"].mean()
-    out["step"] = (out["bin"] + 1) * cfg.bin_size
-    return out
-
-
-def draw_error(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    binned = binned_errors(runs, cfg)
-    binned["method"] = binned["variant"].map(LABELS)
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    sns.lineplot(
-        data=binned,
-        x="step",
-        y="value",
-        hue="method",
-        hue_order=HUE_ORDER,
-        palette=PALETTE,
-        errorbar=("ci", 95),
-        ax=ax,
-    )
-    _steps_axis(ax)
-    total = int(binned["step"].max())
-    for lo, hi in ((cfg.window, 2 * cfg.window), (total - cfg.window, total)):
-        ax.axvspan(lo, hi, color="0.9", zorder=0)
-    ax.set(xlabel="example (online step)", ylabel=f"squared error (bins of {cfg.bin_size:,})")
-    ax.set_title("Slowly-changing regression, 5-unit ReLU learner (shaded: claim windows)", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def draw_probes(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    probe = runs[runs["split"] == "probe"].copy()
-    probe["method"] = probe["variant"].map(LABELS)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, (metric, label) in zip(
-        axes,
-        (("effective_rank", "effective rank of hidden features"), ("dead_units", "dead hidden units")),
-        strict=True,
-    ):
-        sns.lineplot(
-            data=probe[probe["metric"] == metric],
-            x="step",
-            y="value",
-            hue="method",
-            hue_order=HUE_ORDER,
-            palette=PALETTE,
-            errorbar=("ci", 95),
-            ax=ax,
-        )
-        _steps_axis(ax)
-        ax.set(xlabel="example (online step)", ylabel=label, ylim=(0, cfg.hidden + 0.2))
-    fig.tight_layout()
-    return fig
-
 
 FIGURES = (
     Figure(
@@ -416,15 +335,13 @@ FIGURES = (
         "examples while L2 and continual backprop stay low. Ours: mean squared online error per bin of 2T "
         "examples, mean over seeds with 95 % CI, per method; grey bands mark the early and late windows of "
         "the claims.",
-        draw_error,
+        figures.draw_error,
     ),
     Figure(
         "plasticity_probes",
         "Paper Fig. 3 (permuted MNIST): under backprop the effective rank of the representation falls and dead "
         "units accumulate; L2 and continual backprop prevent it. Ours: effective rank and number of dead "
-        "units of the 5 hidden ReLU units on fixed random inputs, over the stream (mean over seeds, 95 % CI); "
-        "at quick tier the rank falls under backprop and L2 and stays near 4 under continual backprop, while "
-        "dead units stay rare for every method in this 5-unit learner.",
-        draw_probes,
+        "units of the 5 hidden ReLU units on fixed random inputs, over the stream (mean over seeds, 95 % CI).",
+        figures.draw_probes,
     ),
 )

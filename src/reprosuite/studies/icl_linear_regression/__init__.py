@@ -3,62 +3,51 @@
 "What learning algorithm is in-context learning? Investigations with linear models", ICLR 2023,
 arXiv:2211.15661; official code github.com/ekinakyurek/google-research (``incontext``).
 
-Setting (paper §4): prompts x₁, f(x₁), …, x_n, f(x_n) with x ~ N(0, I_d), f(x) = wᵀx + ε, w ~ N(0, τ²I)
-(τ = 1), ε ~ N(0, σ²); a decoder-only transformer trained with the squared loss at every x-token predicts
-f(x_{k+1}) from k in-context exemplars. Its predictions are compared with closed-form learners
-(:mod:`reprosuite.studies.icl_linear_regression.baselines`): OLS (min-norm when k < d), ridge, one step of gradient descent and k-nearest
-neighbours, by the dimension-normalised squared prediction difference (SPD) and implicit linear weight
-difference (ILWD, implicit weights fitted to the model's predictions on probe inputs with the context fixed).
+Setting (§4): prompts x₁, f(x₁), …, x_n, f(x_n) with x ~ N(0, I_d), f(x) = wᵀx + ε, w ~ N(0, τ²I) (τ = 1),
+ε ~ N(0, σ²); a decoder-only transformer trained with the squared loss at every x-token predicts f(x_{k+1})
+from k exemplars. Its predictions are compared with closed-form learners (:mod:`.baselines`): OLS (min-norm when
+k < d), ridge, one step of gradient descent and k-nearest neighbours, by the dimension-normalised squared
+prediction difference (SPD) and implicit linear weight difference (ILWD: weights fitted to a learner's
+predictions on probe inputs, the context fixed).
 
-Claims (SUITE.md): without noise the trained transformer matches OLS (paper: SPD and ILWD vs OLS < 0.01 for
-almost any number of exemplars at d = 8; SPD vs least squares 1.25e-5 at σ = 0); with noise it matches ridge
-with λ = σ²/τ² (the best-fitting λ lies on the diagonal of the noise × λ grid); with depth it moves from one-step
-GD (1 layer) to ridge (2–4) to OLS (≥ 8). Pass rules: full — median over exemplar counts of SPD(ICL, OLS) < 0.01
-at σ = 0 and the best-fitting λ equals σ²/τ² at every noise level (deepest model); quick — SPD vs OLS lower than
-SPD vs one-step GD and vs kNN at every exemplar count k ≥ d (measured as the largest ratio
-SPD(ICL, OLS)/min(SPD(ICL, GD), SPD(ICL, kNN)) over k ≥ d, which must be < 1). The depth transition is drawn
-(figure ``spd_vs_depth``, full tier) but has no pass rule in SUITE.md, so it is not a claim row.
+Claims and pass rules:
+(a) without noise the transformer is closer to OLS than to one-step GD and kNN (Fig. 1). Ours: the largest
+    ratio SPD(ICL, OLS) / min(SPD(ICL, GD), SPD(ICL, kNN)) over k ≥ d, deepest model, σ = 0, is < 1.
+(b, full) it matches OLS: SPD and ILWD vs OLS < 0.01 for almost any exemplar count at d = 8 (SPD vs least
+    squares 1.25e-5 at σ = 0). Ours: the median over k of SPD(ICL, OLS) ≤ 0.01.
+(c, full) with noise it matches ridge with λ = σ²/τ² (Fig. 2: the best-fitting λ lies on the diagonal of the
+    noise × λ grid). Ours: at every noise level the best-fitting λ (by mean SPD over k) is σ²/τ².
+With depth the learner moves from one-step GD (1 layer) to ridge (2–4) to OLS (≥ 8) (Fig. 3): drawn at the full
+tier (figure ``spd_vs_depth``) without a pass rule.
 
-Model (:class:`reprosuite.studies.icl_linear_regression.model.EnsembleICLTransformer`): tokens (0, x) and (y, 0…) read in linearly, fixed
-sinusoidal positions, pre-LN blocks with GELU MLPs, prediction read at x-tokens. Training tasks are fresh every
-step, drawn from a generator seeded by (seed, step), so a resumed run sees the same tasks; noise variants are
-extra ensemble members sharing the seed's tasks. The evaluation set (``eval_tasks`` prompts, ``probes`` probe
-inputs per prefix) is fixed in ``make_data``; every prefix length k is scored in one pass with a probe attention
-mask. One-step GD uses the step size n/(n + d + 1 + σ²) that minimises its expected error (our choice; the paper's
-step size is not verified). kNN uses k = 3 neighbours.
+Model (:class:`.model.EnsembleICLTransformer`): tokens (0, x) and (y, 0…) read in linearly, fixed sinusoidal
+positions, pre-LN blocks with GELU MLPs, the prediction read at x-tokens. Training tasks are fresh every step,
+drawn from a generator seeded by (seed, step), so a resumed run sees the same tasks; noise levels are extra
+ensemble members sharing their seed's tasks. The evaluation prompts (``eval_tasks`` of them, ``probes`` probe
+inputs per prefix) are fixed in ``make_data``; every prefix length is scored in one pass with a probe mask.
+Ours (the official repository was not reachable through our search tools): the metric normalisation, the probe
+count, one-step GD's step size n/(n + d + 1 + σ²) (the one minimising its expected error) and kNN's k = 3.
 
-Looked up: the paper's abstract and set-up (ICLR 2023 poster page, catalyzex listing with the official code URL);
-the official repository itself was not reachable through our search tools, so the metric normalisation, probe
-count and GD step size are our reading, documented in :mod:`reprosuite.studies.icl_linear_regression.baselines`. Adam at lr 1e-3 in the
-quick and smoke tiers (the paper: 1e-4 over ~1e5 steps; 1e-4 does not converge in 5k steps).
+Tiers: full = the paper's §4 protocol (GPU). Quick = d = 4, 16 exemplars, 2 layers of width 32, 3000 Adam steps
+at lr 1e-3, σ = 0 only (4 layers of width 64 cost 0.2 CPU-s per step: 17–33 CPU-minutes for 5–10k steps);
+smoke = d = 2, 5 exemplars, 1 layer, 200 steps. So small and briefly trained a model sits in the paper's
+shallow regime (nearer one-step GD, Fig. 3): claim (a) needs the full tier.
 
-Quick tier deviates from SUITE.md's "4 layers, width 64, ~5–10k Adam steps": that model costs 0.2 CPU-s per
-step for 3 seeds × batch 64 (measured), 17–33 CPU-minutes, far over the 3-minute budget; the quick tier trains
-2 layers of width 32 for 3000 steps (0.04 CPU-s per step).
-
-Quick tier measured (3 seeds, σ = 0): the ratio SPD(ICL, OLS)/min(SPD(ICL, GD), SPD(ICL, kNN)) over k ≥ d is
-1.78, 3.81, 1.59 (mean 2.39, CI [−0.67, 5.45]): **inconclusive**, every seed above 1 — the small, briefly trained
-model is closer to one-step GD than to OLS (SPD vs OLS ≈ 0.3–0.5, vs GD ≈ 0.25–0.3 per d), which is the
-paper's picture for shallow/undertrained learners rather than its deep-model result; the peak of SPD vs OLS at
-k = d (OLS interpolates exactly there) also weighs on the max over k. The full tier (8 layers, width 256, 1e5
-steps on a GPU) is what the OLS claim needs. The quick run above used 4 probes per prefix; ILWD with d probes is
-ill-posed (an exact interpolation), so probes are now 16 (≥ 2d). Probes never change the SPD claim values (the
-prompt positions do not attend to probes) nor training.
-
-Runtime (2 shared CPU cores under load average 7–8, so wall ≈ 4–7× CPU): smoke 172 s wall, 25 s CPU (1 training
-job, 10 s of training); quick 732 s wall, ~165 s CPU (1 job, 151 s CPU of training and evaluation).
+Cost (2 shared CPU cores): smoke ~25 CPU-s, quick ~165 CPU-s (one training job each); full not run.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule
+from reprosuite.claims import Claim, Rule, per_seed
 from reprosuite.study import Figure, Paper
+
+from . import figures
 
 PAPER = Paper(
     title="What learning algorithm is in-context learning? Investigations with linear models",
@@ -69,7 +58,6 @@ PAPER = Paper(
     code="https://github.com/ekinakyurek/google-research/tree/master/incontext",
 )
 
-# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
 COST = {"smoke": "~25 CPU-s", "quick": "~165 CPU-s", "full": "GPU: ~1e5 steps, not run"}
 
 TASK_STREAM = 104_729  # tags the training-task seeds, apart from initialisation
@@ -77,52 +65,56 @@ TASK_STREAM = 104_729  # tags the training-task seeds, apart from initialisation
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int = 5
+    seeds: int = 5  # not stated; ours
     dim: int = 8  # §4: d = 8
     exemplars: int = 40  # §4: up to 40 in-context exemplars
     depths: tuple[int, ...] = (1, 2, 4, 8)  # §4.3: L ∈ {1, 2, 4, 8}
     d_model: int = 256  # §4: hidden size 256–512
-    heads: int = 8
+    heads: int = 8  # not stated in what we read; ours
     noise_vars: tuple[float, ...] = (0.0, 1 / 16, 1 / 9, 1 / 4, 4 / 9)  # §4.3: σ²/τ² grid (τ = 1)
-    steps: int = 100_000
+    steps: int = 100_000  # not stated in what we read; ours: ~10⁵ Adam steps
     batch: int = 64  # §4: batch 64
     lr: float = 1e-4  # §4: Adam 1e-4
-    knn_k: int = 3
-    eval_tasks: int = 1000
-    probes: int = 16  # probe inputs per prefix for ILWD; ≥ 2d keeps the implicit-weight fit well-posed
-    log_points: int = 10
+    knn_k: int = 3  # ours
+    eval_tasks: int = 1000  # ours: evaluation prompts
+    probes: int = 16  # ours: probe inputs per prefix for ILWD; ≥ 2d keeps the implicit-weight fit well-posed
+    log_points: int = 10  # ours: evaluations over training
 
 
+QUICK = replace(
+    Config(),
+    seeds=3,
+    dim=4,
+    exemplars=16,
+    depths=(2,),
+    d_model=32,
+    heads=2,
+    noise_vars=(0.0,),
+    steps=3000,
+    lr=1e-3,
+    eval_tasks=200,
+    log_points=6,
+)
 TIERS = {
-    "smoke": Config(
-        seeds=2,
-        dim=2,
-        exemplars=5,
-        depths=(1,),
-        d_model=32,
-        heads=2,
-        noise_vars=(0.0,),
-        steps=200,
-        lr=1e-3,
-        eval_tasks=200,
-        probes=4,
-        log_points=3,
-    ),
-    "quick": Config(
-        seeds=3,
-        dim=4,
-        exemplars=16,
-        depths=(2,),
-        d_model=32,
-        heads=2,
-        noise_vars=(0.0,),
-        steps=3000,
-        lr=1e-3,
-        eval_tasks=200,
-        probes=16,
-        log_points=6,
-    ),
     "full": Config(),
+    "quick": QUICK,
+    "smoke": replace(QUICK, seeds=2, dim=2, exemplars=5, depths=(1,), steps=200, probes=4, log_points=3),
+}
+_BUDGET = "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests)"
+_MODEL = "CPU budget: 2 layers of width 32 cost 0.04 CPU-s per step (4 layers of width 64: 0.2)"
+WHY = {
+    "seeds": _BUDGET,
+    "dim": "CPU budget: a smaller problem that a small model learns in a few thousand steps",
+    "exemplars": "CPU budget: shorter prompts, still well past k = d where OLS starts to interpolate",
+    "depths": _MODEL,
+    "d_model": _MODEL,
+    "heads": _MODEL,
+    "noise_vars": "CPU budget: only the noiseless claim is measured below the full tier",
+    "steps": _BUDGET,
+    "lr": "lr 1e-4 does not converge in a few thousand steps; 1e-3 does",
+    "eval_tasks": _BUDGET,
+    "probes": "smoke: 2d probes per prefix, the fewest that identify the implicit weights",
+    "log_points": _BUDGET,
 }
 
 
@@ -140,10 +132,6 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
         "eps": rng.normal(size=(t, n)),
         "probes": rng.normal(size=(t, n * cfg.probes, d)),
     }
-
-
-def _variant(noise_var: float) -> str:
-    return f"noise{noise_var:.4f}"
 
 
 def _lambdas(cfg: Config) -> tuple[float, ...]:
@@ -193,7 +181,7 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
     torch.set_flush_denormal(True)
     n, d, m = cfg.exemplars, cfg.dim, cfg.probes
     member_seeds = [s for _ in cfg.noise_vars for s in seeds]  # noise-major, seeds within
-    variants = [_variant(v) for v in cfg.noise_vars for _ in seeds]
+    noise = [v for v in cfg.noise_vars for _ in seeds]
     sigma = torch.tensor([math.sqrt(v) for v in cfg.noise_vars for _ in seeds], device=device)
     model = icl.EnsembleICLTransformer(
         d + 1, 2 * n, cfg.d_model, cfg.heads, int(point["depth"]), member_seeds, device=device
@@ -257,12 +245,12 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
 
     log_steps = trainer.log_schedule(cfg.steps, cfg.log_points, spacing="linear")
     history = trainer.fit(loss_fn, opt, cfg.steps, evaluate, log_steps, label=f"icl L={point['depth']}")
-    return history.frame(member_seeds, variants)
+    return history.frame(member_seeds, [f"noise{v:.4f}" for v in noise], members={"noise_var": noise})
 
 
 # ---------------------------------------------------------------------------------------------------- metrics
 def final_curves(runs: pd.DataFrame) -> pd.DataFrame:
-    """The last step's SPD/ILWD per (point, variant, seed, kind, learner, k)."""
+    """The last step's SPD/ILWD per (point, noise_var, seed, kind, learner, k)."""
     last = runs[runs["step"] == runs.groupby("point")["step"].transform("max")]
     last = last[last["metric"].str.match(r"^(spd|ilwd)\.")].copy()
     parts = last["metric"].str.extract(r"^(?P<kind>spd|ilwd)\.(?P<learner>.+)\.k(?P<k>\d+)$")
@@ -273,26 +261,25 @@ def final_curves(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Per (depth point, seed): per noise level, the quick-claim ratio, median SPD vs OLS, best ridge λ error."""
+    """Per (depth point, seed) and noise level (typed column ``noise_var``): the ratio of claim (a), the median
+    SPD vs OLS, the best-fitting ridge λ and whether it is σ²/τ²."""
     curves = final_curves(runs)
     spd = curves[curves["kind"] == "spd"]
     rows = []
-    for (point, variant, seed), member in spd.groupby(["point", "variant", "seed"]):
+    for (point, noise_var, seed), member in spd.groupby(["point", "noise_var", "seed"]):
         table = member.pivot(index="k", columns="learner", values="value")
         big = table[table.index >= cfg.dim]
         ratio = float((big["ols"] / np.minimum(big["gd"], big["knn"])).max())
-        rows.append((point, seed, f"{variant}.ols_vs_gd_knn_ratio", ratio))
-        rows.append((point, seed, f"{variant}.spd_ols_median", float(table["ols"].median())))
+        rows.append((point, seed, "ols_vs_gd_knn_ratio", ratio, noise_var))
+        rows.append((point, seed, "spd_ols_median", float(table["ols"].median()), noise_var))
         # best-fitting ridge penalty (λ = 0 is OLS) by mean SPD over exemplar counts
         fits = {0.0: table["ols"].mean()}
         fits.update({lam: table[f"ridge{lam:.4f}"].mean() for lam in _lambdas(cfg)})
         best = min(fits, key=fits.get)
-        noise_var = float(variant.removeprefix("noise"))
-        rows.append((point, seed, f"{variant}.best_lambda", best))
-        rows.append(
-            (point, seed, f"{variant}.best_lambda_match", float(math.isclose(best, noise_var, abs_tol=1e-3)))
-        )
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+        rows.append((point, seed, "best_lambda", best, noise_var))
+        match = float(math.isclose(best, noise_var, abs_tol=1e-3))
+        rows.append((point, seed, "best_lambda_match", match, noise_var))
+    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value", "noise_var"])
 
 
 CLAIMS = (
@@ -327,81 +314,15 @@ CLAIMS = (
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     deepest = f"L{max(cfg.depths)}"
-    sel = metrics[metrics["point"] == deepest]
-    clean = _variant(0.0)
-
-    def per_seed(metric: str) -> list[float]:
-        return sel[sel["metric"] == metric].set_index("seed")["value"].sort_index().tolist()
-
     out = {}
     if 0.0 in cfg.noise_vars:
-        out["closer_to_ols_than_gd_knn"] = per_seed(f"{clean}.ols_vs_gd_knn_ratio")
-        out["matches_ols"] = per_seed(f"{clean}.spd_ols_median")
-    matches = sel[sel["metric"].str.endswith(".best_lambda_match")]
+        ratio = per_seed(metrics, "ols_vs_gd_knn_ratio", deepest, noise_var=0.0)
+        out["closer_to_ols_than_gd_knn"] = ratio.tolist()
+        out["matches_ols"] = per_seed(metrics, "spd_ols_median", deepest, noise_var=0.0).tolist()
+    matches = metrics[(metrics["point"] == deepest) & (metrics["metric"] == "best_lambda_match")]
     if not matches.empty:
         out["ridge_lambda_matches_noise"] = matches.groupby("seed")["value"].mean().sort_index().tolist()
     return out
-
-
-# ---------------------------------------------------------------------------------------------------- figures
-_LEARNERS = {"ols": "OLS", "gd": "one-step GD", "knn": "3-NN"}
-
-
-def draw_spd_vs_exemplars(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    curves = final_curves(runs)
-    curves = curves[
-        (curves["depth"] == max(cfg.depths)) & (curves["variant"] == _variant(min(cfg.noise_vars)))
-    ]
-    curves = curves[curves["learner"].isin(list(_LEARNERS))].copy()
-    curves["learner"] = curves["learner"].map(_LEARNERS)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, kind in zip(axes, ("spd", "ilwd"), strict=True):
-        sel = curves[curves["kind"] == kind]
-        if not sel.empty:
-            sns.lineplot(sel, x="k", y="value", hue="learner", marker="o", errorbar=("pi", 100), ax=ax)
-        ax.set_yscale("log")
-        ax.axvline(cfg.dim, color="grey", ls="--", lw=1)
-        ax.set_xlabel("number of in-context exemplars k")
-        ax.set_ylabel(f"{kind.upper()}(ICL, learner) / d")
-    return fig
-
-
-def draw_ridge_heatmap(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    curves = final_curves(runs)
-    sel = curves[(curves["kind"] == "spd") & (curves["depth"] == max(cfg.depths))]
-    sel = sel[sel["learner"].str.match(r"^(ols|ridge)")].copy()
-    sel["lambda"] = sel["learner"].str.removeprefix("ridge").replace("ols", "0").astype(float).round(3)
-    sel["noise σ²"] = sel["variant"].str.removeprefix("noise").astype(float).round(3)
-    table = sel.groupby(["noise σ²", "lambda"])["value"].mean().unstack()
-    fig, ax = plt.subplots(figsize=(5, 4))
-    sns.heatmap(
-        np.log10(table), annot=True, fmt=".1f", cmap="viridis_r", ax=ax, cbar_kws={"label": "log10 SPD"}
-    )
-    ax.set_xlabel("ridge λ")
-    return fig
-
-
-def draw_spd_vs_depth(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    curves = final_curves(runs)
-    sel = curves[(curves["kind"] == "spd") & (curves["variant"] == _variant(min(cfg.noise_vars)))]
-    sel = sel[sel["learner"].isin(list(_LEARNERS))].copy()
-    sel["learner"] = sel["learner"].map(_LEARNERS)
-    mean = sel.groupby(["depth", "learner", "seed"], as_index=False)["value"].mean()
-    fig, ax = plt.subplots(figsize=(5, 4))
-    sns.lineplot(mean, x="depth", y="value", hue="learner", marker="o", errorbar=("pi", 100), ax=ax)
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_ylabel("SPD(ICL, learner) / d, mean over k")
-    return fig
 
 
 FIGURES = (
@@ -413,7 +334,7 @@ FIGURES = (
             "metrics (divided by d) at the end of training, deepest model, σ = 0 (line = seed mean, band = "
             "seed range); dashed = k = d. ILWD is computed for k ≥ d."
         ),
-        draw=draw_spd_vs_exemplars,
+        draw=figures.draw_spd_vs_exemplars,
     ),
     Figure(
         name="ridge_heatmap",
@@ -422,7 +343,7 @@ FIGURES = (
             "with λ = σ²/τ² (the diagonal). Ours: log10 of the mean SPD(ICL, ridge λ) over exemplar counts "
             "(λ = 0 is OLS), deepest model; at quick tier only σ = 0 is trained."
         ),
-        draw=draw_ridge_heatmap,
+        draw=figures.draw_ridge_heatmap,
     ),
     Figure(
         name="spd_vs_depth",
@@ -430,7 +351,7 @@ FIGURES = (
             "Paper Fig. 3: with depth the learner moves from one-step GD (1 layer) to ridge (2–4) to OLS (≥ 8). "
             "Ours: mean SPD over exemplar counts to OLS, GD and kNN per depth, σ = 0."
         ),
-        draw=draw_spd_vs_depth,
+        draw=figures.draw_spd_vs_depth,
         tiers=("full",),
     ),
 )

@@ -2,50 +2,42 @@
 
 Paper: "Overcoming catastrophic forgetting in neural networks", PNAS 2017, arXiv:1612.00796 (no official code).
 
-Claims (SUITE.md): trained on a sequence of pixel-permuted tasks, plain SGD forgets the old ones (catastrophic
-forgetting); an L2 penalty anchoring the weights at the old task's solution (same strength on every weight) keeps
-the old task but is too rigid to learn the new ones; EWC — the same anchor weighted by the diagonal Fisher
-information, L(θ) = L_new(θ) + Σ_old λ/2 Σ_i F_i (θ_i − θ*_old,i)² — keeps both (paper Fig. 2A: SGD, L2 and EWC
-on three permuted-MNIST tasks A, B, C).
+Claims (Fig. 2A: SGD, L2 and EWC on three permuted-MNIST tasks A, B, C trained in sequence): plain SGD forgets
+the old tasks (catastrophic forgetting); an L2 penalty anchoring the weights at the old task's solution (the same
+strength on every weight) keeps the old task but is too rigid to learn the new ones; EWC — the anchor weighted
+by the diagonal Fisher information, L(θ) = L_new(θ) + Σ_old λ/2 Σ_i F_i (θ_i − θ*_old,i)² — keeps both.
+The paper shows curves; our pass rules, per seed and paired across methods (all methods of a seed share the
+initialisation, the minibatch order and the permutations): (1) final task-A accuracy, EWC − SGD ≥ 10 pp;
+(2) the last task's final accuracy, EWC − L2 ≥ 0; (3) SGD's task-A accuracy at the end of task A minus at the
+end of training ≥ 20 pp.
 
-Pass rules (SUITE.md): (1) EWC's final task-A accuracy ≥ SGD's + 10 pp; (2) EWC's new-task accuracy ≥ L2's;
-(3) SGD forgets ≥ 20 pp of task A. Measured per seed, paired across methods (all methods of one seed share the
-initialisation, the minibatch order and the permutations): (1) acc_A^EWC − acc_A^SGD at the end; (2) the last
-task's final accuracy, EWC − L2; (3) SGD's task-A accuracy at the end of task A minus at the end of training.
+Protocol: task A = the identity permutation, later tasks fixed random pixel permutations shared by all seeds;
+MLP with two hidden ReLU layers of 400 units (Fig. 2A; PyTorch's default init), plain SGD, each task trained for
+a fixed number of epochs (the paper trains to convergence). After each task the empirical diagonal Fisher (mean
+squared per-example gradient of the log-likelihood of the true label,
+:func:`~reprosuite.studies.kirkpatrick_ewc.ewc.diagonal_fisher`) and the anchor are stored; each later task adds
+one quadratic penalty per earlier task (the paper's multi-task form). Test accuracy on every task is recorded
+after every epoch. λ: the paper chose it by hyperparameter search and we could not read its value for Fig. 2A
+(third-party ``approaches/ewc.py`` code uses λ = 5000 on a Fisher summed over minibatches, not comparable with
+our per-example mean); ours were calibrated on digits: EWC λ = 100, L2 λ = 1. Learning rate, batch size and
+epochs are ours too. Data: MNIST is not available offline; quick and smoke use scikit-learn digits (8×8,
+1,500 train / 297 test, standardised), full MNIST-1D (4,000 train / 1,000 test, 40 inputs) with the 10 tasks of
+Fig. 2B. Members = seeds × {SGD, EWC, L2} in one ensemble; the tasks are chained ``trainer.fit`` calls in one
+job, so a killed job resumes inside the task it was in.
 
-Protocol (ours; MNIST is not available offline, see SUITE.md "Data"): scikit-learn digits (8×8, 1,500 train / 297
-test, standardised), task A = identity permutation, tasks B, C = fixed random pixel permutations (shared by all
-seeds); MLP 64-256-256-10 ReLU (PyTorch default init), SGD lr 0.1, batch 32, 15 epochs per task (the paper
-trains each task to convergence with SGD; its Fig. 2A uses 2 × 400 units); members = seeds × {SGD, EWC λ, L2 λ}
-batched in one ensemble; the tasks are chained ``trainer.fit`` calls in one job (a killed job resumes inside the
-task it was in). After each task the empirical diagonal Fisher (mean squared per-example gradient of the
-log-likelihood of the true label, :func:`reprosuite.studies.kirkpatrick_ewc.ewc.diagonal_fisher`) and the anchor are stored;
-each later task adds one quadratic penalty per earlier task (the paper's multi-task form). Test accuracy on every
-task is recorded after every epoch. λ: the paper chose λ by hyperparameter search; we could not read its value
-for Fig. 2A (``search``: the paper's abstract and introduction; a 2025 replication, arXiv:2507.10485, which
-compares EWC with L2 and SGD on PermutedMNIST the same way; third-party ``approaches/ewc.py`` excerpts use
-λ = 5000 on a Fisher summed over minibatches, grid 500 … 50,000 — not comparable with our per-example mean).
-Ours were calibrated on digits: EWC λ = 100, L2 λ = 1 (SUITE.md, ours). full = MNIST-1D (4,000 train / 1,000
-test, 40 inputs), 2 × 400 units (the paper's width), 10 tasks, 20 epochs, 5 seeds; real MNIST would need a
-loader that this suite does not have (not verified at full scale; its grid builds).
-
-Measured at quick tier (3 seeds; 2 CPU cores shared with other helpers, load 8–12): final accuracy [A, B, C]
-SGD [.70, .86, .97], EWC [.81, .87, .97], L2 [.96, .37, .58]; every method reaches .98 on task A before the
-switch. Verdicts: EWC − SGD on task A = 0.113 [0.109, 0.118] (pass, ≥ 0.10, with a thin margin); EWC − L2 on
-task C = 0.40 [0.35, 0.44] (pass); SGD forgets 0.28 [0.26, 0.30] (pass). Our SGD forgets less than SUITE.md's
-calibration (A .35 there); EWC and SGD are almost equal on task B: λ = 100 protects A only partly. Cost: the
-training job 34 CPU-s (216 s wall under that load); the whole pipeline 52 CPU-s (user + sys), 5 min wall.
-smoke: ≈ 3 CPU-s of training.
+Cost (2 shared CPU cores): smoke ≈ 3 CPU-s of training; quick 52 CPU-s for the whole pipeline (34 CPU-s
+training); full not measured.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule
+from reprosuite.claims import Claim, Rule, per_seed
 from reprosuite.study import Figure, Paper
 
 PAPER = Paper(
@@ -64,53 +56,32 @@ METHODS = ("sgd", "ewc", "l2")
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int
-    dataset: str  # "digits" (quick) or "mnist1d" (full); MNIST itself is not available (module docstring)
-    n_tasks: int  # paper Fig. 2A: 3 tasks (A, B, C); Fig. 2B: up to 10
-    hidden: tuple[int, ...]  # paper Fig. 2A: 2 hidden layers (400 units)
-    epochs: int  # per task (paper: trained to convergence)
-    batch_size: int
-    lr: float  # plain SGD
-    ewc_lambda: float  # λ of the EWC penalty (paper: hyperparameter search; ours calibrated)
-    l2_lambda: float  # λ of the L2 anchor (paper Fig. 2A's "L2" baseline)
-    fisher_batch: int = 256  # examples per batch of the Fisher computation (all training examples are used)
+    seeds: int = 5  # not stated; ours
+    dataset: Literal["mnist", "digits", "mnist1d"] = "mnist"  # Fig. 2A: permuted MNIST
+    n_tasks: int = 3  # Fig. 2A: tasks A, B, C (Fig. 2B: up to 10)
+    hidden: tuple[int, ...] = (400, 400)  # Fig. 2A: two hidden layers of 400 units
+    epochs: int = 20  # per task; the paper trains to convergence; ours
+    batch_size: int = 32  # not verified; ours
+    lr: float = 0.1  # plain SGD; not verified; ours
+    ewc_lambda: float = 100.0  # the paper searched λ; ours, calibrated on digits
+    l2_lambda: float = 1.0  # λ of Fig. 2A's L2 anchor; ours, calibrated on digits
+    fisher_batch: int = 256  # examples per batch of the Fisher computation (every training example is used)
     perm_seed: int = 0  # seed of the task permutations (shared by all training seeds)
 
 
+QUICK = replace(Config(), seeds=3, dataset="digits", hidden=(256, 256), epochs=15)
 TIERS = {
-    "smoke": Config(
-        seeds=2,
-        dataset="digits",
-        n_tasks=3,
-        hidden=(64, 64),
-        epochs=2,
-        batch_size=64,
-        lr=0.1,
-        ewc_lambda=100.0,
-        l2_lambda=1.0,
-    ),
-    "quick": Config(
-        seeds=3,
-        dataset="digits",
-        n_tasks=3,
-        hidden=(256, 256),
-        epochs=15,
-        batch_size=32,
-        lr=0.1,
-        ewc_lambda=100.0,
-        l2_lambda=1.0,
-    ),
-    "full": Config(
-        seeds=5,
-        dataset="mnist1d",
-        n_tasks=10,
-        hidden=(400, 400),
-        epochs=20,
-        batch_size=32,
-        lr=0.1,
-        ewc_lambda=100.0,
-        l2_lambda=1.0,
-    ),
+    "full": replace(Config(), dataset="mnist1d", n_tasks=10),
+    "quick": QUICK,
+    "smoke": replace(QUICK, seeds=2, hidden=(64, 64), epochs=2, batch_size=64),
+}
+WHY = {
+    "dataset": "the full tier on real MNIST is not sized yet (its cost is unmeasured): MNIST-1D (full), digits (quick, smoke: CPU budget)",
+    "n_tasks": "full: Fig. 2B's sequence of 10 tasks, a longer test of the same claims",
+    "seeds": "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests)",
+    "hidden": "2-core CPU budget: narrower layers for digits' 64 inputs",
+    "epochs": "2-core CPU budget",
+    "batch_size": "smoke: seconds, for tests",
 }
 
 CLAIMS = (
@@ -149,6 +120,11 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     data = datasets.load(cfg.dataset)
     data["perms"] = ewc.permutations(cfg.n_tasks, data["x"].shape[1], cfg.perm_seed)
     return data
+
+
+def datasets(cfg: Config) -> tuple[str, ...]:
+    """The official dataset files ``make_data`` reads (checked before any job runs)."""
+    return ("mnist",) if cfg.dataset == "mnist" else ()
 
 
 def grid(cfg: Config) -> dict[str, dict]:
@@ -240,6 +216,7 @@ def task_curves(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Per (method, seed, task): the final accuracy and the accuracy right after the task's own training."""
     acc = task_curves(runs)
     total = int(acc["step"].max())
     steps_per_task = total // cfg.n_tasks
@@ -247,31 +224,27 @@ def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     for (variant, seed), g in acc.groupby(["variant", "seed"]):
         final = g[g["step"] == total].set_index("task")["accuracy"]
         for k, v in final.items():
-            rows.append(("permuted", seed, f"final_accuracy.{variant}.task{k}", v))
+            rows.append(("permuted", seed, variant, int(k), "final_accuracy", v))
         for k in range(cfg.n_tasks):
             after = g[(g["step"] == (k + 1) * steps_per_task) & (g["task"] == k)]["accuracy"]
             if not after.empty:
-                rows.append(("permuted", seed, f"after_own_task.{variant}.task{k}", float(after.iloc[0])))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
-
-
-def _per_seed(metrics: pd.DataFrame, name: str) -> pd.Series:
-    return metrics[metrics["metric"] == name].set_index("seed")["value"].sort_index()
+                rows.append(("permuted", seed, variant, k, "after_own_task", float(after.iloc[0])))
+    return pd.DataFrame(rows, columns=["point", "seed", "method", "task", "metric", "value"])
 
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     last = cfg.n_tasks - 1
     out: dict[str, list[float]] = {}
     ewc_a, sgd_a = (
-        _per_seed(metrics, "final_accuracy.ewc.task0"),
-        _per_seed(metrics, "final_accuracy.sgd.task0"),
+        per_seed(metrics, "final_accuracy", method="ewc", task=0),
+        per_seed(metrics, "final_accuracy", method="sgd", task=0),
     )
     if not ewc_a.empty and not sgd_a.empty:
         out["ewc_keeps_old_task"] = (ewc_a - sgd_a).dropna().tolist()
-    ewc_n, l2_n = (_per_seed(metrics, f"final_accuracy.{m}.task{last}") for m in ("ewc", "l2"))
+    ewc_n, l2_n = (per_seed(metrics, "final_accuracy", method=m, task=last) for m in ("ewc", "l2"))
     if not ewc_n.empty and not l2_n.empty:
         out["ewc_learns_new_task"] = (ewc_n - l2_n).dropna().tolist()
-    after, final = _per_seed(metrics, "after_own_task.sgd.task0"), sgd_a
+    after, final = per_seed(metrics, "after_own_task", method="sgd", task=0), sgd_a
     if not after.empty and not final.empty:
         out["sgd_forgets"] = (after - final).dropna().tolist()
     return out

@@ -3,56 +3,43 @@
 "Neural Collapse in Deep Linear Networks: From Balanced to Imbalanced Data", ICML 2023, arXiv:2301.00437;
 official code Fsoft-AIC/Neural-Collapse-in-Deep-Linear-Networks.
 
-Setting (official ``synthetic_experiment_{balanced,imbalanced}.py``): the unconstrained-features model
-with free features H (N × d) and M bias-free linear layers W_M ⋯ W_1 (optionally a last-layer bias b), loss
-‖W_M ⋯ W_1 H + b1ᵀ − Y‖²_F/(2N) + λ_W/2 Σ_m ‖W_m‖²_F + λ_H/2 ‖H‖²_F on one-hot targets Y, full-batch SGD with
-momentum. Claims checked (SUITE.md):
+Setting (official ``synthetic_experiment_{balanced,imbalanced}.py``, commit 0e2a53d): the unconstrained-features
+model with free features H (N × d) and M bias-free linear layers W_M ⋯ W_1 (optionally a last-layer bias b),
+loss ‖W_M ⋯ W_1 H + b1ᵀ − Y‖²_F/(2N) + λ_W/2 Σ_m ‖W_m‖²_F + λ_H/2 ‖H‖²_F on one-hot targets Y, full-batch SGD
+with momentum. The paper proves every metric below is 0 at the global minimum and shows them falling towards 0
+in its synthetic experiments, without a table of final values (``paper_value`` is the theoretical 0 or 1).
+Claims and our pass rules (per seed: the worst case over depths and layers):
+- balanced, bias-free: class means and every classifier W_M ⋯ W_m form an orthogonal frame — NC2, NC3 vs I
+  < 0.05;
+- balanced, last-layer bias: they form a simplex ETF — NC2, NC3 vs I − 11ᵀ/K on centred means < 0.05;
+- both: within-class variability collapses at every layer — NC1 < 1e-3;
+- imbalanced, bias-free: classifier rows are orthogonal with lengths s_k^M from the closed form of the official
+  ``compute_s`` (:mod:`~reprosuite.studies.nc_deep_linear.collapse`), so rank-ordered by class size —
+  Spearman(class size, row norm of W_M ⋯ W_1) = +1 (equal sizes pooled) and the official ``compute_NC2_W``
+  distance ‖P_mP_mᵀ/‖P_mP_mᵀ‖_F − D_m/‖D_m‖_F‖_F < 0.05 with P_m = W_M ⋯ W_m, D_m = diag(s_k^{2(M−m+1)}).
 
-- balanced, bias-free: class means and every classifier W_M ⋯ W_m form an orthogonal frame (NC2, NC3 vs I);
-- balanced, with last-layer bias: they form a simplex ETF (NC2, NC3 vs I − 11ᵀ/K on centred means);
-- both: within-class variability collapses (NC1 → 0) at every layer;
-- imbalanced (bias-free): classifier rows are orthogonal with lengths s_k^M given by the closed form of the
-  official ``compute_s`` (:mod:`reprosuite.studies.nc_deep_linear.collapse`), so they are rank-ordered by class size.
+Protocol (official code): K = 4 classes, hidden 64, N = 400 samples — [100]·4 balanced, [200, 100, 50, 50]
+imbalanced — λ_W = λ_H = 5e-4 in the loss (the bias not decayed), SGD lr 0.1 momentum 0.9, 30 000 full-batch
+iterations, H and W initialised N(0, 0.1²) (the bias keeps nn.Linear's U(±1/√d)), depths 1, 3, 6, 9, float32.
+The paper's MLP-on-MNIST/CIFAR experiments are not reproduced (not built yet).
+Tiers: full = the official synthetic experiment, 5 seeds; quick = 4000 iterations, 3 seeds; smoke = hidden 32,
+depths 1 and 3, 2000 iterations, 1 seed.
 
-Pass rules (ours, SUITE.md): balanced final NC1 < 1e-3, NC2 < 0.05, NC3 < 0.05 at every depth (per seed: the
-maximum over depths and over layers); imbalanced: Spearman(class size, row norm of W_M ⋯ W_1) = +1 at every
-depth (classes of equal size pooled, see :func:`~reprosuite.studies.nc_deep_linear.collapse.size_rank_correlation`), and the
-distance to the closed form < 0.05, defined as the official ``compute_NC2_W`` metric
-‖P_mP_mᵀ/‖P_mP_mᵀ‖_F − D_m/‖D_m‖_F‖_F with P_m = W_M ⋯ W_m and D_m = diag(s_k^{2(M−m+1)}), maximised
-over layers m and depths (m = 1 is exactly the official metric; it tests orthogonality and the ratios of
-the lengths).
-The paper proves every metric is 0 at the global minimum and shows them falling towards 0 in its synthetic
-experiments; it reports no table of final values, so ``paper_value`` is the theoretical 0 (or Spearman 1).
+Implementation: one job per depth; its ensemble members are (variant, seed) pairs — balanced, balanced with bias
+and imbalanced share every shape (N = 400 in both), the bias of bias-free members is masked to zero. The forward
+contracts W_M ⋯ W_1 from the K side (K·d² per layer rather than N·d²). Weight decay lives in the loss as in the
+official code. At the log steps the layer views are formed in float64 torch and the metrics computed in numpy.
+The closed form was checked against training (M = 1 and 3, 20k iterations): the row norms of W_M ⋯ W_1 and the
+class-mean norms match s_k^M and s_k^M/(s_k^{2M} + Nλ_H) to 4 digits.
 
-Looked up in the official code (``synthetic_experiment_balanced.py``, ``synthetic_experiment_imbalanced.py``,
-commit 0e2a53d): K = 4 classes, hidden 64, N = 400 samples — [100]·4 balanced, [200, 100, 50, 50] imbalanced —
-λ_W = λ_H = 5e-4 in the loss (the bias is not decayed), SGD lr 0.1 momentum 0.9, 30 000 full-batch iterations,
-H and W initialised N(0, 0.1²) (the bias keeps nn.Linear's U(±1/√d)), depths 1, 3, 6, 9; NC1 on H with
-scipy's pinv; NC2/NC3 per layer against I/√K (bias-free) or the ETF (bias); ``compute_s``/``compute_x`` as
-above.
-
-The closed form was checked against training (M = 1 and 3, 20k iterations, λ = 5e-4): the row norms of
-W_M ⋯ W_1 and the class-mean norms match s_k^M and s_k^M/(s_k^{2M} + Nλ_H) to 4 digits.
-
-Implementation: one job per depth; its ensemble members are (variant, seed) pairs — balanced, balanced with
-bias and imbalanced share every shape (N = 400 in both), the bias of bias-free members is masked to zero. The
-forward contracts W_M ⋯ W_1 from the K side (K·d² per layer rather than N·d²) before applying it to H. Weight
-decay lives in the loss as in the official code, so the optimiser runs with weight_decay 0. Training runs in
-float32 like the official scripts; at the log steps the layer views are formed in float64 torch (one thread)
-and the metrics computed in numpy. The quick tier stops at 4000 of the official 30 000 iterations (SUITE.md
-prototype). The full tier is the official synthetic experiment at paper scale (30 000 iterations, 5 seeds);
-the paper's MLP-on-MNIST/CIFAR experiments are not reproduced (no real-data loader in the suite).
-
-Runtime (2 shared CPU cores under load ~4, 1 thread, stages run one after another): smoke 44–47 s wall,
-31 s CPU, of which ~5 s is training (2 points; the rest is 7 process start-ups of ~3.7 CPU-s each);
-quick 88–107 s wall, 88 s CPU (4 points, 4000 iterations at 430/350/310/250 it/s for M = 1/3/6/9 with
-9 members each). Quick tier measured: NC1 ≤ 1.2e-5, NC2 ≤ 0.007 (orthogonal and ETF), NC3 ≤ 5e-7,
-imbalanced Spearman 1 and closed-form distance ≤ 0.011 at every depth: all claims pass.
+Cost (2 shared CPU cores, one thread, stages one after another): smoke ~31 CPU-s (~5 s of it training, the rest
+7 process start-ups); quick ~90 CPU-s (4 points at 250–430 it/s with 9 members each); full not measured.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -60,7 +47,7 @@ import pandas as pd
 from reprosuite.claims import Claim, Rule
 from reprosuite.study import Figure, Paper
 
-from . import collapse
+from . import collapse, figures
 
 PAPER = Paper(
     title="Neural Collapse in Deep Linear Networks: From Balanced to Imbalanced Data",
@@ -71,41 +58,54 @@ PAPER = Paper(
     code="https://github.com/Fsoft-AIC/Neural-Collapse-in-Deep-Linear-Networks",
 )
 
-# Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
 COST = {"smoke": "~31 CPU-s", "quick": "~90 CPU-s", "full": "not measured (30k iterations, 5 seeds)"}
 
-VARIANTS = ("balanced", "balanced_bias", "imbalanced")
+Variant = Literal["balanced", "balanced_bias", "imbalanced"]
+VARIANTS: tuple[Variant, ...] = ("balanced", "balanced_bias", "imbalanced")
 
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int = 3
+    seeds: int = 5  # not stated; ours
     n_classes: int = 4  # official synthetic scripts: 4 classes
     hidden: int = 64  # official --hidden
     depths: tuple[int, ...] = (1, 3, 6, 9)  # official README: --depth_linear ∈ {1, 3, 6, 9}
     balanced_sizes: tuple[int, ...] = (100, 100, 100, 100)  # official NUM_CLASS_SAMPLES (balanced)
     imbalanced_sizes: tuple[int, ...] = (200, 100, 50, 50)  # official NUM_CLASS_SAMPLES (imbalanced)
-    variants: tuple[str, ...] = VARIANTS
+    variants: tuple[Variant, ...] = VARIANTS  # the official balanced (± bias) and imbalanced scripts
     steps: int = 30_000  # official --num_iteration
     lr: float = 0.1  # official SGD lr
     momentum: float = 0.9  # official SGD momentum
     lambda_w: float = 5e-4  # official --weight_decay
     lambda_h: float = 5e-4  # official --feature_decay
     init_std: float = 0.1  # official N(0, 0.1²) for H and every W
-    log_points: int = 40
-    dtype: str = "float32"  # the official scripts run in float32
+    log_points: int = 40  # ours: metrics logged at 40 evenly spaced iterations
+    dtype: Literal["float32", "float64"] = "float32"  # the official scripts run in float32
 
 
+QUICK = replace(Config(), seeds=3, steps=4000)
 TIERS = {
-    "smoke": Config(seeds=1, hidden=32, depths=(1, 3), steps=2000, log_points=10),
-    "quick": Config(seeds=3, steps=4000),
-    "full": Config(seeds=5),
+    "full": Config(),
+    "quick": QUICK,
+    "smoke": replace(QUICK, seeds=1, hidden=32, depths=(1, 3), steps=2000, log_points=10),
+}
+WHY = {
+    "seeds": "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests)",
+    "steps": "2-core CPU budget (4000 of the official 30 000 iterations)",
+    "hidden": "smoke: seconds, for tests",
+    "depths": "smoke: seconds, for tests",
+    "log_points": "smoke: fewer iterations, fewer logged points",
 }
 
 
 def grid(cfg: Config) -> dict[str, dict]:
     if min(cfg.depths) < 1:
         raise ValueError(f"depths must be >= 1, got {cfg.depths}")
+    if sum(cfg.balanced_sizes) != sum(cfg.imbalanced_sizes):
+        raise ValueError("balanced and imbalanced runs share one ensemble: their sample counts must be equal")
+    for sizes in (cfg.balanced_sizes, cfg.imbalanced_sizes):
+        if len(sizes) != cfg.n_classes:
+            raise ValueError(f"{len(sizes)} class sizes for {cfg.n_classes} classes")
     return {f"M{m}": {"depth": m} for m in cfg.depths}
 
 
@@ -115,14 +115,6 @@ def _sizes(cfg: Config, variant: str) -> tuple[int, ...]:
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """Labels per variant (sorted by class: free features make the sample order irrelevant)."""
-    unknown = set(cfg.variants) - set(VARIANTS)
-    if unknown:
-        raise ValueError(f"unknown variants {sorted(unknown)}; choose from {VARIANTS}")
-    if sum(cfg.balanced_sizes) != sum(cfg.imbalanced_sizes):
-        raise ValueError("balanced and imbalanced runs share one ensemble: their sample counts must be equal")
-    for sizes in (cfg.balanced_sizes, cfg.imbalanced_sizes):
-        if len(sizes) != cfg.n_classes:
-            raise ValueError(f"{len(sizes)} class sizes for {cfg.n_classes} classes")
     return {
         f"labels_{v}": np.repeat(np.arange(cfg.n_classes), _sizes(cfg, v)).astype(np.int64)
         for v in cfg.variants
@@ -359,76 +351,6 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------------- figures
-W_LABEL, H_LABEL = "‖row k of W_M⋯W_1‖", "‖class mean h̄_k‖"
-_VARIANT_TITLES = {
-    "balanced": "balanced, no bias (vs I)",
-    "balanced_bias": "balanced, bias (vs ETF)",
-    "imbalanced": "imbalanced (vs closed form)",
-}
-
-
-def draw_nc_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    data = runs[runs["metric"].isin(["nc1", "nc2", "nc3"])].copy()
-    data["depth"] = data["point"].str.removeprefix("M").astype(int)
-    variants = [v for v in VARIANTS if v in set(data["variant"])]
-    fig, axes = plt.subplots(3, len(variants), figsize=(4 * len(variants), 8.5), sharex=True, squeeze=False)
-    for row, name in enumerate(["nc1", "nc2", "nc3"]):
-        for col, variant in enumerate(variants):
-            ax = axes[row, col]
-            sel = data[(data["metric"] == name) & (data["variant"] == variant)]
-            sns.lineplot(
-                sel,
-                x="step",
-                y="value",
-                hue="depth",
-                palette="viridis",
-                errorbar=("pi", 100),
-                ax=ax,
-                legend=row == 0 and col == 0,
-            )
-            ax.set_yscale("log")
-            ax.set_title(_VARIANT_TITLES[variant] if row == 0 else "")
-            ax.set_ylabel(name.upper())
-            threshold = 1e-3 if name == "nc1" else 0.05
-            ax.axhline(threshold, color="grey", ls="--", lw=1)
-    axes[0, 0].legend(title="depth M", fontsize=8)
-    return fig
-
-
-def draw_imbalanced_norms(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    last = final_state(runs[runs["variant"] == "imbalanced"])
-    last = last[last["metric"].str.match(r"^[wh]_norm_\d+$")].copy()
-    last["which"] = np.where(last["metric"].str.startswith("w"), W_LABEL, H_LABEL)
-    last["class"] = last["metric"].str.rsplit("_", n=1).str[1].astype(int)
-    labels = [f"{k}\n(n={n})" for k, n in enumerate(cfg.imbalanced_sizes)]
-    last["class size"] = last["class"].map(dict(enumerate(labels)))
-    depths = sorted({int(p.removeprefix("M")) for p in last["point"]})
-    fig, axes = plt.subplots(2, len(depths), figsize=(3.2 * len(depths), 6), squeeze=False)
-    for col, depth in enumerate(depths):
-        w_theory, h_theory = collapse.closed_form_norms(
-            cfg.imbalanced_sizes, depth, cfg.lambda_w, cfg.lambda_h
-        )
-        for row, (which, theory) in enumerate(((W_LABEL, w_theory), (H_LABEL, h_theory))):
-            ax = axes[row, col]
-            sel = last[(last["point"] == f"M{depth}") & (last["which"] == which)]
-            sns.barplot(sel, x="class size", y="value", order=labels, errorbar=("pi", 100), ax=ax, color="C0")
-            ax.scatter(
-                range(len(theory)), theory, color="black", marker="_", s=600, lw=2, zorder=3, label="theory"
-            )
-            ax.set_title(f"M = {depth}" if row == 0 else "")
-            ax.set_ylabel(which if col == 0 else "")
-            ax.set_xlabel("class (size)" if row == 1 else "")
-    axes[0, 0].legend(fontsize=8)
-    return fig
-
-
 FIGURES = (
     Figure(
         name="nc_curves",
@@ -439,7 +361,7 @@ FIGURES = (
             "metrics (worst layer; lines = seed mean, band = seed range) vs iteration per depth; "
             "dashed = our pass thresholds."
         ),
-        draw=draw_nc_curves,
+        draw=figures.draw_nc_curves,
     ),
     Figure(
         name="imbalanced_norms",
@@ -449,6 +371,6 @@ FIGURES = (
             "W_M⋯W_1 and class-mean norms of H per class and depth (bars = seed mean, whiskers = seed range) "
             "against the closed form (black)."
         ),
-        draw=draw_imbalanced_norms,
+        draw=figures.draw_imbalanced_norms,
     ),
 )

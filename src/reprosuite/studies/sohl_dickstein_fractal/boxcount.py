@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from reprosuite.metrics import curves
+
 
 def boundary(image: np.ndarray) -> np.ndarray:
     """(H−1, W−1) bool: 2×2 windows of the binary ``image`` that contain both values."""
@@ -47,10 +49,7 @@ def box_dimension(edges: np.ndarray, min_boxes: int = 4) -> float:
     sizes = box_sizes(np.shape(edges), min_boxes)
     counts = box_counts(edges, sizes)
     keep = counts > 0
-    if keep.sum() < 2:
-        return math.nan
-    slope, _ = np.polyfit(-np.log(np.asarray(sizes, dtype=float)[keep]), np.log(counts[keep]), 1)
-    return float(slope)
+    return curves.loglog_slope(1.0 / np.asarray(sizes, dtype=float)[keep], counts[keep])
 
 
 def image_dimension(converged: np.ndarray, min_boxes: int = 4) -> float:

@@ -1,53 +1,41 @@
 """Teney et al. 2024 — Neural Redshift: random networks are not random functions.
 
 Paper: "Neural Redshift: Random Networks are not Random Functions" (Teney, Nicolicioiu, Hartmann, Abbasnejad),
-arXiv:2403.02241 (CVPR 2024); official code ArmandNM/neural-redshift.
+arXiv:2403.02241 (CVPR 2024); official code ArmandNM/neural-redshift (``scripts/visualization.py``,
+``inductive_biases/spectral_analysis.py``, ``models/activations.py``, ``complexity.py``).
 
-Claims (SUITE.md): random ReLU networks stay low-frequency at any depth and weight scale; tanh / sin /
-Gaussian networks grow complex with weight magnitude and depth. Pass rules: ReLU mean-frequency max/min ≤ 1.15
-across amplitudes and depths; the others ≥ 1.3× at large amplitude and depth (ours: mean frequency at the
-largest amplitude and depth over that at the smallest amplitude and the same depth, per seed).
+Claims (§3, Fig. 2): the functions of random ReLU networks stay low-frequency whatever the weight magnitude and
+depth, while with tanh, sin or Gaussian activations they grow more complex (higher mean frequency) as the
+weights grow and the network deepens. The paper shows heatmaps, not thresholds.
+Pass rules (ours): ReLU — max / min of the seed-averaged mean frequency over amplitudes × depths ≤ 1.15;
+tanh, sin, Gaussian — per seed, the mean frequency at the largest amplitude and depth over that at the smallest
+amplitude and the same depth ≥ 1.3. Both thresholds sit between a calibration run's ReLU spread (0.21–0.22,
+ratio ≈ 1.05) and tanh's rise (0.20 → 0.31, ratio ≈ 1.5).
 
-Looked up (search tool, corpus ``code``, repository ArmandNM/neural-redshift): ``scripts/visualization.py``
-(MLP 2 → 64 × L → 1 with L = 1…7 hidden layers, evaluated on a 300 × 300 grid over [−1, 1]², weights and
-biases ``uniform(−a, a)`` with a log-spaced in [0.1, 100], 15 values; spectrum = |rfft2| of the output with the
-constant term zeroed and the first H//2 + 1 rows kept, fed to ``get_mean_frequency_2d``),
-``inductive_biases/spectral_analysis.py`` (radial bins, mean bin over the largest; reimplemented in
-:mod:`reprosuite.studies.teney_neural_redshift.spectral`), ``inductive_biases/models/activations.py`` (sin, Gaussian = exp(−x²)),
-``inductive_biases/complexity.py`` (Lempel–Ziv phrase count). Unverified: the √(3/fan_in) factor on the weights
-(SUITE.md; the code we read draws weights and biases from U(−a, a) without it; we scale the weights, not the
-biases, by √(3/fan_in) so that a = 1 is the variance-preserving scale) and the binarisation used for the LZ
-complexity (ours: threshold at the median, row-major order; recorded, no claim).
+Method (official ``visualization.py``): MLP 2 → 64 × L → 1, L = 1…7, evaluated on a 300 × 300 grid over
+[−1, 1]², weights and biases U(−a, a) with 15 amplitudes a log-spaced in [0.1, 100]; spectrum = |rfft2| of the
+output with the constant term zeroed, summed in radial bins; mean frequency = mean bin / largest bin
+(:mod:`.spectral`). Ours: the weights (not the biases) are scaled by √(3/fan_in) so that a = 1 is the
+variance-preserving scale (the official code has no such factor); each seed draws one base set U(−1, 1) per
+depth that every amplitude scales (common random numbers); the Lempel–Ziv complexity of the median-binarised
+function is recorded without a claim. Nothing is trained: one job per activation evaluates all depths ×
+amplitudes × seeds.
 
-Protocol. Training-free: each job evaluates random networks of one activation on the grid, all depths ×
-amplitudes × seeds; every seed draws one set of base weights U(−1, 1) per depth and the amplitudes scale it
-(common random numbers across amplitudes). smoke: 32² grid, width 32, depths 1/2, a ∈ {0.5, 8}, 2 seeds.
-quick: 64² grid over [−1, 1]², width 64, depths 1–4, a ∈ {0.5, 1, 2, 4, 8}, 8 seeds (evaluation is cheap;
-more seeds shrink the draw-to-draw spread that the ReLU max/min picks up). full: the official 300² grid, depths
-1–7, 15 amplitudes log-spaced in [0.1, 100], 10 seeds.
-
-Measured at quick tier (2 cores shared with other workers, load 10–15): mean frequency, seed means — ReLU
-0.214 at depth 1 for every a (exactly: a depth-1 ReLU net is positively homogeneous), 0.227–0.230 at depth 2,
-0.207–0.214 at depth 3, 0.198–0.219 at depth 4 (per-cell standard error 0.004–0.011); tanh depth 4: 0.203 (a 0.5)
-→ 0.315 (a 8); sin depth 4: 0.202 → 0.508 (a 4) / 0.546 (a 8); Gaussian depth 4: 0.224 → 0.470 (SUITE.md
-calibration: ReLU .21–.22, tanh .31 vs .20, sin .51–.55). Claims: ``relu_invariant`` 1.162 (> 1.15) — *fail*:
-the high depth-2 row is shared by all amplitudes of the same draws (draw-to-draw spread, ≈ 2.5 standard
-errors from depth 4) and at depth ≥ 3 the frequency falls ~8 % from a = 0.5 to 8 (the biases U(−a, a) shrink
-relative to the a^L growth of the weight path); with 3 seeds the same measurement gave 1.146 (pass), so the
-verdict sits on the threshold. ``tanh_grows`` 1.55 [1.48, 1.63], ``sin_grows`` 2.71 [2.59, 2.84],
-``gaussian_grows`` 2.14 [1.85, 2.44]: pass. LZ complexity (normalised) is flat for ReLU (0.50–0.57) and rises to
-1.1 / 1.6 / 1.6 for tanh / sin / Gaussian at depth 4, a = 8. Cost: training 28 CPU-s (4 jobs, 5–9 CPU-s each,
-mostly process start-up), whole workflow 55 CPU-s user+sys and 3 min 50 s wall under that load; smoke ≈ 10 s wall.
+Tiers: full = the official grid, depths and amplitudes, 10 seeds; quick = 64² grid, depths 1–4, a ∈ {0.5, 1,
+2, 4, 8}, 8 seeds; smoke = 32² grid, width 32, depths 1–2, a ∈ {0.5, 8}, 2 seeds.
+Cost: smoke ≈ 10 s wall; quick ≈ 55 CPU-s (28 CPU-s of evaluation, mostly process start-up); full not measured.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from reprosuite import claims
 from reprosuite.claims import Claim, Rule
 from reprosuite.study import Figure, Paper
 
@@ -64,40 +52,47 @@ PAPER = Paper(
 
 COST = {"smoke": "~10 s wall", "quick": "~55 CPU-s (28 CPU-s training)", "full": "not measured"}
 
-ACTIVATIONS = ("relu", "tanh", "sin", "gaussian")
+Activation = Literal["relu", "tanh", "sin", "gaussian"]
 
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int
-    activations: tuple[str, ...]  # §3 / Fig. 2: ReLU vs tanh, sin, Gaussian (official activations.py)
-    depths: tuple[int, ...]  # hidden layers (official 1…7)
-    amplitudes: tuple[float, ...]  # a of U(−a, a) (official log-spaced 0.1…100)
+    seeds: int = 10  # random draws per cell; not stated; ours
+    # §3 / Fig. 2 compare many activations; ours: ReLU against tanh, sin and Gaussian (official activations.py)
+    activations: tuple[Activation, ...] = ("relu", "tanh", "sin", "gaussian")
+    depths: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)  # hidden layers (official visualization.py: 1…7)
+    # a of U(−a, a) (official: 15 values log-spaced in [0.1, 100])
+    amplitudes: tuple[float, ...] = tuple(float(a) for a in np.logspace(-1, 2, 15))
     width: int = 64  # hidden units (official EMBEDDING_DIM)
-    resolution: int = 64  # grid points per axis (official 300)
+    resolution: int = 300  # grid points per axis (official 300)
     extent: float = 1.0  # grid over [−extent, extent]² (official ±1)
-    sample_side: int = 64  # stored sample functions are strided down to about this many points per side
+    sample_side: int = 100  # ours: stored sample functions are strided to about this many points per side
 
 
+QUICK = replace(
+    Config(),
+    seeds=8,
+    depths=(1, 2, 3, 4),
+    amplitudes=(0.5, 1.0, 2.0, 4.0, 8.0),
+    resolution=64,
+    sample_side=64,
+)
 TIERS = {
-    "smoke": Config(
-        seeds=2, activations=ACTIVATIONS, depths=(1, 2), amplitudes=(0.5, 8.0), width=32, resolution=32
-    ),
-    "quick": Config(
-        seeds=8, activations=ACTIVATIONS, depths=(1, 2, 3, 4), amplitudes=(0.5, 1.0, 2.0, 4.0, 8.0)
-    ),
-    "full": Config(
-        seeds=10,
-        activations=ACTIVATIONS,
-        depths=(1, 2, 3, 4, 5, 6, 7),
-        amplitudes=tuple(float(a) for a in np.logspace(-1, 2, 15)),
-        resolution=300,
-        sample_side=100,
-    ),
+    "full": Config(),
+    "quick": QUICK,
+    "smoke": replace(QUICK, seeds=2, depths=(1, 2), amplitudes=(0.5, 8.0), width=32, resolution=32),
+}
+WHY = {
+    "seeds": "2-core CPU budget",
+    "depths": "2-core CPU budget: depths 1–4 already show the trends",
+    "amplitudes": "2-core CPU budget: five amplitudes over the range where the trends appear (0.5–8)",
+    "resolution": "2-core CPU budget: 64² (32²) points resolve the mean frequencies of these networks",
+    "width": "smoke: seconds, for tests",
+    "sample_side": "run-table size; no effect on grids of ≤ 64 points per side",
 }
 
-RELU_MAX_RATIO = 1.15  # SUITE.md
-GROWTH_MIN_RATIO = 1.3  # SUITE.md
+RELU_MAX_RATIO = 1.15  # ours (docstring)
+GROWTH_MIN_RATIO = 1.3  # ours (docstring)
 
 CLAIMS = (
     Claim(
@@ -133,19 +128,12 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
 
 
 def grid(cfg: Config) -> dict[str, dict]:
-    for act in cfg.activations:
-        if act not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {act!r}; expected one of {ACTIVATIONS}")
     return {act: {"activation": act} for act in cfg.activations}
 
 
 def variant(depth: int, amplitude: float) -> str:
+    """The run table's label of a network; its depth and amplitude travel as typed columns."""
     return f"d{depth}-a{amplitude:g}"
-
-
-def parse_variant(name: str) -> tuple[int, float]:
-    d, a = name.split("-a")
-    return int(d.removeprefix("d")), float(a)
 
 
 # --- evaluation -------------------------------------------------------------------------------------------
@@ -212,16 +200,19 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
         out = out.reshape(len(cfg.amplitudes), len(seeds), n, n)  # [a, s, y index, x index]
         mean_freq = spectral.mean_frequency_2d(out)
         for i, amp in enumerate(cfg.amplitudes):
+            net = {"variant": variant(depth, amp), "depth": depth, "amplitude": amp}
             for j, seed in enumerate(seeds):
-                name = variant(depth, amp)
-                rows.append((name, seed, "mean_frequency", float(mean_freq[i, j])))
-                rows.append((name, seed, "lz_complexity", spectral.lz_complexity(out[i, j])))
+                stats = {
+                    "mean_frequency": float(mean_freq[i, j]),
+                    "lz_complexity": spectral.lz_complexity(out[i, j]),
+                }
+                rows += [{**net, "seed": seed, "metric": m, "value": v} for m, v in stats.items()]
                 if j == 0 and depth in (cfg.depths[0], cfg.depths[-1]) and i in (0, len(cfg.amplitudes) - 1):
                     img = out[i, j, ::stride, ::stride]
                     samples.append(
                         pd.DataFrame(
                             {
-                                "variant": name,
+                                **net,
                                 "seed": seed,
                                 "step": np.arange(img.size),
                                 "split": "function",
@@ -231,9 +222,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
                         )
                     )
         progress.update(k + 1, force=k + 1 == len(cfg.depths))
-    table = pd.DataFrame(rows, columns=["variant", "seed", "metric", "value"])
-    table.insert(2, "step", 0)
-    table.insert(3, "split", "random_init")
+    table = pd.DataFrame(rows).assign(step=0, split="random_init")
     return pd.concat([table, *samples], ignore_index=True)
 
 
@@ -241,17 +230,14 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
 
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    sel = runs[runs["split"] == "random_init"].copy()
-    sel["metric"] = sel["metric"] + "." + sel["variant"]
-    return sel[["point", "seed", "metric", "value"]].reset_index(drop=True)
+    """Per (activation, network, seed): mean frequency and LZ complexity, with typed ``depth``/``amplitude``."""
+    sel = runs[runs["split"] == "random_init"]
+    return sel[["point", "seed", "depth", "amplitude", "metric", "value"]].reset_index(drop=True)
 
 
 def frequency_table(metrics: pd.DataFrame, name: str = "mean_frequency") -> pd.DataFrame:
     """Rows (activation, seed, depth, amplitude, value) of one metric."""
-    sel = metrics[metrics["metric"].str.startswith(name + ".")].copy()
-    parsed = sel["metric"].str.removeprefix(name + ".").map(parse_variant)
-    sel["depth"] = [d for d, _ in parsed]
-    sel["amplitude"] = [a for _, a in parsed]
+    sel = metrics[metrics["metric"] == name]
     return sel.rename(columns={"point": "activation"})[["activation", "seed", "depth", "amplitude", "value"]]
 
 
@@ -266,10 +252,13 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
         sel = table[table["activation"] == act]
         if sel.empty:
             continue
-        deep = sel[sel["depth"] == sel["depth"].max()]
-        hi = deep[deep["amplitude"] == deep["amplitude"].max()].set_index("seed")["value"]
-        lo = deep[deep["amplitude"] == deep["amplitude"].min()].set_index("seed")["value"]
-        out[f"{act}_grows"] = (hi / lo).sort_index().tolist()
+        deep = int(sel["depth"].max())
+        amps = sel.loc[sel["depth"] == deep, "amplitude"]
+        hi, lo = (
+            claims.per_seed(metrics, "mean_frequency", act, depth=deep, amplitude=a)
+            for a in (amps.max(), amps.min())
+        )
+        out[f"{act}_grows"] = (hi / lo).tolist()
     return out
 
 
@@ -312,16 +301,13 @@ def draw_samples(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
 
     sel = runs[runs["split"] == "function"]
     acts = [a for a in cfg.activations if a in set(sel["point"])]
-    variants = sorted(sel["variant"].unique(), key=parse_variant)
-    fig, axes = plt.subplots(
-        len(acts), len(variants), figsize=(2.2 * len(variants), 2.2 * len(acts)), squeeze=False
-    )
+    nets = sorted(set(zip(sel["depth"].astype(int), sel["amplitude"], strict=True)))
+    fig, axes = plt.subplots(len(acts), len(nets), figsize=(2.2 * len(nets), 2.2 * len(acts)), squeeze=False)
     for r, act in enumerate(acts):
-        for c, name in enumerate(variants):
+        for c, (depth, amp) in enumerate(nets):
             ax = axes[r][c]
-            img = (
-                sel[(sel["point"] == act) & (sel["variant"] == name)].sort_values("step")["value"].to_numpy()
-            )
+            net = sel[(sel["point"] == act) & (sel["depth"] == depth) & (sel["amplitude"] == amp)]
+            img = net.sort_values("step")["value"].to_numpy()
             ax.set_xticks([])
             ax.set_yticks([])
             if img.size == 0:
@@ -329,7 +315,6 @@ def draw_samples(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
             side = int(round(math.sqrt(img.size)))
             ext = [-cfg.extent, cfg.extent, -cfg.extent, cfg.extent]
             ax.imshow(img.reshape(side, side), cmap="gray", origin="lower", extent=ext, interpolation="none")
-            depth, amp = parse_variant(name)
             if r == 0:
                 ax.set_title(f"{depth} layer{'s' if depth > 1 else ''}, a = {amp:g}", fontsize=8)
             if c == 0:

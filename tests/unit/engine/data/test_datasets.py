@@ -23,5 +23,5 @@ def test_load_is_cached_but_returns_fresh_arrays():
 
 
 def test_unknown_dataset_is_named():
-    with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
-        datasets.load("mnist")
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
+        datasets.load("imagenet")

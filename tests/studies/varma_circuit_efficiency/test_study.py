@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import claims, config, study
+from reprosuite.metrics import curves
+from reprosuite.metrics.stats import spearman
 from reprosuite.studies import varma_circuit_efficiency as v
 
 TINY = dataclasses.replace(
@@ -23,7 +25,6 @@ TINY = dataclasses.replace(
 
 def test_data_masks_are_nested():
     cfg = config.resolve("varma_circuit_efficiency", "quick")
-    assert cfg.seeds >= 3 and config.resolve("varma_circuit_efficiency", "full").seeds >= 5
     data = v.make_data(cfg)
     n = cfg.p**2
     assert data["train1"].shape == (cfg.seeds, n) and data["train2"].shape == (
@@ -47,16 +48,25 @@ def test_padded_indices():
 
 
 def test_spearman_and_critical_fraction():
-    assert v.spearman([1, 2, 3], [0.1, 0.5, 0.9]) == pytest.approx(1.0)
-    assert v.spearman([1, 2, 3], [0.9, 0.5, 0.1]) == pytest.approx(-1.0)
+    assert spearman([1, 2, 3], [0.1, 0.5, 0.9]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3], [0.9, 0.5, 0.1]) == pytest.approx(-1.0)
     # ties get average ranks: ranks (1.5, 1.5, 3, 4) against (1, 2, 3, 4)
     expected = np.corrcoef([1.5, 1.5, 3, 4], [1, 2, 3, 4])[0, 1]
-    assert v.spearman([0.1, 0.2, 0.3, 0.4], [0, 0, 0.5, 1]) == pytest.approx(expected)
-    assert math.isnan(v.spearman([1, 2], [0.3, 0.3]))
+    assert spearman([0.1, 0.2, 0.3, 0.4], [0, 0, 0.5, 1]) == pytest.approx(expected)
+    assert math.isnan(spearman([1, 2], [0.3, 0.3]))
     assert v.critical_fraction(np.array([0.4, 0.2, 0.3]), np.array([1.0, 0.0, 0.25])) == pytest.approx(
         0.3 + 0.1 / 3
     )
-    assert math.isnan(v.critical_fraction(np.array([0.1, 0.2]), np.array([0.6, 0.9])))
+    assert v.critical_fraction(np.array([0.1, 0.2]), np.array([0.6, 0.9])) == 0.1  # above from the start
+    assert v.critical_fraction(np.array([0.1, 0.2]), np.array([0.1, 0.3])) == curves.NEVER
+
+
+def test_tiers_deviate_from_the_protocol_in_size_and_budget_only():
+    st = study.get("varma_circuit_efficiency")
+    fields = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert fields == {"seeds", "p", "embed", "hidden", "steps1", "fractions2", "steps2"}
+    smoke = {d.field for d in study.deviations(st, config.resolve(st, "smoke"), "smoke")}
+    assert smoke == fields | {"eval_every"}
 
 
 def test_training_chains_two_phases():
@@ -64,14 +74,14 @@ def test_training_chains_two_phases():
     data = v.make_data(TINY)
     runs = v.train(TINY, {}, data, [0, 1], torch.device("cpu"))
     assert runs.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
-    assert set(runs["variant"]) == {"phase1", "f2=0.2", "f2=0.5"}
+    assert set(zip(runs["phase"], runs["fraction"], strict=True)) == {(1, 0.7), (2, 0.2), (2, 0.5)}
     acc = runs[runs["metric"] == "accuracy"]
-    p1 = acc[(acc["variant"] == "phase1") & (acc["step"] == acc[acc["variant"] == "phase1"]["step"].max())]
-    start = acc[(acc["variant"] != "phase1") & (acc["step"] == 0) & (acc["split"] == "test")]
+    p1 = acc[(acc["phase"] == 1) & (acc["step"] == acc[acc["phase"] == 1]["step"].max())]
+    start = acc[(acc["phase"] == 2) & (acc["step"] == 0) & (acc["split"] == "test")]
     # phase 2 starts from each seed's phase-1 weights, on the same test set
     for r in start.itertuples():
         assert r.value == pytest.approx(p1[(p1["seed"] == r.seed) & (p1["split"] == "test")]["value"].item())
-    assert acc.groupby("variant")["step"].max()["f2=0.2"] == TINY.steps2
+    assert acc[acc["phase"] == 2].groupby("fraction")["step"].max()[0.2] == TINY.steps2
     again = v.train(TINY, {}, data, [0, 1], "cpu")
     pd.testing.assert_frame_equal(runs, again)  # deterministic
 
@@ -114,26 +124,27 @@ def synthetic_metrics() -> pd.DataFrame:
     trains = {0: [1.0, 1.0, 1.0, 1.0], 1: [0.98, 1.0, 1.0, 1.0]}  # seed 1 does not fit at f2 0.15
     for seed in (0, 1):
         for f2, te, tr in zip((0.15, 0.3, 0.45, 0.6), tests[seed], trains[seed], strict=True):
-            rows.append(("ungrok", seed, f"final_test_accuracy.{f2:g}", te))
-            rows.append(("ungrok", seed, f"final_train_accuracy.{f2:g}", tr))
-        rows.append(("ungrok", seed, "phase1_test_accuracy", 1.0))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+            rows.append(("ungrok", f2, seed, "final_test_accuracy", te))
+            rows.append(("ungrok", f2, seed, "final_train_accuracy", tr))
+        rows.append(("ungrok", math.nan, seed, "phase1_test_accuracy", 1.0))
+    return pd.DataFrame(rows, columns=["point", "f2", "seed", "metric", "value"])
 
 
 def test_extract_and_measure():
     runs = pd.DataFrame(
         [
-            ("phase1", 0, 0, "test", "accuracy", 0.1),
-            ("phase1", 0, 50, "test", "accuracy", 1.0),
-            ("phase1", 0, 50, "train", "accuracy", 1.0),
-            ("f2=0.3", 0, 0, "test", "accuracy", 1.0),
-            ("f2=0.3", 0, 100, "test", "accuracy", 0.2),
-            ("f2=0.3", 0, 100, "train", "accuracy", 1.0),
+            (1, 0.7, 0, 0, "test", "accuracy", 0.1),
+            (1, 0.7, 0, 50, "test", "accuracy", 1.0),
+            (1, 0.7, 0, 50, "train", "accuracy", 1.0),
+            (2, 0.3, 0, 0, "test", "accuracy", 1.0),
+            (2, 0.3, 0, 100, "test", "accuracy", 0.2),
+            (2, 0.3, 0, 100, "train", "accuracy", 1.0),
         ],
-        columns=["variant", "seed", "step", "split", "metric", "value"],
+        columns=["phase", "fraction", "seed", "step", "split", "metric", "value"],
     )
-    lookup = v.extract(runs, TINY).set_index(["seed", "metric"])["value"]
-    assert lookup[0, "final_test_accuracy.0.3"] == 0.2 and lookup[0, "phase1_steps"] == 50
+    metrics = v.extract(runs, TINY)
+    assert claims.per_seed(metrics, "final_test_accuracy", f2=0.3)[0] == 0.2
+    assert claims.per_seed(metrics, "phase1_steps")[0] == 50
     measured = v.measure(synthetic_metrics(), TINY)
     assert set(measured) == {c.id for c in v.CLAIMS}
     assert measured["ungrokking"] == [0.0, 0.4]  # seed 1: lowest test among fitted f2 values
@@ -146,9 +157,9 @@ def test_figures_draw():
     import matplotlib.pyplot as plt
 
     runs = pd.DataFrame(
-        [(f"f2={f:g}", s, t, sp, "accuracy", 0.5) for f in (0.15, 0.3) for s in (0, 1) for t in (0, 10)
+        [(2, f, s, t, sp, "accuracy", 0.5) for f in (0.15, 0.3) for s in (0, 1) for t in (0, 10)
          for sp in ("train", "test")],
-        columns=["variant", "seed", "step", "split", "metric", "value"],
+        columns=["phase", "fraction", "seed", "step", "split", "metric", "value"],
     )  # fmt: skip
     for figure in v.FIGURES:
         fig = figure.draw(runs, synthetic_metrics(), TINY)

@@ -4,67 +4,49 @@ Paper: "Feature Learning in Infinite-Width Neural Networks" (Tensor Programs IV)
 arXiv:2011.14522 (ICML 2021); official code edwardjhu/TP4; the ``mup`` package (microsoft/mup, Tensor Programs V,
 arXiv:2203.03466) implements μP and the "coordinate check".
 
-Claims (SUITE.md): under the NTK parametrisation feature updates vanish with width; under the standard
-parametrisation (SP) at a fixed learning rate they blow up; μP gives Θ(1) feature learning, and wider is better
-at a fixed (best) learning rate. Pass rules (SUITE.md): slope of log hidden-update size vs log width — μP within
-±0.15 of 0, NTK ≤ −0.35, SP ≥ +0.15; μP loss non-increasing in width at the best lr (we measure, per seed, the
-largest increase of the best-lr training loss between consecutive widths; pass ≤ 0). The theory (TP4's
-abc-parametrisations) gives exponents +1/2 (SP: the hidden-to-hidden update is ‖x‖²·O(1/√n) = O(√n) per
-coordinate), −1/2 (NTK) and 0 (μP) for the update of the last hidden layer after a step of SGD; SUITE.md's
-calibration (its own set-up) found SP ∝ w^.31, NTK ∝ w^−.55, μP flat.
+Claims: the update of the last hidden layer after a few SGD steps scales with width n as n^{+1/2} under the
+standard parametrisation (SP) at a fixed learning rate (it blows up), n^{−1/2} under the NTK parametrisation (it
+vanishes) and n^0 under μP (Θ(1) feature learning) — TP4's abc-parametrisations (§3, Table 3, our reading: the
+hidden-to-hidden update is ‖x‖²·O(1/√n) = O(√n) per coordinate in SP); and in μP wider is better at the best
+learning rate (TP5's lr-transfer figures). Pass rules (ours; the paper states exponents, not tolerances): slope
+of log ‖Δh_T‖/√n vs log n within ±0.15 of 0 for μP, ≤ −0.35 for NTK, ≥ +0.15 for SP; per seed, the largest
+increase of μP's best-lr training loss between consecutive widths ≤ 0.
 
-Parametrisations: :mod:`reprosuite.engine.models.parametrization` (SP, NTK, μP for SGD, written by us). Looked up
-(``search`` tool): microsoft/mup ``mup/layer.py`` (``MuReadout``: SP init × √width_mult, forward input ÷
-width_mult), ``mup/optim.py`` (``MuSGD``: lr × width_mult for vector-like weights, ÷ fan-in/fan-out ratio for
-matrix-like ones), ``mup/coord_check.py`` (coordinate check: a few SGD steps per width on fixed data, recording
-the mean coordinate size of each layer's output); the TP4 text (https://api-inference.pages.dev/papers/2011.14522.md)
-for the abc-parametrisation. The abc-values (TP4 §3 / Table 3) are from our reading of TP4 (a, b, c as in the engine's
-docstring); the ``mup`` form we implement is TP4's μP up to the abc-symmetry that leaves SGD unchanged. We do not
-depend on ``mup`` (not installed). All widths are relative to a base width of 64, where SP, NTK and μP are the
-same network (checked in the unit tests and visible in the figures: the three curves start at one point).
+Parametrisations: :mod:`reprosuite.engine.models.parametrization` (SP, NTK, μP for SGD, written by us after
+microsoft/mup ``mup/layer.py`` (``MuReadout``), ``mup/optim.py`` (``MuSGD``) and ``mup/coord_check.py``; the ``mup``
+form is TP4's μP up to the abc-symmetry that leaves SGD unchanged). Widths are relative to a base width of 64,
+where SP, NTK and μP are the same network.
 
 Protocol. MLP 40 → n → n → 10 (two hidden ReLU layers, no biases; init gain √2 for hidden layers, 1 for the
-readout), cross-entropy, plain SGD, MNIST-1D (4000 train sequences, standardised). Coordinate check (one job per
-width group; widths of very different cost are split so the two cores run them in parallel): SP, NTK and μP at
-one lr, seeds batched; the fixed probe is the first 64 test inputs; we record ‖h_t − h_0‖/√n of the last hidden
-layer (and of the first, and the logits) after t = 1…T SGD steps on minibatches, and fit, per seed and
-parametrisation, the slope of log ‖Δh_T‖/√n vs log width. Learning-rate sweep (one job): SP and μP, a grid of
-learning rates × widths, ``sweep_steps`` SGD steps, training loss on 1000 training examples averaged over 5
-evaluations in the last quarter of training (damping SGD's iterate noise); per seed the best lr per width
-(diverged runs count as +∞).
-- smoke: widths 64–256, T = 2; sweep widths 64, 128, 2 lrs, 30 steps; 2 seeds.
-- quick: coordinate check widths 64 → 4096 (×2), lr 0.1, T = 3, batch 32; sweep widths 64, 128, 256, lrs
-  0.1·2^k (k = 0…4), 400 steps, batch 32; 3 seeds. The sweep stops at width 256 to fit the quick budget (width
-  512 with 36 members took 229 s wall for 300 steps in calibration under load); at 200 steps the μP claim was
-  inconclusive (one seed's width-128 net, an unlucky init, ended 0.004 above its width-64 one), at 400 steps the
-  width effect dominates the init noise.
-- full: coordinate check 64 → 8192, T = 5; sweep widths 64 → 2048, 8 lrs, 2000 steps, batch 128; 5 seeds
-  (GPU; the paper's own lr-transfer plots use MNIST/CIFAR-10 and Transformers, we keep MNIST-1D).
+readout), cross-entropy, plain SGD, MNIST-1D (4000 training sequences, standardised; TP4 uses Word2Vec and
+Omniglot, TP5 MNIST, CIFAR-10 and Transformers for lr transfer). Coordinate check (widths grouped into jobs of
+similar cost): SP, NTK and μP at one lr, seeds batched; we record ‖h_t − h_0‖/√n of the last hidden layer (and
+of the first, and the logits) on the first 64 test inputs after t = 1…T SGD steps, and fit per seed and
+parametrisation the log–log slope at t = T. Learning-rate sweep (one job): SP and μP, learning rates × widths;
+the training loss on 1000 training examples is averaged over 5 evaluations in the last quarter of training
+(damping SGD's iterate noise); per seed the best lr per width (diverged runs count as +∞).
+Tiers: full = widths 64 → 8192 (coordinate check, T = 5) and 64 → 2048 (sweep, 8 lrs, 2000 steps of batch 128),
+5 seeds (GPU); quick = widths 64 → 4096, T = 3; sweep widths 64 → 256, 5 lrs, 400 steps of batch 32 (at 200
+steps an unlucky init outweighed the width effect), 3 seeds; smoke = widths 64 → 256, T = 2, 30 sweep steps.
 
-Measured (2 CPU cores shared with other helpers, load 7–15, 1 thread per job): smoke ≈ 15 CPU-s in-process
-(of which ≈ 6 s generating MNIST-1D; 50 s wall at load 11); quick ≈ 96 CPU-s for the whole workflow
-(/usr/bin/time user + sys), training jobs 27.4 (sweep), 10.6 (widths 64–2048) and 22.4 (width 4096) CPU-s,
-6 min 10 s wall at load 10–15 (the jobs' mean load 7.5–14.9). Quick results (3 seeds), ‖Δh_3‖/√n at widths
-64 → 4096: μP 0.086, 0.068, 0.067, 0.064, 0.060, 0.063, 0.062 — slope −0.065 [−0.11, −0.02] (pass; the
-drop is all between 64 and 128); NTK 0.086 → 0.0105, slope −0.485 [−0.60, −0.37] (pass); SP 0.086 → 0.83,
-slope +0.65 [+0.60, +0.70] (pass; it saturates beyond 2048 as the logits blow up and the softmax saturates).
-Sweep: μP's best lr is 0.4 at every width and seed, best loss 1.27 → 1.10 → 1.00 (64 → 128 → 256); the
-largest per-seed increase is −0.105 [−0.121, −0.089] (pass). SP at these small widths trains as well or
-better (best 1.27 → 1.06 → 0.91) while its optimum begins to move (0.2 for one seed at 256) and its lr-0.8
-loss rises from width 128 to 256 (1.43 → 1.48): the lr-transfer contrast of TP5 needs the wider sweeps of the full tier.
+Cost (2 shared CPU cores, one thread per job): smoke ~15 CPU-s in process (~6 s of it generating MNIST-1D);
+quick ~96 CPU-s for the workflow (three training jobs of 27, 11 and 22 CPU-s); full not measured.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from reprosuite.claims import Claim, Rule
+from reprosuite.metrics.curves import loglog_slope
 from reprosuite.study import Figure, Paper
+
+from . import figures
 
 PAPER = Paper(
     title="Feature Learning in Infinite-Width Neural Networks",
@@ -77,34 +59,48 @@ PAPER = Paper(
 
 COST = {"smoke": "~15 CPU-s", "quick": "~96 CPU-s (3 training jobs, 60 CPU-s)", "full": "not measured"}
 
-PARAMS = ("sp", "ntk", "mup")
-LABELS = {"sp": "SP", "ntk": "NTK", "mup": "μP"}
+Param = Literal["sp", "ntk", "mup"]
+PARAMS: tuple[Param, ...] = ("sp", "ntk", "mup")
 
 
 @dataclass(frozen=True)
 class Config:
-    seeds: int
-    coord_widths: tuple[int, ...]  # TP5 / mup coordinate check: widths doubling from the base
-    coord_steps: int  # T: SGD steps of the coordinate check (mup's default nsteps = 3)
-    sweep_widths: tuple[int, ...]
-    sweep_lrs: tuple[float, ...]
-    sweep_steps: int
-    coord_lr: float = 0.1  # one fixed lr for all parametrisations (SUITE.md: "at fixed lr")
-    coord_batch: int = 32
-    sweep_batch: int = 32
-    probe_size: int = 64  # fixed test inputs on which features are measured
-    loss_size: int = 1000  # training examples on which the sweep's final loss is measured
-    loss_window: int = (
-        5  # the sweep's loss is averaged over this many evaluations in the last quarter of training
+    seeds: int = 5  # not stated; ours
+    # mup's coordinate check: widths doubling from the base width; ours: 64 → 8192
+    coord_widths: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
+    coord_steps: int = (
+        5  # T, SGD steps of the coordinate check; mup's coord_check default nsteps = 3, ours: 5
     )
-    base_width: int = 64  # mup's base shape: SP = NTK = μP at this width
-    depth: int = 2  # hidden layers (the hidden-to-hidden layer is where SP's update grows as √n)
-    sweep_params: tuple[str, ...] = ("sp", "mup")  # SUITE.md figure: loss vs lr per width, SP vs μP
-    dataset: str = "mnist1d"
+    sweep_widths: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048)  # ours
+    sweep_lrs: tuple[float, ...] = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # ours: factor-2 grid
+    sweep_steps: int = 2000  # ours
+    coord_lr: float = 0.1  # one fixed lr for all parametrisations ("SP at a fixed lr blows up"); value ours
+    coord_batch: int = 32  # ours
+    sweep_batch: int = 128  # ours
+    probe_size: int = 64  # ours: fixed test inputs on which features are measured
+    loss_size: int = 1000  # ours: training examples on which the sweep's final loss is measured
+    loss_window: int = 5  # ours: the sweep's loss is averaged over this many evaluations in its last quarter
+    base_width: int = 64  # ours: mup's base shape, where SP = NTK = μP
+    depth: int = 2  # ours: hidden layers (the hidden-to-hidden layer is where SP's update grows as √n)
+    sweep_params: tuple[Param, ...] = ("sp", "mup")  # TP5's lr-transfer figures: SP vs μP
+    dataset: Literal["mnist1d"] = "mnist1d"  # ours (the model reads MNIST-1D's 40 inputs)
 
 
+QUICK = replace(
+    Config(),
+    seeds=3,
+    coord_widths=(64, 128, 256, 512, 1024, 2048, 4096),
+    coord_steps=3,
+    sweep_widths=(64, 128, 256),
+    sweep_lrs=(0.1, 0.2, 0.4, 0.8, 1.6),
+    sweep_steps=400,
+    sweep_batch=32,
+)
 TIERS = {
-    "smoke": Config(
+    "full": Config(),
+    "quick": QUICK,
+    "smoke": replace(
+        QUICK,
         seeds=2,
         coord_widths=(64, 128, 256),
         coord_steps=2,
@@ -112,23 +108,16 @@ TIERS = {
         sweep_lrs=(0.2, 0.8),
         sweep_steps=30,
     ),
-    "quick": Config(
-        seeds=3,
-        coord_widths=(64, 128, 256, 512, 1024, 2048, 4096),
-        coord_steps=3,
-        sweep_widths=(64, 128, 256),
-        sweep_lrs=(0.1, 0.2, 0.4, 0.8, 1.6),
-        sweep_steps=400,
-    ),
-    "full": Config(
-        seeds=5,
-        coord_widths=(64, 128, 256, 512, 1024, 2048, 4096, 8192),
-        coord_steps=5,
-        sweep_widths=(64, 128, 256, 512, 1024, 2048),
-        sweep_lrs=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2),
-        sweep_steps=2000,
-        sweep_batch=128,
-    ),
+}
+_BUDGET = "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests)"
+WHY = {
+    "seeds": _BUDGET,
+    "coord_widths": "CPU budget: width 8192 is a GPU job",
+    "coord_steps": "CPU budget (mup's coordinate check uses 3 steps)",
+    "sweep_widths": "CPU budget: width 512 (36 members) takes minutes per 300 steps",
+    "sweep_lrs": "CPU budget: the lrs around μP's optimum (0.4) at these widths",
+    "sweep_steps": _BUDGET,
+    "sweep_batch": _BUDGET,
 }
 
 CLAIMS = (
@@ -154,14 +143,14 @@ CLAIMS = (
         metric="slope of log ‖Δh_T‖/√n vs log width, per seed",
         rule=Rule.at_least(0.15),
         paper_value=0.5,
-        paper_text="SP at a width-independent lr blows up (TP4, SUITE.md); Δh = Θ(n^1/2) (theory)",
+        paper_text="SP with a width-independent lr blows up as width grows (TP4, our reading); Δh = Θ(n^1/2) (theory)",
     ),
     Claim(
         "mup_wider_better",
         "μP: training loss at the best learning rate does not increase with width.",
         metric="max increase of best-lr training loss between consecutive widths, per seed",
         rule=Rule.at_most(0.0),
-        paper_text="wider is better in μP at a fixed lr (SUITE.md; the lr-transfer plots of TP5)",
+        paper_text="wider is better in μP at the optimal lr (the lr-transfer plots of TP5)",
     ),
 )
 
@@ -270,7 +259,8 @@ def _coord_check(cfg: Config, width: int, data: dict, seeds: list[int], device) 
     history = trainer.fit(
         loss_fn, opt, cfg.coord_steps, evaluate, range(cfg.coord_steps + 1), label=f"coord w{width}"
     )
-    return history.frame([s for _, s in members], [f"{p}-w{width}" for p, _ in members])
+    typed = {"param": [p for p, _ in members], "width": [width] * len(members)}
+    return history.frame([s for _, s in members], [f"{p}-w{width}" for p, _ in members], members=typed)
 
 
 def sweep_log_steps(cfg: Config) -> list[int]:
@@ -302,31 +292,31 @@ def _sweep(cfg: Config, width: int, data: dict, seeds: list[int], device) -> pd.
     history = trainer.fit(
         loss_fn, opt, cfg.sweep_steps, evaluate, sweep_log_steps(cfg), label=f"sweep w{width}"
     )
-    return history.frame([s for *_, s in members], [f"{p}-w{width}-lr{lr:g}" for p, lr, _ in members])
+    typed = {
+        "param": [p for p, *_ in members],
+        "width": [width] * len(members),
+        "lr": [lr for _, lr, _ in members],
+    }
+    labels = [
+        f"{p}-w{width}-lr{lr:g}" for p, lr, _ in members
+    ]  # for reading; selection uses the typed columns
+    return history.frame([s for *_, s in members], labels, members=typed)
 
 
 # --- metrics ----------------------------------------------------------------------------------------------
 
-VARIANT = re.compile(r"^(?P<param>[a-z]+)-w(?P<width>\d+)(?:-lr(?P<lr>[0-9.e+-]+))?$")
-
-
-def parse_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs with ``param``, ``width`` and ``lr`` (NaN for the coordinate check) parsed from the variant."""
-    parts = runs["variant"].str.extract(VARIANT)
-    out = runs.assign(param=parts["param"], width=parts["width"].astype(int), lr=parts["lr"].astype(float))
-    return out
-
 
 def coord_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Coordinate-check rows: param, width, seed, step, metric, value."""
-    r = parse_runs(runs[runs["point"].str.startswith("coord-") & (runs["split"] == "coord")])
-    return r[["param", "width", "seed", "step", "metric", "value"]]
+    r = runs[runs["point"].str.startswith("coord-") & (runs["split"] == "coord")]
+    return r[["param", "width", "seed", "step", "metric", "value"]].astype({"width": np.int64})
 
 
 def sweep_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Final training loss of every sweep member — the mean of its evaluations over the last quarter of
     training, which damps SGD's iterate noise — with diverged runs at +∞: param, width, lr, seed, loss."""
-    r = parse_runs(runs[runs["point"].str.startswith("sweep-") & (runs["split"] == "train")])
+    r = runs[runs["point"].str.startswith("sweep-") & (runs["split"] == "train")]
+    r = r.astype({"width": np.int64})
     keys = ["param", "width", "lr", "seed"]
     loss = r[r["metric"] == "loss"].groupby(keys)["value"].mean().rename("loss")
     dead = r[r["metric"] == "diverged_at"].set_index(keys)["value"].notna()
@@ -337,34 +327,25 @@ def sweep_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Per seed: the coordinate check's final hidden update (``coord_dh``) per parametrisation and width, and
+    the sweep's final loss (``sweep_loss``) per parametrisation, width and lr, in typed columns ``param``,
+    ``width`` and ``lr`` (NaN for the coordinate check)."""
     rows = []
     coord = coord_table(runs)
     final = coord[(coord["metric"] == "dh") & (coord["step"] == cfg.coord_steps)]
     points = {w: p for p, spec in grid(cfg).items() for w in spec["widths"] if spec["kind"] == "coord"}
     for r in final.itertuples():
-        rows.append((points.get(r.width, "coord"), r.seed, f"coord_dh.{r.param}.w{r.width}", r.value))
-    sweep = sweep_table(runs)
-    for r in sweep.itertuples():
-        rows.append(("sweep", r.seed, f"sweep_loss.{r.param}.w{r.width}.lr{r.lr:g}", r.loss))
-    out = pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+        rows.append((points.get(r.width, "coord"), r.seed, "coord_dh", r.value, r.param, r.width, math.nan))
     sweep_point = next((p for p, spec in grid(cfg).items() if spec["kind"] == "sweep"), "sweep")
-    out.loc[out["point"] == "sweep", "point"] = sweep_point
-    return out
-
-
-def loglog_slope(widths, values) -> float:
-    """Least-squares slope of log(value) vs log(width); NaN if any value is not finite and positive."""
-    w, v = np.asarray(widths, dtype=float), np.asarray(values, dtype=float)
-    if len(w) < 2 or not (np.isfinite(v).all() and (v > 0).all()):
-        return math.nan
-    return float(np.polyfit(np.log(w), np.log(v), 1)[0])
+    for r in sweep_table(runs).itertuples():
+        rows.append((sweep_point, r.seed, "sweep_loss", r.loss, r.param, r.width, r.lr))
+    columns = ["point", "seed", "metric", "value", "param", "width", "lr"]
+    return pd.DataFrame(rows, columns=columns).astype({"width": np.int64, "lr": float})
 
 
 def coord_slopes(metrics: pd.DataFrame) -> pd.DataFrame:
     """Per (param, seed): slope of the final hidden update vs width."""
-    m = metrics[metrics["metric"].str.startswith("coord_dh.")]
-    parts = m["metric"].str.extract(r"^coord_dh\.(?P<param>[a-z]+)\.w(?P<width>\d+)$")
-    m = m.assign(param=parts["param"], width=parts["width"].astype(int))
+    m = metrics[metrics["metric"] == "coord_dh"]
     rows = []
     for (param, seed), g in m.groupby(["param", "seed"]):
         g = g.sort_values("width")
@@ -374,9 +355,7 @@ def coord_slopes(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def best_losses(metrics: pd.DataFrame) -> pd.DataFrame:
     """Per (param, width, seed): the best (lowest) final training loss over learning rates, and its lr."""
-    m = metrics[metrics["metric"].str.startswith("sweep_loss.")]
-    parts = m["metric"].str.extract(r"^sweep_loss\.(?P<param>[a-z]+)\.w(?P<width>\d+)\.lr(?P<lr>.+)$")
-    m = m.assign(param=parts["param"], width=parts["width"].astype(int), lr=parts["lr"].astype(float))
+    m = metrics[metrics["metric"] == "sweep_loss"]
     idx = m.groupby(["param", "width", "seed"])["value"].idxmin()
     best = m.loc[idx, ["param", "width", "seed", "lr", "value"]].rename(columns={"value": "loss"})
     return best.sort_values(["param", "seed", "width"]).reset_index(drop=True)
@@ -399,49 +378,6 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     return out
 
 
-# --- figures ----------------------------------------------------------------------------------------------
-
-
-def draw_coord_check(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    coord = coord_table(runs)
-    coord = coord[(coord["metric"] == "dh") & (coord["step"] > 0)]
-    slopes = coord_slopes(metrics).groupby("param")["slope"].mean()
-    fig, axes = plt.subplots(1, len(PARAMS), figsize=(4.2 * len(PARAMS), 3.6), sharey=True, squeeze=False)
-    for ax, param in zip(axes[0], PARAMS, strict=True):
-        sel = coord[coord["param"] == param].rename(columns={"step": "t"})
-        if sel.empty:
-            ax.set_axis_off()
-            continue
-        sns.lineplot(sel, x="width", y="value", hue="t", marker="o", palette="viridis", ax=ax, errorbar="sd")
-        ax.set(xscale="log", yscale="log", xlabel="width n", ylabel="‖h_t − h_0‖/√n (last hidden layer)")
-        ax.set_title(f"{LABELS[param]}: slope at t = {cfg.coord_steps}: {slopes.get(param, math.nan):+.2f}")
-        ax.set_xticks(sorted(sel["width"].unique()), [str(w) for w in sorted(sel["width"].unique())])
-        ax.tick_params(axis="x", labelsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def draw_loss_vs_lr(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    sweep = sweep_table(runs)
-    sweep = sweep.assign(loss=sweep["loss"].replace(np.inf, np.nan))
-    params = [p for p in cfg.sweep_params if p in set(sweep["param"])]
-    fig, axes = plt.subplots(1, max(len(params), 1), figsize=(4.6 * max(len(params), 1), 3.6), sharey=True)
-    axes = np.atleast_1d(axes)
-    for ax, param in zip(axes, params, strict=False):
-        sel = sweep[sweep["param"] == param]
-        sns.lineplot(sel, x="lr", y="loss", hue="width", marker="o", palette="flare", ax=ax, errorbar="sd")
-        ax.set(xscale="log", xlabel="learning rate (base-width units)", ylabel="training loss")
-        ax.set_title(f"{LABELS[param]}, {cfg.sweep_steps} SGD steps")
-    fig.tight_layout()
-    return fig
-
-
 FIGURES = (
     Figure(
         "coord_check",
@@ -450,13 +386,14 @@ FIGURES = (
         "last hidden layer of a 2-hidden-layer ReLU MLP on MNIST-1D after t SGD steps at one fixed lr, vs width "
         "(mean ± sd over seeds; base width 64, where the three parametrisations coincide); the title gives the "
         "fitted log–log slope at the last step.",
-        draw_coord_check,
+        figures.draw_coord_check,
     ),
     Figure(
         "loss_vs_lr",
-        "Paper (the lr-transfer figure of TP5): in SP the best learning rate shifts with width and wide models can be worse; "
-        "in μP the curves of training loss vs lr keep their optimum and wider is better. Ours: final training "
-        "loss (1000 training examples) vs lr per width, SP vs μP (mean ± sd over seeds; diverged runs omitted).",
-        draw_loss_vs_lr,
+        "Paper (the lr-transfer figure of TP5): in SP the best learning rate shifts with width and wide models "
+        "can be worse; in μP the curves of training loss vs lr keep their optimum and wider is better. Ours: "
+        "final training loss (1000 training examples) vs lr per width, SP vs μP (mean ± sd over seeds; "
+        "diverged runs omitted).",
+        figures.draw_loss_vs_lr,
     ),
 )

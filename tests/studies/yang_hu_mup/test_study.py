@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import yang_hu_mup as ym
 
 CFG = dataclasses.replace(
@@ -30,7 +30,6 @@ def test_grid_groups_widths_by_cost():
     assert ym.group_widths(quick.coord_widths, 2) == [[4096], [64, 128, 256, 512, 1024, 2048]]
     assert set(ym.grid(quick)) == {"coord-w4096", "coord-w64-2048", "sweep-w64-256"}
     full = config.resolve("yang_hu_mup", "full")
-    assert full.seeds >= 5 and max(full.coord_widths) >= 4096
     assert all(
         sum(ym.width_cost(w, 2) for w in g) <= ym.width_cost(8192, 2)
         for g in ym.group_widths(full.coord_widths, 2)
@@ -38,12 +37,28 @@ def test_grid_groups_widths_by_cost():
     assert ym.sweep_log_steps(quick) == [300, 325, 350, 375, 400]
 
 
+def test_quick_tier_deviations_from_the_paper():
+    st = study.get("yang_hu_mup")
+    devs = study.deviations(st, config.resolve(st, "quick"), "quick")
+    assert {d.field for d in devs} == {
+        "seeds",
+        "coord_widths",
+        "coord_steps",
+        "sweep_widths",
+        "sweep_lrs",
+        "sweep_steps",
+        "sweep_batch",
+    }
+    with pytest.raises(config.ConfigError, match="sweep_params"):
+        config.resolve(st, "smoke", {"sweep_params": ["sp", "mu"]})
+
+
 def test_coordinate_check_rows_and_base_width_equality():
     pytest.importorskip("torch")
     data = mnist1d()
     assert data["x"].shape == (4000, 40) and data["x_test"].shape[1] == 40
     runs = ym.train(CFG, {"kind": "coord", "widths": [64, 128]}, data, [0, 1], "cpu")
-    assert runs.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
+    assert runs.groupby(["param", "width", "seed", "step", "split", "metric"]).size().max() == 1
     assert runs.equals(ym.train(CFG, {"kind": "coord", "widths": [64, 128]}, data, [0, 1], "cpu"))
     dh = ym.coord_table(runs.assign(point="coord-w64-128"))
     dh = dh[dh["metric"] == "dh"].set_index(["param", "width", "seed", "step"])["value"]
@@ -76,28 +91,30 @@ def synthetic(mup_losses=(1.5, 1.3, 1.2)) -> tuple[pd.DataFrame, pd.DataFrame]:
             point = "coord-w1024" if w == 1024 else "coord-w64-256"
             for p, e in exps.items():
                 for step in range(cfg.coord_steps + 1):
-                    rows.append((point, f"{p}-w{w}", seed, step, "coord", "dh", c * step * w**e))
+                    rows.append((point, p, w, np.nan, seed, step, "coord", "dh", c * step * w**e))
         for i, w in enumerate(cfg.sweep_widths):
             for lr in cfg.sweep_lrs:
                 for p in ("sp", "mup"):
                     base = mup_losses[i] if p == "mup" else 1.4
                     value = base + (0.2 if lr == 0.1 else 0.0) + 0.001 * seed
                     for step in (6, 8):
-                        rows.append(
-                            ("sweep-w64-256", f"{p}-w{w}-lr{lr:g}", seed, step, "train", "loss", value)
-                        )
-                    rows.append(
-                        ("sweep-w64-256", f"{p}-w{w}-lr{lr:g}", seed, 8, "train", "diverged_at", np.nan)
-                    )
-    runs = pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
-    return runs, cfg
+                        rows.append(("sweep-w64-256", p, w, lr, seed, step, "train", "loss", value))
+                    rows.append(("sweep-w64-256", p, w, lr, seed, 8, "train", "diverged_at", np.nan))
+    columns = ["point", "param", "width", "lr", "seed", "step", "split", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns).assign(variant=""), cfg
 
 
 def test_extract_and_measure_known_values():
     runs, cfg = synthetic()
     metrics = ym.extract(runs, cfg)
-    assert set(metrics.columns) == {"point", "seed", "metric", "value"}
-    assert set(metrics[metrics["metric"] == "coord_dh.sp.w1024"]["point"]) == {"coord-w1024"}
+    assert set(metrics.columns) == {"point", "seed", "metric", "value", "param", "width", "lr"}
+    wide = metrics[(metrics["metric"] == "coord_dh") & (metrics["width"] == 1024)]
+    assert set(wide["point"]) == {"coord-w1024"} and set(wide["param"]) == {"sp", "ntk", "mup"}
+    # the final step's update: c · T · width^e for seed 0 (c = 1)
+    sp0 = wide[(wide["param"] == "sp") & (wide["seed"] == 0)]["value"]
+    assert sp0.tolist() == pytest.approx([cfg.coord_steps * 1024**0.5])
+    sweep = metrics[metrics["metric"] == "sweep_loss"]
+    assert set(sweep["lr"]) == {0.1, 0.4} and set(sweep["point"]) == {"sweep-w64-256"}
     measured = ym.measure(metrics, cfg)
     assert set(measured) == {c.id for c in ym.CLAIMS}
     assert np.allclose(measured["mup_flat"], 0.0)

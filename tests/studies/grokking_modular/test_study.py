@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import claims
+from reprosuite import claims, config, study
+from reprosuite.metrics.stats import spearman
 from reprosuite.studies import grokking_modular as gm
 
 CFG = dataclasses.replace(gm.TIERS["quick"], fractions=(0.4, 0.5, 0.6), grok_fraction=0.4, weight_decay=1.0)
@@ -20,49 +21,53 @@ def _curve(steps, t_reach: float, lo: float = 0.0) -> np.ndarray:
     return np.where(np.asarray(steps) >= t_reach, 1.0, lo)
 
 
-def _runs(t: dict[tuple[str, str, int], tuple[float, float]], steps=range(0, 2001, 50)) -> pd.DataFrame:
-    """A run table from {(point, variant, seed): (t_train, t_val)}."""
+def _runs(t: dict[tuple[str, float, int], tuple[float, float]], steps=range(0, 2001, 50)) -> pd.DataFrame:
+    """A run table from {(point, weight decay, seed): (t_train, t_val)}."""
     rows = []
-    for (point, variant, seed), (t_train, t_val) in t.items():
+    for (point, wd, seed), (t_train, t_val) in t.items():
         for split, t_reach in (("train", t_train), ("val", t_val)):
             for step, v in zip(steps, _curve(steps, t_reach), strict=True):
-                rows.append(("grokking_modular", point, variant, seed, step, split, "acc", v))
-    cols = ["study", "point", "variant", "seed", "step", "split", "metric", "value"]
+                rows.append(("grokking_modular", point, f"wd{wd:g}", wd, seed, step, split, "acc", v))
+    cols = ["study", "point", "variant", "wd", "seed", "step", "split", "metric", "value"]
     return pd.DataFrame(rows, columns=cols)
 
 
-def _value(metrics: pd.DataFrame, point: str, seed: int, metric: str) -> float:
-    sel = metrics[(metrics["point"] == point) & (metrics["seed"] == seed) & (metrics["metric"] == metric)]
-    assert len(sel) == 1
-    return float(sel["value"].iloc[0])
+def _value(metrics: pd.DataFrame, point: str, seed: int, metric: str, wd: float) -> float:
+    sel = claims.per_seed(metrics, metric, point, wd=wd)
+    assert len(sel[sel.index == seed]) == 1
+    return float(sel[seed])
 
 
-def test_first_step():
-    steps = np.array([0, 10, 20, 30])
-    assert gm.first_step(steps, np.array([0.1, 0.5, 0.995, 0.98]), 0.99) == 20
-    assert gm.first_step(steps, np.array([0.1, 0.5, 0.9, 0.98]), 0.99) == math.inf
+def test_quick_deviates_from_the_paper_in_task_model_and_budget():
+    st = study.get("grokking_modular")
+    fields = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert fields == {
+        "seeds", "p", "op", "fractions", "grok_fraction", "model", "layers", "d_model", "d_mlp", "embed",
+        "hidden", "lr", "steps", "eval_every",
+    }  # fmt: skip
+    assert study.deviations(st, config.resolve(st, "full"), "full") == []
 
 
 def test_extract_grokking_times_and_ratio():
-    runs = _runs({("frac0.40", "wd1", 0): (100, 1500), ("frac0.40", "wd0", 0): (50, math.inf)})
+    runs = _runs({("frac0.40", 1.0, 0): (100, 1500), ("frac0.40", 0.0, 0): (50, math.inf)})
     m = gm.extract(runs, CFG)
-    assert set(m.columns) == {"point", "seed", "metric", "value"}
-    assert _value(m, "frac0.40", 0, "t_train.wd1") == 100
-    assert _value(m, "frac0.40", 0, "t_val.wd1") == 1500
-    assert _value(m, "frac0.40", 0, "grok_ratio.wd1") == 15
-    assert _value(m, "frac0.40", 0, "last_step.wd1") == 2000
+    assert set(m.columns) == {"point", "wd", "seed", "metric", "value"}
+    assert _value(m, "frac0.40", 0, "t_train", 1.0) == 100
+    assert _value(m, "frac0.40", 0, "t_val", 1.0) == 1500
+    assert _value(m, "frac0.40", 0, "grok_ratio", 1.0) == 15
+    assert _value(m, "frac0.40", 0, "last_step", 1.0) == 2000
     # no grokking: t_val is ∞ and the delay ratio is 0, which counts against the claim instead of vanishing
-    assert _value(m, "frac0.40", 0, "t_val.wd0") == math.inf
-    assert _value(m, "frac0.40", 0, "grok_ratio.wd0") == 0.0
-    assert _value(m, "frac0.40", 0, "final_val_acc.wd0") == 0.0
+    assert _value(m, "frac0.40", 0, "t_val", 0.0) == math.inf
+    assert _value(m, "frac0.40", 0, "grok_ratio", 0.0) == 0.0
+    assert _value(m, "frac0.40", 0, "final_val_acc", 0.0) == 0.0
 
 
 def test_extract_uses_threshold_not_a_late_dip():
     steps = range(0, 501, 100)
-    runs = _runs({("frac0.40", "wd1", 0): (100, 300)}, steps=steps)
+    runs = _runs({("frac0.40", 1.0, 0): (100, 300)}, steps=steps)
     dip = (runs["split"] == "val") & (runs["step"] == 500)
     runs.loc[dip, "value"] = 0.5  # accuracy that falls again later does not undo the first crossing
-    assert _value(gm.extract(runs, CFG), "frac0.40", 0, "t_val.wd1") == 300
+    assert _value(gm.extract(runs, CFG), "frac0.40", 0, "t_val", 1.0) == 300
 
 
 def _metrics(times: dict[tuple[str, str, int], tuple[float, float]]) -> pd.DataFrame:
@@ -72,10 +77,10 @@ def _metrics(times: dict[tuple[str, str, int], tuple[float, float]]) -> pd.DataF
 def test_measure_claims_pass_on_a_clean_grokking_pattern():
     times = {}
     for seed in range(3):
-        times[("frac0.40", "wd1", seed)] = (100, 1800)
-        times[("frac0.50", "wd1", seed)] = (100, 900 + 50 * seed)
-        times[("frac0.60", "wd1", seed)] = (100, 500)
-        times[("frac0.40", "wd0", seed)] = (100, math.inf)
+        times[("frac0.40", 1.0, seed)] = (100, 1800)
+        times[("frac0.50", 1.0, seed)] = (100, 900 + 50 * seed)
+        times[("frac0.60", 1.0, seed)] = (100, 500)
+        times[("frac0.40", 0.0, seed)] = (100, math.inf)
     measured = gm.measure(_metrics(times), CFG)
     assert measured["grokking"] == [18.0, 18.0, 18.0]
     assert measured["weight_decay"] == [math.inf] * 3
@@ -85,11 +90,11 @@ def test_measure_claims_pass_on_a_clean_grokking_pattern():
 
 
 def test_a_seed_that_never_groks_counts_against_the_claim():
-    times = {("frac0.40", "wd1", 0): (100, 1800), ("frac0.40", "wd1", 1): (100, math.inf)}
+    times = {("frac0.40", 1.0, 0): (100, 1800), ("frac0.40", 1.0, 1): (100, math.inf)}
     for seed in (0, 1):
-        times[("frac0.40", "wd0", seed)] = (100, math.inf)
-        times[("frac0.50", "wd1", seed)] = (100, 900)
-        times[("frac0.60", "wd1", seed)] = (100, 500)
+        times[("frac0.40", 0.0, seed)] = (100, math.inf)
+        times[("frac0.50", 1.0, seed)] = (100, 900)
+        times[("frac0.60", 1.0, seed)] = (100, 500)
     measured = gm.measure(_metrics(times), CFG)
     assert measured["grokking"] == [18.0, 0.0]  # kept, as 0: no grokking
     grokking = next(c for c in gm.CLAIMS if c.id == "grokking")
@@ -110,14 +115,14 @@ def test_weight_decay_ratio_cases():
 
 def test_spearman_trend():
     f = np.array([0.4, 0.5, 0.6])
-    assert gm.spearman(f, np.array([3000.0, 1000.0, 500.0])) == pytest.approx(-1.0)
-    assert gm.spearman(f, np.array([1000.0, 3000.0, 500.0])) == pytest.approx(-0.5)
-    assert gm.spearman(f, np.array([500.0, 1000.0, 3000.0])) == pytest.approx(1.0)
-    assert gm.spearman(f, np.array([math.inf, 1000.0, 500.0])) == pytest.approx(-1.0)
-    assert gm.spearman(f, np.array([math.inf, math.inf, 500.0])) == pytest.approx(-math.sqrt(3) / 2)
-    assert math.isnan(gm.spearman(f, np.array([math.inf] * 3)))
+    assert spearman(f, np.array([3000.0, 1000.0, 500.0])) == pytest.approx(-1.0)
+    assert spearman(f, np.array([1000.0, 3000.0, 500.0])) == pytest.approx(-0.5)
+    assert spearman(f, np.array([500.0, 1000.0, 3000.0])) == pytest.approx(1.0)
+    assert spearman(f, np.array([math.inf, 1000.0, 500.0])) == pytest.approx(-1.0)
+    assert spearman(f, np.array([math.inf, math.inf, 500.0])) == pytest.approx(-math.sqrt(3) / 2)
+    assert math.isnan(spearman(f, np.array([math.inf] * 3)))
     rule = next(c for c in gm.CLAIMS if c.id == "train_fraction").rule
-    assert not rule.contains(gm.spearman(f, np.array([1000.0, 3000.0, 500.0])))
+    assert not rule.contains(spearman(f, np.array([1000.0, 3000.0, 500.0])))
 
 
 def test_grid_puts_weight_decay_zero_at_the_grok_fraction_only():
@@ -149,9 +154,9 @@ def test_train_logs_every_member_and_stops_once_grokked():
         runs = gm.train(cfg, gm.grid(cfg)["frac0.90"], gm.make_data(cfg), [0], device.setup("cpu", 1))
     finally:
         torch.set_num_threads(threads)
-    assert set(runs["variant"]) == {"wd1", "wd0"}
+    assert set(runs["wd"]) == {1.0, 0.0}
     assert {"acc", "loss", "weight_norm"} <= set(runs["metric"])
-    val = runs[(runs["variant"] == "wd1") & (runs["split"] == "val") & (runs["metric"] == "acc")]
+    val = runs[(runs["wd"] == 1.0) & (runs["split"] == "val") & (runs["metric"] == "acc")]
     assert val["value"].max() >= cfg.threshold
     assert runs["step"].max() < cfg.steps  # stopped early: every weight-decay member grokked
     assert np.diff(np.sort(val["step"].unique())).max() <= cfg.eval_every

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import levi_linear_grokking as lev
 
 CFG = dataclasses.replace(
@@ -30,8 +30,15 @@ def test_data_and_grid():
     assert all(np.array_equal(data[k], again[k]) for k in data)
     assert not np.array_equal(data["x_train"][0], data["x_train"][1])  # seeds differ
     full = config.resolve("levi_linear_grokking", "full")
-    assert set(lev.grid(full)) == {"dout1", "dout10"} and full.d_in == 1000 and full.seeds >= 5
-    assert lev.parse_variant(lev.variant(1e-3, 0.5)) == (1e-3, 0.5)
+    assert set(lev.grid(full)) == {"dout1", "dout10"}
+
+
+def test_tiers_deviate_from_the_paper_in_size_and_budget():
+    st = study.get("levi_linear_grokking")
+    fields = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert fields == {"d_in", "d_outs", "steps", "n_test", "log_points"}
+    smoke = {d.field for d in study.deviations(st, config.resolve(st, "smoke"), "smoke")}
+    assert smoke == fields | {"seeds", "lambdas", "epsilons", "weight_decays"}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +63,7 @@ def test_training_is_exact_gradient_descent(runs):
     s0 = layers.init_weight((20, 1), "gaussian", layers.generators([seed]), math.sqrt(1 / 40))[0].numpy()
     d = s0 - data["teacher_d1"][seed]
     step_matrix = np.eye(20) - 2 * CFG.lr * cov
-    sel = table[(table["variant"] == lev.variant(0.0, 20 / n)) & (table["seed"] == seed)]
+    sel = table[(table["wd"] == 0.0) & (table["lam"] == 20 / n) & (table["seed"] == seed)]
     mse = sel[(sel["split"] == "train") & (sel["metric"] == "mse")].set_index("step")["value"]
     for step in (0, int(mse.index[len(mse) // 3]), int(mse.index[len(mse) // 2])):
         dt = np.linalg.matrix_power(step_matrix, step) @ d
@@ -68,7 +75,8 @@ def test_training_is_exact_gradient_descent(runs):
 def test_runs_are_tidy_and_grok(runs):
     table, _ = runs
     assert table.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
-    assert set(table["variant"]) == {lev.variant(wd, 20 / n) for wd in (0.0, 0.5) for n in (80, 33)}
+    settings = set(zip(table["wd"], table["lam"], strict=True))
+    assert settings == {(wd, 20 / n) for wd in (0.0, 0.5) for n in (80, 33)}
     st = lev.settings_table(table, CFG)
     no_wd = st[st["wd"] == 0]
     assert (no_wd["t_train"] < no_wd["t_test"]).all() and np.isfinite(no_wd["t_train"]).all()
@@ -90,21 +98,20 @@ def synthetic_metrics() -> pd.DataFrame:
     }
     for seed, by_lam in times.items():
         for lam, (tr, te) in by_lam.items():
-            key = f"{lev.variant(0.0, lam)}.eps0.001"
+            at = ("dout1", 1, 0.0, lam, 1e-3, seed)
             rows += [
-                ("dout1", seed, f"t_train.{key}", tr),
-                ("dout1", seed, f"t_test.{key}", te),
-                ("dout1", seed, f"ratio.{key}", te / tr),
-                ("dout1", seed, f"pred_train.{key}", tr),
-                ("dout1", seed, f"pred_test.{key}", te),
+                (*at, "t_train", tr),
+                (*at, "t_test", te),
+                (*at, "ratio", te / tr),
+                (*at, "pred_train", tr),
+                (*at, "pred_test", te),
             ]
-            rows.append(("dout1", seed, f"test_mse_rise.{lev.variant(0.0, lam)}", -0.1 * seed))
+            rows.append(("dout1", 1, 0.0, lam, math.nan, seed, "test_mse_rise", -0.1 * seed))
         # a weight-decay setting whose train accuracy never reaches the level: left out of the lag claims
-        key = f"{lev.variant(0.01, 0.5)}.eps0.001"
-        rows += [("dout1", seed, f"t_train.{key}", math.inf), ("dout1", seed, f"t_test.{key}", math.inf)]
-        rows += [("dout1", seed, f"ratio.{key}", math.nan)]
-        rows.append(("dout1", seed, f"test_mse_rise.{lev.variant(0.01, 0.5)}", 0.2 if seed else 0.0))
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+        at = ("dout1", 1, 0.01, 0.5, 1e-3, seed)
+        rows += [(*at, "t_train", math.inf), (*at, "t_test", math.inf), (*at, "ratio", math.nan)]
+        rows.append(("dout1", 1, 0.01, 0.5, math.nan, seed, "test_mse_rise", 0.2 if seed else 0.0))
+    return pd.DataFrame(rows, columns=["point", "d_out", "wd", "lam", "eps", "seed", "metric", "value"])
 
 
 def test_measure_on_known_table():
@@ -119,7 +126,7 @@ def test_measure_on_known_table():
 def test_extract_round_trips_through_metric_table(runs):
     table, _ = runs
     metrics = lev.extract(table, CFG)
-    assert set(metrics.columns) == {"point", "seed", "metric", "value"}
+    assert set(metrics.columns) == {"point", "d_out", "wd", "lam", "eps", "seed", "metric", "value"}
     wide = lev.metric_table(metrics)
     assert len(wide) == 2 * 2 * 2 * len(CFG.epsilons)  # seeds × wd × λ × ε
     values = lev.measure(metrics, CFG)

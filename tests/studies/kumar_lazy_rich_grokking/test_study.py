@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config
+from reprosuite import config, study
 from reprosuite.studies import kumar_lazy_rich_grokking as kr
 
 CFG = dataclasses.replace(
@@ -31,8 +31,15 @@ def test_data_and_grid():
     again = kr.make_data(CFG)
     assert all(np.array_equal(data[k], again[k]) for k in data)
     assert list(kr.grid(CFG)) == ["all"]
-    full = config.resolve("kumar_lazy_rich_grokking", "full")
-    assert (full.dim, full.n_train, full.width, full.eps, full.epochs) == (100, 550, 500, 0.02, 100000)
+
+
+def test_quick_deviates_from_fig1_in_size_and_budget():
+    st = study.get("kumar_lazy_rich_grokking")
+    fields = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
+    assert fields == {
+        "dim", "n_train", "width", "eps", "alphas", "epochs", "align_points", "align_logs", "mse_every",
+    }  # fmt: skip
+    assert study.deviations(st, config.resolve(st, "full"), "full") == []
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +53,15 @@ def runs():
 
 def test_runs_are_tidy_and_lazy_vs_rich(runs):
     assert runs.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
-    assert set(runs["variant"]) == {"alpha0.5", "alpha4"}
+    assert set(runs["alpha"]) == {0.5, 4.0}
     mse = runs[(runs["metric"] == "mse") & (runs["split"] == "train")]
     assert sorted(mse["step"].unique())[:3] == [0, 20, 40]
     first = mse[mse["step"] == 0]["value"].to_numpy()
     last = mse[mse["step"] == CFG.epochs]["value"].to_numpy()
     assert (last < 0.5 * first).all()  # the centred network fits the training set
     change = runs[runs["metric"] == "weight_change"]
-    final = change[change["step"] == CFG.epochs].groupby("variant")["value"].mean()
-    assert final["alpha0.5"] > 2 * final["alpha4"]  # small α moves its features (rich), large α stays lazy
+    final = change[change["step"] == CFG.epochs].groupby("alpha")["value"].mean()
+    assert final[0.5] > 2 * final[4.0]  # small α moves its features (rich), large α stays lazy
     # at step 0 the network is its own linearisation: equal losses, alignment ratio 1
     lin0 = runs[(runs["metric"] == "lin_mse") & (runs["step"] == 0)].set_index(["variant", "seed", "split"])
     net0 = runs[(runs["metric"] == "mse") & (runs["step"] == 0)].set_index(["variant", "seed", "split"])
@@ -75,21 +82,25 @@ def synthetic_runs() -> pd.DataFrame:
     """Two α × one seed with hand-set curves: known times, alignment ratios and lazy minimum."""
     rows = []
 
-    def add(var, split, metric, steps, values):
-        rows.extend(("all", var, 0, s, split, metric, v) for s, v in zip(steps, values, strict=True))
+    def add(alpha, split, metric, steps, values):
+        rows.extend(
+            ("all", f"alpha{alpha:g}", alpha, 0, s, split, metric, v)
+            for s, v in zip(steps, values, strict=True)
+        )
 
     steps = [0, 10, 20, 30, 40]
-    for var, tr, te, lazy in (
-        ("alpha1", [1, 0.5, 0.04, 0.01, 0.01], [1, 0.9, 0.6, 0.04, 0.01], [1, 0.5, 0.3, 0.3, 0.3]),
-        ("alpha2", [1, 0.04, 0.01, 0.01, 0.01], [1, 0.9, 0.9, 0.9, 0.9], [1, 0.4, 0.2, 0.2, 0.2]),
+    for alpha, tr, te, lazy in (
+        (1.0, [1, 0.5, 0.04, 0.01, 0.01], [1, 0.9, 0.6, 0.04, 0.01], [1, 0.5, 0.3, 0.3, 0.3]),
+        (2.0, [1, 0.04, 0.01, 0.01, 0.01], [1, 0.9, 0.9, 0.9, 0.9], [1, 0.4, 0.2, 0.2, 0.2]),
     ):
-        add(var, "train", "mse", steps, tr)
-        add(var, "test", "mse", steps, te)
-        add(var, "test", "lin_mse", steps, lazy)
-        add(var, "train", "target_var", [0], [0.5])
-        add(var, "test", "target_var", [0], [0.5])
-        add(var, "test", "alignment_ratio", [0, 15, 25, 40], [1.0, 1.5, 3.0, 4.0])
-    return pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+        add(alpha, "train", "mse", steps, tr)
+        add(alpha, "test", "mse", steps, te)
+        add(alpha, "test", "lin_mse", steps, lazy)
+        add(alpha, "train", "target_var", [0], [0.5])
+        add(alpha, "test", "target_var", [0], [0.5])
+        add(alpha, "test", "alignment_ratio", [0, 15, 25, 40], [1.0, 1.5, 3.0, 4.0])
+    columns = ["point", "variant", "alpha", "seed", "step", "split", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def test_extract_and_measure_on_known_curves():
@@ -112,7 +123,7 @@ def test_delay_spearman_ranks_never_generalising_last():
     rows = []
     for seed, delays in ((0, [1.5, 3.0, math.inf]), (1, [2.0, 1.0, 4.0])):
         for alpha, d in zip((0.5, 1.0, 2.0), delays, strict=True):
-            rows.append(("all", seed, f"delay.{kr.variant(alpha)}", d))
-            rows.append(("all", seed, f"lazy_min_test.{kr.variant(alpha)}", 1.0))
-    out = kr.measure(pd.DataFrame(rows, columns=["point", "seed", "metric", "value"]), CFG)
+            rows.append(("all", alpha, seed, "delay", d))
+            rows.append(("all", alpha, seed, "lazy_min_test", 1.0))
+    out = kr.measure(pd.DataFrame(rows, columns=["point", "alpha", "seed", "metric", "value"]), CFG)
     assert out["delay_grows_with_alpha"] == [pytest.approx(1.0), pytest.approx(0.5)]

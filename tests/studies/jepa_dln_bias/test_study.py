@@ -5,32 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reprosuite import config, study
 from reprosuite.studies import jepa_dln_bias as jepa
+from reprosuite.studies.jepa_dln_bias import theory
 
 torch = pytest.importorskip("torch")
 
+COLUMNS = ["point", "seed", "metric", "objective", "case", "depth", "feature", "value"]
 SMALL = dataclasses.replace(jepa.TIERS["smoke"], seeds=2, depths=(1, 3), log_points=60)
-
-
-@pytest.mark.parametrize("objective", jepa.OBJECTIVES)
-@pytest.mark.parametrize("depth", [1, 2, 4])
-def test_ode_converges_to_its_fixed_point(objective, depth):
-    tau = np.linspace(0, 200_000, 50)
-    w = jepa.ode_curve(objective, depth, 0.9, 0.85, 0.02, tau)
-    assert w[-1] == pytest.approx(float(jepa.fixed_point(objective, depth, 0.85)), rel=1e-5)
-
-
-@pytest.mark.parametrize("depth", [2, 3])
-def test_jepa_critical_time_has_the_papers_small_eps_form(depth):
-    """t* ≈ (1/λ)·Σ_{n=1}^{2L−1} L / (n ρ^{2L−n−1} ε^{n/L}) up to O(log ε) as ε → 0."""
-    lam, rho, eps = 0.7, 0.6, 1e-4
-    series = (
-        sum(depth / (n * rho ** (2 * depth - n - 1) * eps ** (n / depth)) for n in range(1, 2 * depth)) / lam
-    )
-    assert jepa.ode_time("jepa", depth, lam, rho, eps, 0.5) == pytest.approx(series, rel=1e-3)
-    # MAE: leading term (1/λ)·L/((L−1) ε^{(L−1)/L}), no ρ
-    mae = jepa.ode_time("mae", depth, lam, rho, eps, 0.5)
-    assert mae == pytest.approx(depth / ((depth - 1) * eps ** ((depth - 1) / depth)) / lam, rel=0.05)
 
 
 def test_grid_validates_the_setting():
@@ -62,18 +44,34 @@ def test_training_starts_at_eps_and_follows_the_ode(small_run):
     runs, metrics = small_run
     first = runs[(runs.step == 0) & runs.metric.str.match(r"^w\d$")]
     np.testing.assert_allclose(first.value, SMALL.eps, rtol=1e-9)
-    times = jepa.critical_times(metrics)
+    times = metrics[metrics.metric == "t"]
     values = jepa.case_values(SMALL)
     for row in times[times.depth == 3].itertuples():
         lam, rho = values[row.case][0][row.feature], values[row.case][1][row.feature]
-        assert row.value == pytest.approx(jepa.ode_time(row.objective, 3, lam, rho, SMALL.eps, 0.5), rel=0.01)
-    converged = metrics[metrics.metric.str.startswith("converged_")].value
+        assert row.value == pytest.approx(
+            theory.ode_time(row.objective, 3, lam, rho, SMALL.eps, 0.5), rel=0.01
+        )
+    converged = metrics[metrics.metric == "converged"].value
     np.testing.assert_allclose(converged, 1.0, atol=1e-3)
+
+
+def test_a_diverged_member_is_not_measured(small_run):
+    runs, _ = small_run
+    runs = runs.copy()
+    dead = (
+        (runs.metric == "diverged_at") & (runs.depth == 3) & (runs.objective == "jepa") & (runs.case == "rho")
+    )
+    runs.loc[dead & (runs.seed == 1), "value"] = 100.0
+    metrics = jepa.extract(runs, SMALL)
+    member = (metrics.depth == 3) & (metrics.objective == "jepa") & (metrics["case"] == "rho")
+    assert metrics[member & (metrics.seed == 1)].value.isna().all()
+    assert metrics[~(member & (metrics.seed == 1))].value.notna().all()
+    assert np.isnan(jepa.measure(metrics, SMALL)["jepa_rho_order"][1])
 
 
 def test_seeds_only_rotate_the_problem(small_run):
     _, metrics = small_run
-    t = jepa.critical_times(metrics).pivot_table(
+    t = metrics[metrics.metric == "t"].pivot_table(
         index=["objective", "case", "depth", "feature"], columns="seed", values="value"
     )
     np.testing.assert_allclose(t[0], t[1], rtol=1e-8)
@@ -99,17 +97,13 @@ def test_measure_on_synthetic_times():
                 for i in range(SMALL.features):
                     by_lambda = 1.0 / jepa.case_values(SMALL)[case][0][i] + 0.01 * i
                     t = by_lambda if (obj == "mae" or depth == 1 or case != "anti") else lam[i]
-                    rows.append(("all", 0, f"t_{obj}_{case}_L{depth}_f{i}", t))
-                    rows.append(("all", 0, f"final_{obj}_{case}_L{depth}_f{i}", 2.0 - 0.1 * i * depth))
-    got = jepa.measure(pd.DataFrame(rows, columns=["point", "seed", "metric", "value"]), SMALL)
+                    rows.append(("all", 0, "t", obj, case, depth, i, t))
+                    rows.append(("all", 0, "final", obj, case, depth, i, 2.0 - 0.1 * i * depth))
+    got = jepa.measure(pd.DataFrame(rows, columns=COLUMNS), SMALL)
     assert got["anti_inversion"] == [-1.0]
     assert got["jepa_ratio_grows"] == pytest.approx([(2.0 / 0.8) / (2.0 / 1.6)])
-    rows[0] = ("all", 0, rows[0][2], math.inf)  # a feature never learned: no order
-    assert math.isnan(
-        jepa.measure(pd.DataFrame(rows, columns=["point", "seed", "metric", "value"]), SMALL)["lambda_order"][
-            0
-        ]
-    )
+    rows[0] = (*rows[0][:-1], math.inf)  # a feature never learned: no order
+    assert math.isnan(jepa.measure(pd.DataFrame(rows, columns=COLUMNS), SMALL)["lambda_order"][0])
 
 
 def test_figures_draw(small_run):
@@ -120,3 +114,9 @@ def test_figures_draw(small_run):
         fig = figure.draw(runs, metrics, SMALL)
         assert fig.axes
         plt.close(fig)
+
+
+def test_quick_deviates_from_the_paper_in_budget_only():
+    st = study.get("jepa_dln_bias")
+    devs = study.deviations(st, config.resolve(st, "quick"), "quick")
+    assert {d.field for d in devs} == {"seeds", "depths", "lr_depth", "log_points"}

@@ -1,0 +1,117 @@
+"""Training of the Saxe et al. study: three-layer nets from decoupled or small random init (mode dynamics,
+Fig. 3) and deep linear nets of every learning rate and init at one depth (the depth sweep, Fig. 6A)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from reprosuite.metrics import curves
+
+from . import dynamics
+
+INITS = ("orthogonal", "gaussian")
+
+
+def _mse(model, x, y):
+    """(1/2P)·Σ_i ‖y_i − f(x_i)‖² per member."""
+    return 0.5 * ((model(x) - y) ** 2).sum(dim=(1, 2)) / x.shape[0]
+
+
+def modes(cfg, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
+    import torch
+
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import optim, trainer
+
+    dt = torch.float64
+    x, y, u, v = (torch.as_tensor(data[k], dtype=dt, device=device) for k in ("x", "y", "u", "v"))
+    k = cfg.n_modes_tracked
+    p, n_in, n_out = x.shape[0], x.shape[1], y.shape[1]
+    model = layers.EnsembleMLP(
+        [n_in, cfg.hidden, n_out],
+        seeds,
+        activation=point["activation"],
+        init="gaussian",
+        # entries N(0, σ²) with σ²·√N2 = u0: random modes start at the decoupled strength u0 in magnitude
+        init_scale=math.sqrt(cfg.u0) * cfg.hidden**-0.25,
+        bias=False,
+        dtype=dt,
+        device=device,
+    )
+    if point["init"] == "decoupled":
+        # W1 = R·√u0·Vᵀ, W2 = U·√u0·Rᵀ with R orthonormal per member: every mode starts at exactly u0 (§2).
+        r = len(data["s"])
+        with torch.no_grad():
+            for i, seed in enumerate(seeds):
+                rot = curves.haar_orthogonal(cfg.hidden, np.random.default_rng(seed))[:, :r]
+                rot = torch.as_tensor(rot, dtype=dt)
+                a = math.sqrt(cfg.u0)
+                model.weights[0][i] = a * rot.to(device) @ v.T
+                model.weights[1][i] = a * u @ rot.T.to(device)
+    opt = optim.SGD(model.parameters(), lr=cfg.lr)
+
+    def evaluate(step):
+        sigma_fx = model(x).transpose(1, 2) @ x / p  # (S, n_out, n_in)
+        strengths = torch.einsum("oa,soi,ia->sa", u[:, :k], sigma_fx, v[:, :k])  # (S, k)
+        out = {("train", "loss"): _mse(model, x, y)}
+        out.update({("train", f"mode{a}"): strengths[:, a] for a in range(k)})
+        return out
+
+    history = trainer.fit(
+        lambda step: _mse(model, x, y),
+        opt,
+        cfg.steps,
+        evaluate,
+        trainer.log_schedule(cfg.steps, cfg.steps // cfg.log_every, "linear"),
+        label=f"saxe {point['init']} {point['activation']}",
+    )
+    return history.frame(seeds)
+
+
+def depth_sweep(cfg, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
+    import torch
+
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import optim, trainer
+
+    dt = torch.float32
+    x = torch.as_tensor(data["x"], dtype=dt, device=device)
+    y = torch.as_tensor(dynamics.depth_targets(cfg, data), dtype=dt, device=device)
+    # members: init × learning rate × seed, so one job covers a whole depth of Fig. 6A
+    members = [(init, lr, seed) for init in INITS for lr in cfg.depth_lrs for seed in seeds]
+    sizes = [x.shape[1]] + [cfg.depth_width] * (point["depth"] - 1) + [y.shape[1]]
+    model = layers.EnsembleMLP(
+        sizes,
+        [m[2] for m in members],
+        activation="linear",
+        init=["orthogonal" if m[0] == "orthogonal" else "gaussian_fan_in" for m in members],
+        bias=False,
+        dtype=dt,
+        device=device,
+    )
+    opt = optim.SGD(model.parameters(), lr=[m[1] for m in members])
+    level = cfg.criterion * dynamics.zero_map_loss(y)
+
+    def evaluate(step):
+        return {("train", "loss"): _mse(model, x, y)}
+
+    def done(history):
+        # every member has reached the criterion or diverged (from the logged history: resumes stop alike)
+        logged = torch.stack(history.records[("train", "loss")][1]).cpu()  # (T, S)
+        return bool(((logged <= level).any(dim=0) | ~opt.active.cpu()).all())
+
+    steps = cfg.depth_steps
+    log_steps = sorted(set(range(min(steps, 200) + 1)) | set(trainer.log_schedule(steps, 100)))
+    history = trainer.fit(
+        lambda step: _mse(model, x, y),
+        opt,
+        steps,
+        evaluate,
+        log_steps,
+        done=done,
+        label=f"saxe depth {point}",
+    )
+    return history.frame([m[2] for m in members], [f"{m[0]}-lr{m[1]:.4g}" for m in members])

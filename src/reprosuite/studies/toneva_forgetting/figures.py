@@ -1,0 +1,53 @@
+"""The figures of the study: the histogram of forgetting counts, and test accuracy against the fraction removed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+
+def draw_counts(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
+    import matplotlib.pyplot as plt
+
+    ex = runs[(runs["split"] == "example") & (runs["metric"].isin(["forgetting_count", "learned"]))]
+    wide = ex.pivot_table(index=["point", "seed", "step"], columns="metric", values="value").reset_index()
+    points = [p for p in ("cnn", "mlp") if p in set(wide["point"])]
+    fig, axes = plt.subplots(1, len(points), figsize=(5 * len(points), 3.6), squeeze=False)
+    for ax, point in zip(axes[0], points, strict=True):
+        sel = wide[wide["point"] == point]
+        c = sel["forgetting_count"].to_numpy()
+        ok = sel["learned"].to_numpy() == 1
+        top = int(c[ok].max()) if ok.any() else 0
+        labels = [str(k) for k in range(top + 1)] + ["never\nlearned"]
+        freq = [np.mean(ok & (c == k)) for k in range(top + 1)] + [np.mean(~ok)]
+        ax.bar(range(len(freq)), freq, color=["C2"] + ["C0"] * top + ["C3"])
+        ax.set_xticks(range(len(freq)), labels, fontsize=7)
+        mean = c[ok].mean() if ok.any() else 0.0
+        poisson = [math.exp(-mean) * mean**k / math.factorial(k) * ok.mean() for k in range(top + 1)]
+        ax.plot(range(top + 1), poisson, "k.--", lw=0.8, label=f"Poisson, same mean ({mean:.2f})")
+        ax.set(
+            xlabel="forgetting events",
+            ylabel="fraction of training examples",
+            title=f"{point.upper()}: {100 * np.mean(ok & (c == 0)):.1f} % unforgettable "
+            f"({sel['seed'].nunique()} seeds)",
+        )
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def draw_removal(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from . import removal_table
+
+    rem = removal_table(metrics)
+    rem["removed"] = rem["mode"].map({"selected": "least forgettable", "random": "random"})
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    sns.lineplot(data=rem, x="fraction", y="accuracy", hue="removed", marker="o", errorbar=("ci", 95), ax=ax)
+    ax.set(xlabel="fraction of training set removed", ylabel="test accuracy (CNN)")
+    ax.set_title(f"MNIST-1D, {cfg.epochs} epochs, {rem['seed'].nunique()} seeds", fontsize=9)
+    return fig

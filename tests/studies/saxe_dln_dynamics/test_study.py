@@ -1,0 +1,102 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprosuite import config, study
+from reprosuite.metrics import curves
+from reprosuite.studies import saxe_dln_dynamics as saxe
+from reprosuite.studies.saxe_dln_dynamics import dynamics
+
+torch = pytest.importorskip("torch")
+
+
+def test_decoupled_training_run_matches_theory():
+    cfg = config.resolve("saxe_dln_dynamics", "smoke", {"steps": 1500, "log_every": 5, "modes": [6, 4, 3]})
+    data = saxe.make_data(cfg)
+    runs = saxe.train(cfg, {"kind": "modes", "init": "decoupled", "activation": "linear"}, data, [0], "cpu")
+    runs.insert(0, "point", "modes-decoupled")
+    metrics = saxe.extract(runs, cfg)
+    err = metrics[metrics.metric == "half_time_err_max"].value.item()
+    assert err < 0.05
+
+
+def test_member_weights_follow_decoupled_init():
+    cfg = config.resolve("saxe_dln_dynamics", "smoke", {"steps": 1})
+    data = saxe.make_data(cfg)
+    runs = saxe.train(
+        cfg, {"kind": "modes", "init": "decoupled", "activation": "linear"}, data, [0, 1], "cpu"
+    )
+    first = runs[(runs.step == 0) & runs.metric.str.startswith("mode")]
+    np.testing.assert_allclose(first.value, cfg.u0, rtol=1e-9)
+
+
+def test_hierarchy_data_is_whitened_with_ordered_modes():
+    cfg = config.resolve("saxe_dln_dynamics", "quick")
+    d = saxe.make_data(cfg)
+    p = cfg.n_items
+    np.testing.assert_allclose(d["x"].T @ d["x"] / p, np.eye(p))
+    assert d["y"].shape == (p, cfg.n_features) and set(np.unique(d["y"])) == {-1.0, 1.0}
+    assert np.all(np.diff(d["s"]) <= 0) and d["s"][0] > d["s"][6] > 0
+
+
+def test_modes_data_has_the_chosen_singular_values():
+    cfg = config.resolve("saxe_dln_dynamics", "smoke")
+    d = saxe.make_data(cfg)
+    np.testing.assert_allclose(d["s"][: len(cfg.modes)], cfg.modes, rtol=1e-12)
+    np.testing.assert_allclose(d["s"][len(cfg.modes) :], 0.0, atol=1e-12)
+
+
+def test_unknown_dataset_is_refused_before_any_job():
+    with pytest.raises(config.ConfigError, match="dataset"):
+        config.resolve("saxe_dln_dynamics", "smoke", {"dataset": "mnist"})
+
+
+def test_extract_marks_depths_that_never_reach_the_criterion():
+    cfg = config.resolve("saxe_dln_dynamics", "quick")
+    level = cfg.criterion * dynamics.zero_map_loss(dynamics.depth_targets(cfg, saxe.make_data(cfg)))
+    rows = []
+    for variant, losses in (
+        ("orthogonal-lr0.01", [1.0, level, 0.0]),
+        ("gaussian-lr0.01", [1.0, 2 * level, level * 1.5]),
+    ):
+        for step, loss in zip((0, 10, 20), losses, strict=True):
+            rows.append(("depth-4", variant, 0, step, "train", "loss", loss))
+    runs = pd.DataFrame(rows, columns=["point", "variant", "seed", "step", "split", "metric", "value"])
+    m = saxe.extract(runs, cfg).set_index("metric").value
+    assert m["iters_orthogonal_lr0.01"] == 10 and m["best_iters_orthogonal"] == 10
+    assert m["iters_gaussian_lr0.01"] == curves.NEVER
+    assert math.isnan(m["best_lr_gaussian"]) and m["best_lr_orthogonal"] == 0.01
+
+
+def test_depth_claims_from_metrics():
+    rows = []
+    for seed in range(3):
+        for depth, orth, gauss in [(4, 10, 12), (8, 12, 80), (16, 15, math.inf)]:
+            rows += [
+                (f"depth-{depth}", seed, "best_iters_orthogonal", orth),
+                (f"depth-{depth}", seed, "best_iters_gaussian", gauss),
+                (f"depth-{depth}", seed, "best_lr_orthogonal", 0.4 / depth),
+                (f"depth-{depth}", seed, "best_lr_gaussian", 0.1),
+            ]
+    metrics = pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+    got = saxe.measure(metrics, saxe.TIERS["quick"])
+    assert got["P3_orthogonal_depth_independent"] == pytest.approx([1.5] * 3)
+    assert got["P3_gaussian_slower"] == pytest.approx([80 / 12] * 3)
+    assert got["P4_best_lr_vs_depth"] == pytest.approx([-1.0] * 3)
+
+
+def test_quick_deviates_from_the_paper_in_budget_only():
+    st = study.get("saxe_dln_dynamics")
+    devs = study.deviations(st, config.resolve(st, "quick"), "quick")
+    assert {d.field for d in devs} == {
+        "seeds",
+        "n_features",
+        "steps",
+        "log_every",
+        "depths",
+        "depth_width",
+        "depth_lrs",
+        "depth_steps",
+    }
