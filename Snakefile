@@ -10,11 +10,16 @@
 #   logs/{rule}/...                   one log per job;  benchmarks/train/...  time and memory per training job
 from snakemake.utils import min_version, validate
 
+from reprosuite.config import command_line_seeds
+
 min_version("9.0")
 
 
 configfile: "config.yaml"
 
+
+# --config 'seeds=[100,101,102]' arrives as strings: read its integers before validating
+config["seeds"] = command_line_seeds(config.get("seeds"))
 
 validate(config, "workflow/schemas/config.schema.yaml")
 

@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 from reprosuite import config as config_mod
-from reprosuite import io, pipeline, status
+from reprosuite import io, pipeline, registry, status
 from reprosuite import study as study_mod
 from reprosuite.engine.data import official
 
 KNOWN_ERRORS = (
     official.DatasetError,
+    registry.RegistryError,
     config_mod.ConfigError,
     study_mod.StudyError,
     io.ResultError,
@@ -29,7 +30,12 @@ def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--study", required=True)
     p.add_argument("--tier", default="quick")
     p.add_argument("--overrides", type=json.loads, default={}, help="JSON object of config overrides")
-    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the tier's)")
+    p.add_argument(
+        "--seeds",
+        type=json.loads,
+        default=None,
+        help="a seed count or a JSON list of seeds (default: the tier's)",
+    )
 
 
 def _common(a: argparse.Namespace) -> dict:
@@ -62,6 +68,20 @@ def data_check(a: argparse.Namespace) -> None:
         raise error
 
 
+def _registry(a: argparse.Namespace) -> None:
+    if a.action == "update":
+        diff = registry.update()
+        print("\n".join(diff) or "the registry is up to date")
+        return
+    diff = registry.differences(registry.load(), registry.current())
+    if diff:
+        raise registry.RegistryError(
+            "the code differs from the claims registry (amend and run `reprosuite registry update`):\n  "
+            + "\n  ".join(diff)
+        )
+    print("every claim matches its registered rule, statistic, control and protocol")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="reprosuite", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -85,6 +105,10 @@ def parser() -> argparse.ArgumentParser:
             else status.suite_markdown(status.load_claims(a.results))
         )
     )
+
+    p = sub.add_parser("registry", help="the claims registry: check it against the code, or update it")
+    p.add_argument("action", choices=("check", "update"))
+    p.set_defaults(func=_registry)
 
     p = sub.add_parser("show", help="one study: its paper, claims and result files")
     p.add_argument("study")

@@ -18,7 +18,7 @@ from reprosuite import study as study_mod
 from reprosuite.study import TIERS, Study
 
 # Fields whose values must be strictly positive whatever the study (a zero step count or lr <= 0 is a typo).
-POSITIVE = ("seeds", "steps", "epochs", "lr", "width", "hidden", "batch_size")
+POSITIVE = ("steps", "epochs", "lr", "width", "hidden", "batch_size")
 
 
 class ConfigError(ValueError):
@@ -83,8 +83,36 @@ def _check_ranges(study: str, cfg: Any) -> None:
                     raise ConfigError(f"study {study!r}, key {field.name!r}: must be > 0, got {v!r}")
 
 
-def resolve(study: Study | str, tier: str, overrides: dict | None = None, seeds: int | None = None):
-    """The study's frozen config for ``tier``, with ``seeds`` and ``overrides`` applied and validated."""
+def _seeds(study: str, value: Any) -> int | tuple[int, ...]:
+    """A seed count (seeds 0 … n − 1) or an explicit list of distinct non-negative seeds, as a tuple."""
+    where = f"study {study!r}, key 'seeds'"
+    if isinstance(value, list | tuple):
+        if not value or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in value):
+            raise ConfigError(f"{where}: a list of seeds must hold non-negative integers, got {value!r}")
+        if len(set(value)) != len(value):
+            raise ConfigError(f"{where}: seeds must be distinct, got {value!r}")
+        return tuple(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: expected a positive count or a list of seeds, got {value!r}")
+    return value
+
+
+def command_line_seeds(value: Any) -> Any:
+    """The suite config's ``seeds`` as Snakemake passes it on: ``--config 'seeds=[100,101,102]'`` arrives as
+    a list of strings (Snakemake reads a command-line value with YAML's BaseLoader), ``seeds=null`` as
+    ``"null"``. Decimal items become integers and ``"null"`` None; anything else is left for validation."""
+    if value == "null":
+        return None
+    if isinstance(value, list):
+        return [int(v) if isinstance(v, str) and v.strip().isdecimal() else v for v in value]
+    return value
+
+
+def resolve(
+    study: Study | str, tier: str, overrides: dict | None = None, seeds: int | list[int] | None = None
+):
+    """The study's frozen config for ``tier``, with ``seeds`` (a count or an explicit list: ``cfg.seeds`` then
+    holds the tuple, see :func:`reprosuite.study.seed_list`) and ``overrides`` applied and validated."""
     st = study_mod.get(study) if isinstance(study, str) else study
     if tier not in TIERS:
         raise ConfigError(f"unknown tier {tier!r}; choose one of {', '.join(TIERS)}")
@@ -92,16 +120,17 @@ def resolve(study: Study | str, tier: str, overrides: dict | None = None, seeds:
     hints = typing.get_type_hints(type(base))
     changes = {}
     if seeds is not None:
-        changes["seeds"] = _coerce(st.name, "seeds", seeds, int)
+        changes["seeds"] = _seeds(st.name, seeds)
     for key, value in (overrides or {}).items():
         if key not in hints:
             valid = ", ".join(f.name for f in dataclasses.fields(base))
             raise ConfigError(f"study {st.name!r}: unknown override key {key!r}; valid keys: {valid}")
-        changes[key] = _coerce(st.name, key, value, hints[key])
+        changes[key] = _seeds(st.name, value) if key == "seeds" else _coerce(st.name, key, value, hints[key])
     cfg = dataclasses.replace(base, **changes)
     for key, annotation in hints.items():  # the tier's own values too: a typo in TIERS is caught here
         if key not in changes:
             _coerce(st.name, key, getattr(cfg, key), annotation)
+    _seeds(st.name, cfg.seeds)
     _check_ranges(st.name, cfg)
     return cfg
 

@@ -55,8 +55,8 @@ STUDY_ROOTS = {
     "train": ("Config", "TIERS", "grid", "train"),
     "extract": ("Config", "TIERS", "extract"),
     "figure": ("Config", "TIERS", "FIGURES"),
-    # check_claims also writes the paper and the config's deviations from it (their reasons: WHY)
-    "claims": ("Config", "TIERS", "CLAIMS", "measure", "PAPER", "WHY"),
+    # check_claims also writes the paper, the config's deviations from it (their reasons: WHY) and the amendments
+    "claims": ("Config", "TIERS", "CLAIMS", "measure", "PAPER", "WHY", "AMENDMENTS"),
     "suite": (),
 }
 PACKAGE = "reprosuite"

@@ -32,7 +32,9 @@ def _meta(st, cfg, tier: str, wall: float, device: str = "cpu", **extra) -> dict
     return meta
 
 
-def prepare(study: str, tier: str, out: str, overrides: dict | None = None, seeds: int | None = None) -> None:
+def prepare(
+    study: str, tier: str, out: str, overrides: dict | None = None, seeds: int | list[int] | None = None
+) -> None:
     start = time.perf_counter()
     st = study_mod.get(study)
     cfg = config_mod.resolve(st, tier, overrides, seeds)
@@ -58,7 +60,7 @@ def train(
     data: str,
     out: str,
     overrides: dict | None = None,
-    seeds: int | None = None,
+    seeds: int | list[int] | None = None,
     device: str = "auto",
     threads: int = 1,
     checkpoint_every_s: float = 60.0,
@@ -83,7 +85,7 @@ def train(
     fingerprint = fingerprint_mod.fingerprint("train", study, cfg, points[point])
     directory = Path(out).parent.parent / "checkpoints" / point
     with checkpoint.checkpointing(directory, fingerprint, checkpoint_every_s):
-        runs = st.train(cfg, points[point], load_data(data), list(range(cfg.seeds)), dev)
+        runs = st.train(cfg, points[point], load_data(data), study_mod.seed_list(cfg), dev)
     missing = {"seed", "step", "split", "metric", "value"} - set(runs.columns)
     if missing:
         raise study_mod.StudyError(f"study {study!r}: train() returned a table without {sorted(missing)}")
@@ -129,10 +131,14 @@ def check_claims(study: str, tier: str, metrics: str, out: str, overrides=None, 
     st = study_mod.get(study)
     cfg = config_mod.resolve(st, tier, overrides, seeds)
     measured = st.measure(io.read_table(metrics, io.METRIC_COLUMNS), cfg)
-    unknown = set(measured) - {c.id for c in st.CLAIMS}
+    known = {c.id for c in st.CLAIMS} | {c.id + claims_mod.CONTROL for c in st.CLAIMS if c.control}
+    unknown = set(measured) - known
     if unknown:
         raise study_mod.StudyError(f"study {study!r}: measure() returned unknown claim ids {sorted(unknown)}")
-    rows = [claims_mod.evaluate(c, measured.get(c.id), tier) for c in st.CLAIMS]
+    rows = [
+        claims_mod.evaluate(c, measured.get(c.id), tier, control=measured.get(c.id + claims_mod.CONTROL))
+        for c in st.CLAIMS
+    ]
     table = pd.DataFrame(rows)
     paper = st.PAPER
     table.insert(0, "study", study)
@@ -140,6 +146,9 @@ def check_claims(study: str, tier: str, metrics: str, out: str, overrides=None, 
     table.insert(2, "paper_url", paper.url)
     table["tier"] = tier
     table["deviations"] = "; ".join(map(str, study_mod.deviations(st, cfg, tier)))
+    table["amendments"] = [
+        "; ".join(str(a) for a in getattr(st.module, "AMENDMENTS", ()) if c.id in a.claims) for c in st.CLAIMS
+    ]
     io.write_table(table, out, _meta(st, cfg, tier, time.perf_counter() - start))
 
 

@@ -19,7 +19,12 @@ from reprosuite import io
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-VERDICT_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "inconclusive": "#ef6c00"}
+VERDICT_COLOURS = {
+    "pass": "#2e7d32",
+    "fail": "#c62828",
+    "inconclusive": "#ef6c00",
+    "not discriminating": "#6a1b9a",
+}
 
 
 def _pyplot():
@@ -113,15 +118,90 @@ def overview(table: pd.DataFrame) -> Figure:
     return fig
 
 
+def _get(row, key: str, default=""):
+    """A column of a claims table row, with a default for tables written before the column existed."""
+    value = row.get(key, default)
+    return default if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def study_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per study: its paper, the verdicts of its empirical claims, its analytic and sanity claims, whether
+    every control failed, tier, seeds and how many fields the tier changed from the paper's protocol."""
+    rows = []
+    for name, g in table.groupby("study", sort=False):
+        kinds = g.get("kind", pd.Series(["empirical"] * len(g), index=g.index)).fillna("empirical")
+        emp = g[kinds == "empirical"]
+        with_control = emp[[bool(_get(r, "control")) for _, r in emp.iterrows()]]
+        controls = [_get(r, "control_verdict", "none") for _, r in with_control.iterrows()]
+        devs = _get(g.iloc[0], "deviations")
+        rows.append(
+            {
+                "study": name,
+                "paper": g["paper"].iloc[0],
+                "paper_url": g["paper_url"].iloc[0],
+                **{v: int((emp["verdict"] == v).sum()) for v in VERDICT_COLOURS},
+                "empirical": len(emp),
+                "analytic": int((kinds == "analytic").sum()),
+                "sanity": int((kinds == "sanity").sum()),
+                "controls": (
+                    f"{sum(c == 'fail' for c in controls)} of {len(emp)} fail"
+                    + (f", {len(emp) - len(controls)} without" if len(controls) < len(emp) else "")
+                ),
+                "tier": g["tier"].iloc[0],
+                "seeds": int(g["n_seeds"].max()) if len(g) else 0,
+                "deviations": len(devs.split("; ")) if devs else 0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def headline(table: pd.DataFrame) -> str:
+    """'N of M empirical claims reproduced' (sanity and analytic claims are not findings of the papers)."""
+    kinds = table["kind"] if "kind" in table else pd.Series(["empirical"] * len(table))
+    emp = table[kinds.fillna("empirical").to_numpy() == "empirical"]
+    counts = emp["verdict"].value_counts().to_dict()
+    rest = ", ".join(f"{counts[v]} {v}" for v in VERDICT_COLOURS if v != "pass" and counts.get(v))
+    others = len(table) - len(emp)
+    return (
+        f"{counts.get('pass', 0)} of {len(emp)} empirical claims reproduced"
+        + (f" ({rest})" if rest else "")
+        + (f"; {others} analytic or sanity claims not counted" if others else "")
+    )
+
+
 def claims_table_html(table: pd.DataFrame) -> str:
-    """The claims table as an HTML fragment with inline styles (also the report's landing page)."""
+    """The report's landing page as an HTML fragment with inline styles: the headline, one row per study, then
+    every claim grouped by study (paper value, measured ± CI, statistic, control, verdict)."""
     cell = "border:1px solid #ccc;padding:4px 8px;vertical-align:top"
+    summary = study_summary(table)
+    srows = []
+    for _, r in summary.iterrows():
+        verdicts = ", ".join(f"{r[v]} {v}" for v in VERDICT_COLOURS if r[v])
+        cells = [
+            html.escape(r["study"]),
+            f"<a href='{html.escape(r['paper_url'])}'>{html.escape(r['paper'])}</a>",
+            f"{verdicts or '–'} (of {r['empirical']})",
+            f"{r['analytic']} / {r['sanity']}",
+            html.escape(r["controls"]),
+            f"{html.escape(r['tier'])}, {r['seeds']}",
+            str(r["deviations"]),
+        ]
+        srows.append("<tr>" + "".join(f"<td style='{cell}'>{c}</td>" for c in cells) + "</tr>")
+    sheader = (
+        "study",
+        "paper",
+        "empirical claims",
+        "analytic / sanity",
+        "controls",
+        "tier, seeds",
+        "deviations",
+    )
     rows = []
     study = None
     for _, r in table.iterrows():
         if r["study"] != study:  # a study's header row: what its tier changed from the paper's protocol
             study = r["study"]
-            devs = r.get("deviations", "") or ""
+            devs = _get(r, "deviations")
             text = f"deviations from the paper at tier {html.escape(r['tier'])}: " + (
                 html.escape(devs) if devs else "none"
             )
@@ -131,27 +211,52 @@ def claims_table_html(table: pd.DataFrame) -> str:
             )
         colour = VERDICT_COLOURS.get(r["verdict"], "#555")
         paper_val = r["paper_text"] or fmt(r["paper_value"])
+        kind = _get(r, "kind", "empirical")
+        control = _get(r, "control")
+        control_text = (
+            f"{html.escape(control)}: {html.escape(_get(r, 'control_verdict'))}"
+            + (
+                f" ({fmt(r['control_measured'])})"
+                if not math.isnan(_get(r, "control_measured", math.nan))
+                else ""
+            )
+            if control
+            else "–"
+        )
+        near = " ≈" if bool(_get(r, "near_threshold", False)) else ""
         cells = [
-            html.escape(r["study"]),
-            f"<a href='{html.escape(r['paper_url'])}'>{html.escape(r['paper'])}</a>",
-            f"<b>{html.escape(r['claim'])}</b>: {html.escape(r['statement'])}",
+            f"<b>{html.escape(r['claim'])}</b> <i>({html.escape(kind)})</i>: {html.escape(r['statement'])}",
             html.escape(str(paper_val)),
             f"{html.escape(r['metric'])} {html.escape(r['rule'])}",
-            html.escape(measured_text(r)),
+            f"{html.escape(measured_text(r))} <i>{html.escape(_get(r, 'statistic', 'mean'))}</i>",
+            control_text,
         ]
         row = "".join(f"<td style='{cell}'>{c}</td>" for c in cells)
-        row += f"<td class='verdict' style='{cell};color:white;background:{colour}'>{html.escape(r['verdict'])}</td>"
+        row += (
+            f"<td class='verdict' style='{cell};color:white;background:{colour}'>"
+            f"{html.escape(r['verdict'])}{near}</td>"
+        )
         row += "".join(
             f"<td style='{cell}'>{c}</td>"
-            for c in (html.escape(r["tier"]), int(r["n_seeds"]), html.escape(r["note"]))
+            for c in (int(r["n_seeds"]), html.escape(_get(r, "amendments")), html.escape(r["note"]))
         )
         rows.append(f"<tr>{row}</tr>")
-    counts = table["verdict"].value_counts().to_dict()
-    head = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_COLOURS)
-    columns = ("study", "paper", "claim", "paper value", "pass rule", "measured (95% CI)", "verdict", "tier")
-    header = "".join(f"<th style='{cell}'>{c}</th>" for c in (*columns, "seeds", "note"))
+    columns = (
+        "claim",
+        "paper value",
+        "pass rule",
+        "measured (95% CI), statistic",
+        "negative control",
+        "verdict",
+    )
+    header = "".join(f"<th style='{cell}'>{c}</th>" for c in (*columns, "seeds", "amendments", "note"))
     return (
-        f"<p>{len(table)} claims: {head}</p>"
+        f"<p><b>{html.escape(headline(table))}</b> (≈: an end of the interval within 5 % of the threshold)</p>"
+        f"<table id='studies' style='border-collapse:collapse;font-size:90%'><tr>"
+        + "".join(f"<th style='{cell}'>{c}</th>" for c in sheader)
+        + "</tr>"
+        + "".join(srows)
+        + "</table><br>"
         f"<table id='claims' style='border-collapse:collapse;font-size:90%'><tr>{header}</tr>"
         + "".join(rows)
         + "</table>"

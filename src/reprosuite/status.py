@@ -3,6 +3,7 @@ and what a ``snakemake`` run would compute."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -13,9 +14,14 @@ import pandas as pd
 from reprosuite import config as config_mod
 from reprosuite import io, pipeline
 from reprosuite import study as study_mod
-from reprosuite.plotting import measured_text
+from reprosuite.plotting import headline, measured_text, study_summary
 
-MARK = {"pass": "✔ pass", "fail": "✘ FAIL", "inconclusive": "? inconclusive"}
+MARK = {
+    "pass": "✔ pass",
+    "fail": "✘ FAIL",
+    "inconclusive": "? inconclusive",
+    "not discriminating": "✘ not discriminating",
+}
 
 
 class NoResults(FileNotFoundError):
@@ -49,22 +55,58 @@ def load_claims(results: Path) -> pd.DataFrame:
 
 
 def claims_table(claims: pd.DataFrame) -> str:
+    """The terminal view of a claims table: the headline, one row per study, then one row per claim."""
+    studies = [
+        [
+            r["study"],
+            ", ".join(f"{r[v]} {v}" for v in MARK if r[v]) or "–",
+            f"{r['analytic']} / {r['sanity']}",
+            r["controls"],
+            f"{r['tier']}, {r['seeds']}",
+            str(r["deviations"]),
+        ]
+        for _, r in study_summary(claims).iterrows()
+    ]
     rows = [
         [
             r.study,
-            r.claim,
-            MARK.get(r.verdict, r.verdict),
-            measured_text(r),
+            f"{r.claim} ({_col(r, 'kind', 'empirical')})",
+            MARK.get(r.verdict, r.verdict) + (" ≈" if bool(_col(r, "near_threshold", False)) else ""),
+            f"{measured_text(r)} {_col(r, 'statistic', 'mean')}",
             r.paper_text or str(r.paper_value),
             r.rule,
+            _col(r, "control_verdict", "") if _col(r, "control", "") else "–",
         ]
         for _, r in claims.iterrows()
     ]
-    counts = Counter(claims.verdict)
-    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("pass", "fail", "inconclusive"))
     tiers = ", ".join(sorted(set(claims.tier)))
-    body = _table(rows, ["study", "claim", "verdict", "measured [95% CI]", "paper", "pass rule"])
-    return f"{body}\n\n{len(claims)} claims ({tiers} tier): {summary}"
+    return "\n\n".join(
+        [
+            f"{headline(claims)} ({tiers} tier)",
+            _table(
+                studies,
+                ["study", "empirical claims", "analytic / sanity", "controls", "tier, seeds", "deviations"],
+            ),
+            _table(
+                rows,
+                [
+                    "study",
+                    "claim (kind)",
+                    "verdict",
+                    "measured [95% CI] statistic",
+                    "paper",
+                    "pass rule",
+                    "control",
+                ],
+            ),
+            "≈: an end of the interval lies within 5 % of the threshold (another CPU or seed list could flip it)",
+        ]
+    )
+
+
+def _col(row, key: str, default):
+    value = row.get(key, default)
+    return default if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 TABLE_START, TABLE_END = "<!-- suite-table -->", "<!-- /suite-table -->"
@@ -81,7 +123,7 @@ def suite_markdown(claims: pd.DataFrame) -> str:
         st = study_mod.get(name)
         p = st.PAPER
         counts = Counter(g.verdict)
-        verdicts = ", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "inconclusive") if counts[v])
+        verdicts = ", ".join(f"{counts[v]} {v}" for v in MARK if counts[v])
         other = [
             f"`{r.claim}` {r.verdict}: {measured_text(r)} vs {r.rule}"
             if r.n_seeds
@@ -94,7 +136,7 @@ def suite_markdown(claims: pd.DataFrame) -> str:
             f"| `{name}` | {p.short} — {p.title} ([arXiv:{p.arxiv}]({p.url})) | {g.tier.iloc[0]}, {seeds} "
             f"| {verdicts} | {'; '.join(other) or '–'} |"
         )
-    return "\n".join(rows)
+    return f"{headline(claims)}.\n\n" + "\n".join(rows)
 
 
 def write_table(claims: pd.DataFrame, readme: Path) -> str:

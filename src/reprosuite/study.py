@@ -7,8 +7,11 @@ define these names:
     a :class:`Paper`: title, authors, year, arXiv id, venue, official code.
 ``Config``
     a frozen dataclass whose **defaults are the paper's protocol** (paper sections cited in comments); every
-    field has a default, and it has an ``int`` field ``seeds``. String options are typed ``Literal[...]`` so that
-    a bad value is refused when the config is resolved, before any job runs.
+    field has a default, and it has an ``int`` field ``seeds`` (the paper's number of runs). The suite's
+    config may replace the count by an explicit list of seeds: use :func:`seed_list` wherever a seed's
+    identity matters, and :func:`seed_positions` to index arrays that ``make_data`` stacked over the seeds (a
+    seed's value is never an index). String options are typed ``Literal[...]`` so that a bad value is refused
+    when the config is resolved, before any job runs.
 ``TIERS``
     ``{"smoke": Config, "quick": Config, "full": Config}``, each written as a ``dataclasses.replace`` delta of
     the paper's ``Config()`` (``full`` equal to the paper wherever possible).
@@ -38,6 +41,9 @@ Optional (``OPTIONAL``):
 
 ``COST``
     ``{tier: "measured cost"}`` shown by ``reprosuite list``.
+``AMENDMENTS``
+    a tuple of :class:`reprosuite.claims.Amendment`: each change to a registered claim after it was first run
+    (``reprosuite.registry``; shown in the claims table).
 ``resources(cfg, point) -> dict``
     what the training job of one grid point asks the scheduler for, any of ``mem_mb`` (MB), ``runtime``
     (minutes of wall time) and ``gpu`` (GPUs, ignored with ``device: cpu``), positive integers (``gpu`` may be
@@ -94,7 +100,7 @@ REQUIRED = (
     "CLAIMS",
     "measure",
 )
-OPTIONAL = ("COST", "resources", "datasets")
+OPTIONAL = ("COST", "AMENDMENTS", "resources", "datasets")
 # hook name -> its positional parameters (checked against the study's signatures)
 SIGNATURES = {
     "grid": ("cfg",),
@@ -199,6 +205,22 @@ class Study:
     def paper_config(self):
         """The paper's protocol: the defaults of ``Config``."""
         return self.module.Config()
+
+
+def seed_list(cfg: Any) -> list[int]:
+    """The seeds of a resolved config: ``0 … n − 1`` for a count, else the explicit list the user gave. Every use
+    of a seed's identity (initialisation, data, masks, the seeds a figure shows) derives from this list."""
+    return list(range(cfg.seeds)) if isinstance(cfg.seeds, int) else list(cfg.seeds)
+
+
+def seed_positions(cfg: Any, seeds: Sequence[int]) -> list[int]:
+    """The position of each of ``seeds`` in :func:`seed_list` (``cfg``): the row of a seed in the arrays that
+    ``make_data`` stacked over the seeds, in that order. A seed's value is never an array index."""
+    at = {s: i for i, s in enumerate(seed_list(cfg))}
+    unknown = [int(s) for s in seeds if int(s) not in at]
+    if unknown:
+        raise ValueError(f"seeds {unknown} are not among the config's seeds {list(at)}")
+    return [at[int(s)] for s in seeds]
 
 
 def deviations(st: Study, cfg: Any, tier: str) -> list[Deviation]:

@@ -66,7 +66,7 @@ def test_run_tables_are_tidy_with_provenance(smoke):
     for path in runs:
         df = io.read_table(path, io.RUN_COLUMNS)
         assert set(df.study) == {st.name}
-        assert df.seed.nunique() >= 1 and set(df.seed) <= set(range(cfg.seeds))
+        assert df.seed.nunique() >= 1 and set(df.seed) <= set(study.seed_list(cfg))
         assert pd.api.types.is_numeric_dtype(df.value) and pd.api.types.is_integer_dtype(df.step)
         keys = [c for c in df.columns if c not in ("study", "point", "value")]  # typed member columns too
         assert df.groupby(keys, dropna=False).size().max() == 1, "one row per observation"
@@ -85,6 +85,8 @@ def test_metrics_and_claims_are_computed(smoke):
     for c, (_, row) in zip(st.CLAIMS, table.iterrows(), strict=True):
         if "smoke" in c.tiers:
             assert row.n_seeds >= 1, f"claim {c.id} applies at smoke but was not measured"
+        if c.kind == "empirical" and c.control and "smoke" in c.tiers:
+            assert row.control_verdict not in ("pass", "not measured"), f"claim {c.id}: its control must fail"
     assert io.read_meta(out / "claims.parquet")["study"] == st.name
 
 

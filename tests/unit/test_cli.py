@@ -42,7 +42,8 @@ def test_status_prints_the_claims_table(tmp_path, capsys):
     claims_file(tmp_path)
     assert cli.main(["status", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "FAIL" in out and "3 claims (quick tier): 1 pass, 1 fail, 1 inconclusive" in out
+    assert "FAIL" in out and "1 of 3 empirical claims reproduced (1 fail, 1 inconclusive) (quick tier)" in out
+    assert "saxe_dln_dynamics  1 pass, 1 fail, 1 inconclusive" in out
 
 
 @pytest.mark.parametrize("command", [["status"], ["show", "saxe_dln_dynamics"]])
@@ -93,9 +94,10 @@ def test_table_prints_and_writes_the_readme_suite_table(tmp_path, capsys):
     readme.write_text("intro\n<!-- suite-table -->\nold table\n<!-- /suite-table -->\nrest\n")
     assert cli.main(["table", "--results", str(tmp_path), "--readme", str(readme)]) == 0
     text = readme.read_text()
-    assert text.startswith("intro\n<!-- suite-table -->\n| study |") and text.endswith(
-        "<!-- /suite-table -->\nrest\n"
+    assert text.startswith(
+        "intro\n<!-- suite-table -->\n1 of 3 empirical claims reproduced (1 fail, 1 inconclusive)."
     )
+    assert "\n\n| study |" in text and text.endswith("<!-- /suite-table -->\nrest\n")
     assert "old table" not in text and row in text
     readme.write_text("no markers\n")
     assert cli.main(["table", "--results", str(tmp_path), "--readme", str(readme)]) == 2

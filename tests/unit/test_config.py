@@ -1,6 +1,6 @@
 import pytest
 
-from reprosuite import config, fingerprint, study
+from reprosuite import cli, config, fingerprint, study
 from reprosuite.config import ConfigError
 
 STUDY = "saxe_dln_dynamics"
@@ -11,6 +11,68 @@ def test_resolve_applies_overrides_and_seeds():
     assert cfg.steps == 100
     assert isinstance(cfg.lr, float) and cfg.lr == 1.0
     assert cfg.seeds == 4
+
+
+def test_resolve_accepts_an_explicit_list_of_seeds():
+    cfg = config.resolve(STUDY, "smoke", seeds=[5, 7])
+    assert cfg.seeds == (5, 7)
+    assert study.seed_list(cfg) == [5, 7]
+    assert config.resolve(STUDY, "smoke", {"seeds": [9]}).seeds == (9,)  # as an override too
+    count = config.resolve(STUDY, "smoke", seeds=3)
+    assert count.seeds == 3 and study.seed_list(count) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("seeds", "message"),
+    [
+        ([], "a list of seeds must hold non-negative integers"),
+        ([3, -1], "a list of seeds must hold non-negative integers"),
+        ([True, 2], "a list of seeds must hold non-negative integers"),
+        ([1.5], "a list of seeds must hold non-negative integers"),
+        ([4, 2, 4], "seeds must be distinct"),
+        (0, "expected a positive count or a list of seeds"),
+        (True, "expected a positive count or a list of seeds"),
+        ("3", "expected a positive count or a list of seeds"),
+    ],
+)
+def test_bad_seeds_are_a_named_error(seeds, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        config.resolve(STUDY, "smoke", seeds=seeds)
+    assert f"study '{STUDY}', key 'seeds'" in str(err.value)
+
+
+def test_command_line_seeds_reads_snakemakes_strings():
+    # `snakemake --config 'seeds=[100,101,102]'` gives strings (YAML's BaseLoader), `seeds=null` gives "null"
+    assert config.command_line_seeds(["100", "101", "102"]) == [100, 101, 102]
+    assert config.command_line_seeds("null") is None
+    assert config.command_line_seeds(3) == 3 and config.command_line_seeds(None) is None
+    assert config.command_line_seeds([5, 7]) == [5, 7]
+    assert config.command_line_seeds(["-1", "x"]) == ["-1", "x"]  # left for validation to refuse
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["prepare", "--out", "d.npz"],
+        ["train", "--point", "p", "--data", "d.npz", "--out", "r.parquet"],
+        ["extract", "--runs", "r.parquet", "--out", "m.parquet"],
+        ["figure", "--name", "f", "--runs", "r.parquet", "--metrics", "m.parquet", "--out", "f.png"],
+        ["claims", "--metrics", "m.parquet", "--out", "c.parquet"],
+    ],
+)
+def test_stage_commands_parse_a_json_list_of_seeds(command):
+    args = cli.parser().parse_args([*command, "--study", STUDY, "--tier", "smoke", "--seeds", "[100,101]"])
+    assert cli._common(args)["seeds"] == [100, 101]
+    assert config.resolve(**cli._common(args)).seeds == (100, 101)
+    count = cli.parser().parse_args([*command, "--study", STUDY, "--seeds", "3"])
+    assert cli._common(count)["seeds"] == 3
+
+
+def test_a_bad_seed_list_on_the_command_line_is_one_line_naming_seeds(tmp_path, capsys):
+    argv = ["prepare", "--study", STUDY, "--tier", "smoke", "--seeds", "[1, 1]", "--out", str(tmp_path / "d")]
+    assert cli.main(argv) == 2
+    assert "key 'seeds': seeds must be distinct" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
 
 
 def test_tuple_fields_accept_lists():
@@ -29,7 +91,7 @@ def test_tuple_fields_accept_lists():
         ("smoke", {"tanh": 1}, None, "key 'tanh': expected true/false"),
         ("smoke", {"steps": 0}, None, "key 'steps': must be > 0"),
         ("smoke", {"lr": -0.1}, None, "key 'lr': must be > 0"),
-        ("smoke", None, -2, "key 'seeds': must be > 0"),
+        ("smoke", None, -2, "key 'seeds': expected a positive count or a list of seeds"),
         ("smoke", {"modes": 3}, None, "key 'modes': expected a list"),
     ],
 )

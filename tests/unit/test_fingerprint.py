@@ -289,5 +289,5 @@ def test_the_fingerprint_code_itself_is_not_part_of_any_fingerprint(pkg):
         "    payload = dict(payload)\n    return digest(payload)\n",
     )
     assert digests(pkg) == before
-    edit(pkg / "config.py", 'POSITIVE = ("seeds",', 'POSITIVE = ("seeds", "widths",')  # config resolution
+    edit(pkg / "config.py", 'POSITIVE = ("steps",', 'POSITIVE = ("steps", "widths",')  # config resolution
     assert changed(before, digests(pkg)) == {"extract", "figure", "claims"}

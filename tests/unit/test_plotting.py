@@ -61,9 +61,25 @@ def test_claims_table_fragment_has_one_coloured_row_per_claim_and_escapes_text()
         }
     )
     fragment = plotting.claims_table_html(table)
-    assert fragment.count("<tr>") == 3 and "2 claims: 1 pass, 1 fail" in fragment
+    assert (
+        fragment.count("class='verdict'") == 2 and "1 of 2 empirical claims reproduced (1 fail)" in fragment
+    )
+    studies = fragment.split("<table id='claims'")[0]
+    assert studies.count("<tr>") == 3 and "1 pass (of 1)" in studies and "1 fail (of 1)" in studies
     assert f"background:{plotting.VERDICT_COLOURS['fail']}'>fail</td>" in fragment
     assert "B &lt;&amp;&gt; 2021" in fragment and "y &lt; 1 &amp; z" in fragment and "<&>" not in fragment
     assert "0.6 [0.55, 0.65]" in fragment and "about 1" in fragment
     page = plotting.claims_html(table)
     assert page.startswith("<!doctype html>") and fragment in page
+
+
+def test_headline_counts_empirical_claims_only_and_names_the_rest():
+    table = pd.DataFrame(
+        {
+            "kind": ["empirical", "empirical", "sanity", "analytic", "empirical"],
+            "verdict": ["pass", "not discriminating", "pass", "pass", "fail"],
+        }
+    )
+    assert plotting.headline(table) == (
+        "1 of 3 empirical claims reproduced (1 fail, 1 not discriminating); 2 analytic or sanity claims not counted"
+    )

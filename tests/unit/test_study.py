@@ -2,8 +2,10 @@
 StudyError that says what is wrong; tiers' deviations from the paper are computed with their reasons."""
 
 import dataclasses
+import re
 import types
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -128,6 +130,29 @@ def test_every_study_follows_the_interface():
     for name in study.names():
         st = study.get(name)
         assert st.name == name and st.CLAIMS
+
+
+def test_no_study_reads_the_seed_count_or_picks_seed_zero():
+    """Seeds are values (``seeds: [100, 101, 102]`` is a valid suite config): a study takes its seeds from
+    ``study.seed_list`` (rows of per-seed arrays from ``study.seed_positions``), never from ``range(cfg.seeds)``,
+    and a figure shows the first seed present, not seed 0."""
+    pattern = re.compile(r"\bcfg\.seeds\b|\bseed\b\)? == 0\b|\[\s*\"seed\"\s*\] == 0\b")
+    root = Path(study.__file__).parent / "studies"
+    hits = [
+        f"{path.relative_to(root)}:{i}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not hits, "\n".join(hits)
+
+
+def test_seed_positions_are_rows_not_values():
+    cfg = config.resolve("saxe_dln_dynamics", "smoke", seeds=[100, 101, 102])
+    assert study.seed_positions(cfg, [102, 100]) == [2, 0]
+    assert study.seed_positions(config.resolve("saxe_dln_dynamics", "smoke", seeds=3), [0, 2]) == [0, 2]
+    with pytest.raises(ValueError, match="not among the config's seeds"):
+        study.seed_positions(cfg, [0])
 
 
 def test_required_datasets_come_from_the_optional_hook():

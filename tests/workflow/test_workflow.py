@@ -226,6 +226,25 @@ def test_killed_training_resumes_with_identical_results(tmp_path):
     assert a[["claim", "measured", "verdict"]].equals(b[["claim", "measured", "verdict"]])
 
 
+def test_fresh_seeds_run_through_the_workflow(tmp_path):
+    """``--config 'seeds=[100,101,102]'``: every job trains, measures and draws those seeds, not 0 … n − 1."""
+    name, fresh = "saxe_dln_dynamics", [100, 101, 102]
+    work = copy_workflow(tmp_path, tier="smoke", studies=[name])
+    snakemake(work, "--config", "seeds=[100,101,102]")
+    runs = sorted((work / f"results/{name}/runs").glob("*.parquet"))
+    assert runs
+    for run in runs:
+        assert sorted(set(io.read_table(run).seed)) == fresh, run.name
+        assert io.read_meta(run)["config"]["seeds"] == fresh
+    assert set(io.read_table(work / f"results/{name}/metrics.parquet").seed) == set(fresh)
+    claims = io.read_table(work / "results/suite/claims.parquet")
+    at_smoke = {c.id for c in study.get(name).CLAIMS if "smoke" in c.tiers}
+    measured = claims[claims.claim.isin(at_smoke)]
+    assert len(measured) == len(at_smoke) > 0 and set(measured.n_seeds) == {3}
+    for fig in study.get(name).figure_names("smoke"):
+        assert (work / f"results/{name}/figures/{fig}.png").stat().st_size > 0
+
+
 def test_plan_lists_pending_jobs_and_nothing_after_a_run(smoke_run, tmp_path, monkeypatch, capsys):
     from reprosuite import cli
 

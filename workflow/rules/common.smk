@@ -73,7 +73,9 @@ def stage_args(wildcards):
     """CLI arguments that let a job resolve the same typed config as this DAG."""
     args = f"--study {wildcards.study} --tier {TIER}"
     args += f" --overrides {shlex.quote(json.dumps(OVERRIDES.get(wildcards.study, {}), sort_keys=True))}"
-    return args + (f" --seeds {SEEDS}" if SEEDS is not None else "")
+    return args + (
+        f" --seeds {shlex.quote(json.dumps(SEEDS))}" if SEEDS is not None else ""
+    )
 
 
 # Resources of the jobs other than training, the same at every tier: each reads and writes a few tables

@@ -16,7 +16,8 @@ def draw_pathways(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import seaborn as sns
 
     strengths = target_svd()[1][:8]
-    paths = runs[runs.metric.str.match(r"^K[ab]\d$") & (runs.seed == 0)]
+    paths = runs[runs.metric.str.match(r"^K[ab]\d$")]
+    paths = paths[paths.seed == paths.seed.min()]  # the first seed
     paths = paths.assign(
         depth=paths.depth.astype(int),
         start=paths.deficit_start.astype(int),
@@ -104,8 +105,9 @@ def draw_completion(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     )
     axes[0].set(xlabel="pre-training steps T_critical (switch step)", ylabel="final test loss (target task)")
     deepest = max(cfg.mc_depths)
+    first = int(runs.seed.min())
     test_loss = runs[
-        (runs.split == "test") & (runs.metric == "loss") & (runs.seed == 0) & (runs.depth == deepest)
+        (runs.split == "test") & (runs.metric == "loss") & (runs.seed == first) & (runs.depth == deepest)
     ]
     curves = test_loss[test_loss.T_critical.notna()]
     curves = curves.assign(T_critical=curves.T_critical.astype(int))
@@ -116,5 +118,5 @@ def draw_completion(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     axes[1].set(
         yscale="log", xlabel="step (pre-training + target task)", ylabel="test loss on the target task"
     )
-    axes[1].set_title(f"depth {deepest}, seed 0", fontsize=9)
+    axes[1].set_title(f"depth {deepest}, seed {first}", fontsize=9)
     return fig

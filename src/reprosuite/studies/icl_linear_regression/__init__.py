@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule, per_seed
+from reprosuite.claims import Amendment, Claim, Rule, per_seed
 from reprosuite.study import Figure, Paper
 
 from . import figures
@@ -116,6 +116,18 @@ WHY = {
     "probes": "smoke: 2d probes per prefix, the fewest that identify the implicit weights",
     "log_points": _BUDGET,
 }
+AMENDMENTS = (
+    Amendment(
+        "2026-11-22",
+        ("closer_to_ols_than_gd_knn",),
+        "quick: ILWD probe inputs per prefix raised from 4 to 16",
+        "after the quick run: with d = 4 probes the implicit-weight fit is an exact interpolation (ill-posed), "
+        "so ≥ 2d. No effect on the claim: prompt positions do not attend to probes and training is unchanged "
+        "(ratio 1.78, 3.81, 1.59 per seed, 2.39 [−0.67, 5.45])",
+        "inconclusive",
+        "inconclusive",
+    ),
+)
 
 
 def grid(cfg: Config) -> dict[str, dict]:

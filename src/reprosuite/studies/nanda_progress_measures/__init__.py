@@ -48,7 +48,7 @@ import pandas as pd
 from reprosuite.claims import Claim, Rule, per_seed
 from reprosuite.engine.data import modular
 from reprosuite.metrics import curves
-from reprosuite.study import Figure, Paper
+from reprosuite.study import Figure, Paper, seed_list, seed_positions
 
 from . import figures
 from .sparsity import count_for_share, gini
@@ -177,7 +177,7 @@ def resources(cfg: Config, point: dict) -> dict[str, int]:
     d, p = cfg.d_model, cfg.p
     n_params = (2 * p + 1) * d + 4 * d * d + 2 * cfg.d_mlp * d  # W_E, W_U, W_QKV + W_O, W_in + W_out
     n_logged = cfg.steps // cfg.eval_every + 102
-    copies = 4 * n_params * cfg.seeds * n_logged
+    copies = 4 * n_params * len(seed_list(cfg)) * n_logged
     return {"mem_mb": 4000 + math.ceil(2 * copies / 2**20)}
 
 
@@ -188,7 +188,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
         "a": a,
         "b": b,
         "c": c,
-        "train": modular.train_masks(len(a), [cfg.fraction], range(cfg.seeds))[0],
+        "train": modular.train_masks(len(a), [cfg.fraction], seed_list(cfg))[0],
     }
 
 
@@ -235,7 +235,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     if cfg.init == "official":
         _official_init(model, seeds, cfg)
     a, b, c = (torch.as_tensor(data[k], device=device) for k in ("a", "b", "c"))  # inputs "a b =", "=" is p
-    mask = np.asarray(data["train"])[seeds]  # (S, n)
+    mask = np.asarray(data["train"])[seed_positions(cfg, seeds)]  # (S, n)
     index = torch.as_tensor(np.stack([np.flatnonzero(m) for m in mask]), device=device)  # (S, n_train)
     is_train = torch.as_tensor(mask, dtype=torch.float64, device=device)
     params = list(model.parameters())

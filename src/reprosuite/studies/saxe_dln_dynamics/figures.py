@@ -14,7 +14,8 @@ def draw_modes(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import seaborn as sns
 
     s = mode_strengths(cfg)
-    modes = runs[runs.point.str.startswith("modes") & runs.metric.str.startswith("mode") & (runs.seed == 0)]
+    modes = runs[runs.point.str.startswith("modes") & runs.metric.str.startswith("mode")]
+    modes = modes[modes.seed == modes.seed.min()]  # the first seed
     points = sorted(modes.point.unique())
     fig, axes = plt.subplots(1, len(points), figsize=(4.2 * len(points), 3.6), sharey=True, squeeze=False)
     palette = sns.color_palette("viridis", len(s))

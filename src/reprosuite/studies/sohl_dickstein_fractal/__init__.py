@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from reprosuite.claims import Claim, Rule
-from reprosuite.study import Figure, Paper
+from reprosuite.study import Figure, Paper, seed_list
 
 from . import boxcount as mf
 from . import figures
@@ -151,7 +151,7 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     w = cfg.width
     n = w * w + w
     out = {}
-    for seed in range(cfg.seeds):
+    for seed in seed_list(cfg):
         rng = np.random.default_rng([seed, 2402_06184])
         out[f"w1_{seed}"] = rng.standard_normal((w, w))
         out[f"w2_{seed}"] = rng.standard_normal((w, 1))

@@ -42,7 +42,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule
+from reprosuite.claims import Amendment, Claim, Rule
 from reprosuite.metrics.curves import loglog_slope
 from reprosuite.study import Figure, Paper
 
@@ -119,6 +119,18 @@ WHY = {
     "sweep_steps": _BUDGET,
     "sweep_batch": _BUDGET,
 }
+AMENDMENTS = (
+    Amendment(
+        "2026-11-22",
+        ("mup_wider_better",),
+        "quick: learning-rate sweep raised from 200 to 400 SGD steps; rule unchanged",
+        "after the 200-step sweep left the claim inconclusive (one seed's width-128 net ended 0.004 above its "
+        "width-64 one); at 400 steps the largest per-seed increase was −0.105 [−0.121, −0.089]. Whether the "
+        "last-quarter loss averaging (loss_window) came in at the same time is not recorded",
+        "inconclusive",
+        "pass",
+    ),
+)
 
 CLAIMS = (
     Claim(
