@@ -46,6 +46,8 @@ from reprosuite.metrics.curves import loglog_slope
 from reprosuite.metrics.stats import spearman
 from reprosuite.study import Figure, Paper
 
+from . import figures
+
 PAPER = Paper(
     title=(
         "Learning Rates as a Function of Batch Size: A Random Matrix Theory Approach to Neural Network Training"
@@ -365,49 +367,6 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------------- figures
-def draw_lambda(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    lam = lambda_table(metrics, cfg).reset_index().melt(id_vars="seed", var_name="B", value_name="lambda_max")
-    fig, ax = plt.subplots(figsize=(5, 4))
-    sns.lineplot(lam, x="B", y="lambda_max", marker="o", errorbar=("pi", 100), ax=ax, label="mini-batch H_B")
-    full = per_seed(metrics, "lambda_full")
-    ax.axhline(full.mean(), color="black", ls="--", lw=1, label="full batch (seed mean)")
-    ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="λ_max of the loss Hessian")
-    ax.set_xscale("log", base=2)
-    ax.legend(fontsize=8)
-    return fig
-
-
-def draw_lr(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    fig, ax = plt.subplots(figsize=(5, 4))
-    for i, opt_name in enumerate(cfg.optimizers):
-        table = lr_table(metrics, opt_name, cfg)
-        if table.empty:
-            continue
-        long = table.reset_index().melt(id_vars="seed", var_name="B", value_name="log2_lr")
-        long["eta_max"] = 2.0 ** long["log2_lr"]
-        sns.lineplot(
-            long, x="B", y="eta_max", marker="o", errorbar=("pi", 100), ax=ax, label=opt_name, color=f"C{i}"
-        )
-        b0 = min(cfg.batch_sizes)
-        anchor = 2.0 ** np.nanmean(table[b0])
-        bs = np.asarray(cfg.batch_sizes, dtype=float)
-        power = 1.0 if opt_name == "sgd" else 0.5
-        ax.plot(bs, anchor * (bs / b0) ** power, color=f"C{i}", ls=":", lw=1, label=f"slope {power:g} guide")
-    ax.axvline(cfg.slope_max_batch, color="grey", lw=0.8, ls="--")
-    ax.set(xlabel="batch size B", ylabel="largest stable learning rate η_max")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log", base=2)
-    ax.legend(fontsize=8)
-    return fig
-
-
 FIGURES = (
     Figure(
         name="lambda_vs_batch",
@@ -416,7 +375,7 @@ FIGURES = (
             "grows (VGG/WideResNet on CIFAR-100). Ours: λ_max(H_B) at initialisation of a 2×256 ReLU MLP on "
             "MNIST-1D, mean over mini-batches (line = seed mean, band = seed range), dashed = full batch."
         ),
-        draw=draw_lambda,
+        draw=figures.draw_lambda,
     ),
     Figure(
         name="lr_vs_batch",
@@ -426,6 +385,6 @@ FIGURES = (
             "optimiser (line = seed mean, band = seed range), with slope-1 and slope-½ guides; the slope is "
             "fitted left of the grey line."
         ),
-        draw=draw_lr,
+        draw=figures.draw_lr,
     ),
 )
