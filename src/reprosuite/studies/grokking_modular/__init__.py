@@ -133,7 +133,7 @@ WHY = {
     "eval_every": "a finer grid for the first-crossing times of shorter runs",
     "grok_margin": "smoke: stop as soon as the weight-decay members grok, to stay within seconds",
 }
-_P_LR = "quick: modulus p raised from 31 to 47 and the embedding-MLP's AdamW lr from 3e-3 (SUITE.md) to 1e-2"
+_P_LR = "quick: modulus p raised from 31 to 47 and the embedding-MLP's AdamW lr from 3e-3 (the first specified protocol) to 1e-2"
 _P_LR_WHY = (
     "after the MLP on p = 31 failed to grok at fraction 0.4: validation accuracy never reached 99 % in 25 000 "
     "steps (0.17–0.54 at lr 3e-3, 0.94–0.98 at lr 1e-2)"

@@ -138,7 +138,7 @@ AMENDMENTS = (
         ("adam_sqrt_scaling",),
         _STABLE,
         _STABLE_WHY + ": Adam's top grid rate was 'stable', so η_max was censored (NaN); with it, slope 0.40 "
-        "(later 0.37 [0.22, 0.51], inconclusive, from the session-3 optimiser rounding, no protocol change)",
+        "(later 0.37 [0.22, 0.51], inconclusive, from a later change of the optimisers' rounding, no protocol change)",
         "inconclusive",
         "pass",
     ),

@@ -150,7 +150,7 @@ WHY = {
 }
 _CRITERION = (
     "depth sweep: learned = loss ≤ 5 % of the zero map's loss ½‖Σyx‖² (was: 5 % of each net's own initial loss, "
-    "SUITE.md's text) and targets rescaled to spectral norm 1 (depth_target_norm; was: the raw ±1 features)"
+    "the first specified protocol) and targets rescaled to spectral norm 1 (depth_target_norm; was: the raw ±1 features)"
 )
 _CRITERION_WHY = (
     "after the first quick runs: a scaled Gaussian init's random output inflates its initial loss, so the old "
@@ -162,7 +162,7 @@ AMENDMENTS = (
         ("P3_orthogonal_depth_independent",),
         _CRITERION,
         f"{_CRITERION_WHY}. Orthogonal ratio under the old criterion 8.6, already outside ≤ 4, but its "
-        "interval was not recorded (verdict before unknown; SUITE.md's own prototype gave 2.5, a pass); after: "
+        "interval was not recorded (verdict before unknown; a prototype of the first specified protocol gave 2.5, a pass); after: "
         "17.4 [15.8, 18.9]. It moved away from a pass, not towards one",
         "unknown",
         "fail",
