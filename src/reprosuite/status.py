@@ -161,7 +161,7 @@ def show(name: str, results: Path) -> str:
     ]
     for tier in study_mod.TIERS:
         devs = study_mod.deviations(st, st.TIERS[tier], tier)
-        lines += [f"  {tier}: " + ("none" if not devs else "")]
+        lines += [f"  {tier}:" + (" none" if not devs else "")]
         lines += [f"    {d}" for d in devs]
     try:
         claims = io.read_table(results / name / "claims.parquet", pipeline.CLAIM_COLUMNS)
