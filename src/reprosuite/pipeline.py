@@ -16,7 +16,7 @@ import pandas as pd
 from reprosuite import claims as claims_mod
 from reprosuite import config as config_mod
 from reprosuite import fingerprint as fingerprint_mod
-from reprosuite import io, plotting
+from reprosuite import io, plotting, registry
 from reprosuite import study as study_mod
 
 CLAIM_COLUMNS = ("study", "claim", "verdict", "measured", "ci_low", "ci_high", "paper_value", "rule", "tier")
@@ -146,9 +146,7 @@ def check_claims(study: str, tier: str, metrics: str, out: str, overrides=None, 
     table.insert(2, "paper_url", paper.url)
     table["tier"] = tier
     table["deviations"] = "; ".join(map(str, study_mod.deviations(st, cfg, tier)))
-    table["amendments"] = [
-        "; ".join(str(a) for a in getattr(st.module, "AMENDMENTS", ()) if c.id in a.claims) for c in st.CLAIMS
-    ]
+    table["amendments"] = [registry.amendment_text(st, c.id) for c in st.CLAIMS]
     io.write_table(table, out, _meta(st, cfg, tier, time.perf_counter() - start))
 
 

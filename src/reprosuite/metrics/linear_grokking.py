@@ -120,12 +120,6 @@ def predicted_times(
     return out[0], out[1]
 
 
-def first_reaching(steps: np.ndarray, values: np.ndarray, level: float) -> float:
-    """The first step whose value is ``>= level`` (e.g. accuracy), ``inf`` if never."""
-    hit = np.flatnonzero(np.asarray(values) >= level)
-    return float(np.asarray(steps)[hit[0]]) if hit.size else np.inf
-
-
 def max_relative_increase(values: np.ndarray) -> float:
     """max_t (v[t+1] − v[t]) / v[t] over consecutive entries (≤ 0 for a non-increasing sequence)."""
     v = np.asarray(values, dtype=float)

@@ -95,8 +95,6 @@ def test_mp_delay_grows_with_lambda():
 
 
 def test_helpers():
-    assert lg.first_reaching(np.array([0, 5, 9]), np.array([0.1, 0.96, 1.0]), 0.95) == 5
-    assert lg.first_reaching(np.array([0, 5]), np.array([0.1, 0.5]), 0.95) == math.inf
     assert lg.max_relative_increase(np.array([4.0, 2.0, 1.0])) == pytest.approx(-0.5)
     assert lg.max_relative_increase(np.array([4.0, 2.0, 3.0])) == pytest.approx(0.5)
     assert lg.spearman([1, 2, 3, 4], [1.0, 2.0, 5.0, math.inf]) == pytest.approx(1.0)
