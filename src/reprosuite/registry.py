@@ -91,9 +91,16 @@ def differences(locked: dict, now: dict) -> list[str]:
 
 def update(path: Path = LOCK) -> list[str]:
     """Write the code's registry to the lock; refuse (nothing written) if a registered claim changed without a new
-    amendment. New claims are registered as they are. Returns the differences written."""
+    amendment, or if a registered claim is gone. New claims are registered as they are. Returns the differences
+    written."""
     locked = load(path) if path.exists() else {}
     now = current()
+    removed = [f"{s}/{c}" for s, claims in locked.items() if s in now for c in claims if c not in now[s]]
+    if removed:
+        raise RegistryError(
+            "registered claims cannot be removed or renamed (keep the claim; change its kind or tiers with an "
+            f"amendment): {', '.join(removed)}"
+        )
     unamended = []
     for study, claims in now.items():
         for claim, new in claims.items():

@@ -64,3 +64,14 @@ def test_an_amendment_must_name_known_claims(monkeypatch):
     monkeypatch.setattr(st.module, "AMENDMENTS", (bad,), raising=False)
     with pytest.raises(registry.RegistryError, match="unknown claims"):
         registry.current()
+
+
+def test_a_registered_claim_cannot_be_removed(tmp_path, monkeypatch):
+    st = study.get("grokking_modular")
+    monkeypatch.setattr(st.module, "CLAIMS", st.CLAIMS[1:])
+    monkeypatch.setattr(st.module, "AMENDMENTS", ())  # an amendment may not name a claim that is gone
+    lock = tmp_path / "lock.json"
+    lock.write_text(registry.LOCK.read_text())
+    with pytest.raises(registry.RegistryError, match="cannot be removed.*grokking_modular/grokking"):
+        registry.update(lock)
+    assert lock.read_text() == registry.LOCK.read_text()
