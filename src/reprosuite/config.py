@@ -135,6 +135,17 @@ def resolve(
     return cfg
 
 
+def shift_seeds(overrides: dict | None, cfg: Any, offset: int) -> dict:
+    """A study's ``overrides`` with its seeds shifted by ``offset`` (the suite's ``seed_offset``): the resolved
+    ``cfg``'s seed list, each seed plus ``offset``, as an explicit list. The same seed count on fresh seeds:
+    ``seed_offset: 100`` turns a study's seeds 0 … n − 1 into 100 … 99 + n, whatever each study's n."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ConfigError(f"seed_offset: expected a non-negative integer, got {offset!r}")
+    if not offset:
+        return dict(overrides or {})
+    return {**(overrides or {}), "seeds": [s + offset for s in study_mod.seed_list(cfg)]}
+
+
 def to_dict(cfg: Any) -> dict:
     return dataclasses.asdict(cfg)
 

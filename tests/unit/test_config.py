@@ -139,3 +139,14 @@ def test_fingerprint_of_a_job_is_stable_and_sensitive():
         "train", STUDY, config.resolve(STUDY, "smoke", {"steps": 77}), {"a": 1}
     )
     assert fp != fingerprint.fingerprint("train", STUDY, cfg, {"a": 2})
+
+
+def test_seed_offset_shifts_the_resolved_seed_list():
+    cfg = config.resolve("saxe_dln_dynamics", "quick")
+    n = len(study.seed_list(cfg))
+    assert config.shift_seeds({"steps": 10}, cfg, 100) == {"steps": 10, "seeds": list(range(100, 100 + n))}
+    listed = config.resolve("saxe_dln_dynamics", "quick", seeds=[3, 7])
+    assert config.shift_seeds(None, listed, 10)["seeds"] == [13, 17]
+    assert config.shift_seeds(None, cfg, 0) == {}
+    with pytest.raises(config.ConfigError, match="seed_offset"):
+        config.shift_seeds(None, cfg, -1)

@@ -246,6 +246,19 @@ def test_fresh_seeds_run_through_the_workflow(tmp_path):
         assert (work / f"results/{name}/figures/{fig}.png").stat().st_size > 0
 
 
+def test_seed_offset_shifts_every_studys_own_seeds(tmp_path):
+    """``--config seed_offset=100``: each study keeps its tier's seed count, on seeds 100 … 99 + n."""
+    names = ["saxe_dln_dynamics", "jepa_dln_bias"]
+    work = copy_workflow(tmp_path, tier="smoke", studies=names)
+    out = snakemake(work, "-n", "-p", "--config", "seed_offset=100").stdout
+    for name in names:
+        n = len(study.seed_list(study.get(name).TIERS["smoke"]))
+        shifted = re.findall(rf"--study {name} .*?--overrides '(\{{.*?\}})'", out)
+        assert shifted and {s for s in shifted} == {f'{{"seeds": {list(range(100, 100 + n))}}}'}, shifted
+    bad = snakemake(work, "-n", "--config", "seed_offset=-1", check=False)
+    assert bad.returncode != 0 and "seed_offset" in bad.stdout + bad.stderr
+
+
 def test_plan_lists_pending_jobs_and_nothing_after_a_run(smoke_run, tmp_path, monkeypatch, capsys):
     from reprosuite import cli
 

@@ -40,6 +40,12 @@ try:
         s: rs_config.resolve(s, TIER, OVERRIDES.get(s), SEEDS)
         for s in OVERRIDES | dict.fromkeys(STUDIES)
     }
+    # seed_offset: every study's own seed list shifted, passed on to its jobs as an explicit list
+    OVERRIDES = {
+        s: rs_config.shift_seeds(OVERRIDES.get(s), CFG[s], config.get("seed_offset", 0))
+        for s in CFG
+    }
+    CFG = {s: rs_config.resolve(s, TIER, OVERRIDES[s], SEEDS) for s in CFG}
     POINTS = {s: rs_config.check_grid(rs_study.get(s), CFG[s]) for s in STUDIES}
 except (rs_config.ConfigError, rs_study.StudyError) as err:
     raise WorkflowError(f"invalid config: {err}")
