@@ -1,4 +1,4 @@
-"""``reprosuite``: the command line. Users call list, status, show, plan and data; the workflow's rules call the
+"""``reprosuite``: the command line. Users call list, status, show, plan, probe and data; the workflow's rules call the
 stage subcommands (prepare, train, extract, figure, claims, summary)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from reprosuite import config as config_mod
-from reprosuite import io, pipeline, registry, status
+from reprosuite import costs, io, pipeline, registry, status
 from reprosuite import study as study_mod
 from reprosuite.engine.data import official
 
@@ -119,6 +119,30 @@ def parser() -> argparse.ArgumentParser:
     _results(p)
     p.add_argument("snakemake_args", nargs="*", help="arguments for snakemake, e.g. --config tier=full")
     p.set_defaults(func=lambda a: print(status.plan(a.snakemake_args, a.results)))
+
+    p = sub.add_parser(
+        "probe",
+        help="measure the cost of a tier's training jobs from their first steps, at their real shapes, and "
+        "record it in the cost table the workflow sizes cluster jobs from",
+    )
+    p.add_argument("--tier", default="full")
+    p.add_argument("--studies", nargs="*", default=None, help="default: every study")
+    p.add_argument("--steps", type=int, default=5, help="updates per fit (default 5)")
+    p.add_argument(
+        "--limit-s", type=float, default=120.0, help="seconds before a loop of a study's own is stopped"
+    )
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--dry", action="store_true", help="print the costs, do not write the cost table")
+    p.set_defaults(
+        func=lambda a: costs.probe(
+            a.tier,
+            config_mod.select_studies(a.studies or "all"),
+            a.steps,
+            a.limit_s,
+            a.device,
+            None if a.dry else costs.COSTS,
+        )
+    )
 
     p = sub.add_parser("data", help="the official dataset files: check them, or fetch them")
     data = p.add_subparsers(dest="data_command", required=True)

@@ -191,11 +191,23 @@ TRAIN_MEM_MB = 4000
 RESOURCE_KEYS = ("mem_mb", "runtime", "gpu")
 
 
-def train_resources(st: Study, cfg: Any, point: dict, tier: str, device: str) -> dict[str, int]:
+def train_resources(
+    st: Study,
+    cfg: Any,
+    point: dict,
+    tier: str,
+    device: str,
+    measured: dict[str, int] | None = None,
+    max_runtime_min: int | None = None,
+) -> dict[str, int]:
     """What the training job of one grid point asks the scheduler for: the tier's defaults (a GPU only with
-    ``device: cuda``), replaced key by key by the study's optional ``resources(cfg, point)`` hook (see
-    :mod:`reprosuite.study`); never a GPU with ``device: cpu``."""
+    ``device: cuda``); replaced by ``measured`` (runtime and memory from the job's probed cost,
+    :func:`reprosuite.costs.resources`) where the job was probed; then the study's optional
+    ``resources(cfg, point)`` hook (see :mod:`reprosuite.study`), which replaces a default but never asks for less
+    than was measured; runtime capped at ``max_runtime_min`` (the partition's limit); never a GPU with
+    ``device: cpu``."""
     res = {"mem_mb": TRAIN_MEM_MB, "runtime": TRAIN_RUNTIME_MIN[tier], "gpu": int(device == "cuda")}
+    res.update(measured or {})
     hook = getattr(st.module, "resources", None)
     if hook is not None:
         given = hook(cfg, point)
@@ -211,7 +223,10 @@ def train_resources(st: Study, cfg: Any, point: dict, tier: str, device: str) ->
                 raise ConfigError(
                     f"study {st.name!r}: resources() returned {key}={value!r}, not a positive integer"
                 )
-        res.update(given)
+        for key, value in given.items():
+            res[key] = max(value, measured[key]) if measured and key in measured else value
+    if max_runtime_min is not None:
+        res["runtime"] = min(res["runtime"], max_runtime_min)
     if device == "cpu":
         res["gpu"] = 0
     return res

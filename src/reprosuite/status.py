@@ -200,8 +200,25 @@ def pending_jobs(summary: str) -> list[tuple[str, str, str]]:
     return list(jobs.values())
 
 
+def _plan_tier(snakemake_args: list[str], cwd: Path | None) -> str:
+    """The tier a snakemake command line selects: its ``tier=`` config item, else config.yaml's."""
+    for arg in snakemake_args:
+        if arg.startswith("tier="):
+            return arg.split("=", 1)[1]
+    cfg_file = (cwd or Path.cwd()) / "config.yaml"
+    if cfg_file.is_file():
+        import yaml
+
+        return (yaml.safe_load(cfg_file.read_text()) or {}).get("tier", "quick")
+    return "quick"
+
+
 def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> str:
-    """Jobs a ``snakemake`` run would execute, per study and rule, with time estimated from recorded benchmarks."""
+    """Jobs a ``snakemake`` run would execute, per study and rule, with the training time and peak memory of each
+    study: from the benchmarks of jobs run here, else from the cost table of ``reprosuite probe`` (extrapolated on
+    the device it ran on; used only for the tier's own config, without command-line overrides)."""
+    from reprosuite import costs
+
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "--summary", *snakemake_args],
         capture_output=True,
@@ -211,28 +228,49 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
         raise config_mod.ConfigError(f"snakemake --summary failed:\n{tail}")
+    tier, table = _plan_tier(snakemake_args, cwd), costs.load()
     jobs: dict[tuple[str, str], int] = defaultdict(int)
-    seconds: dict[str, float] = defaultdict(float)
+    seconds: dict[tuple[str, str], float] = defaultdict(float)  # (study, how known) -> seconds
+    peak: dict[str, float] = defaultdict(float)
     unknown: dict[str, int] = defaultdict(int)
     for rule, study, output in pending_jobs(proc.stdout):
         jobs[(study, rule)] += 1
-        if rule == "train":
-            bench = results / "benchmarks" / "train" / study / f"{Path(output).stem}.tsv"
-            if bench.exists():
-                seconds[study] += float(pd.read_csv(bench, sep="\t")["s"].iloc[-1])
-            else:
-                unknown[study] += 1
+        if rule != "train":
+            continue
+        point = Path(output).stem
+        bench = results / "benchmarks" / "train" / study / f"{point}.tsv"
+        if bench.exists():
+            row = pd.read_csv(bench, sep="\t").iloc[-1]
+            seconds[(study, "run here")] += float(row["s"])
+            peak[study] = max(peak[study], float(row.get("max_rss", 0) or 0))
+            continue
+        st = study_mod.get(study)
+        cfg = config_mod.resolve(st, tier)
+        grid = config_mod.check_grid(st, cfg)
+        entry = costs.lookup(table, study, tier, point, cfg, grid[point]) if point in grid else None
+        if entry is None:
+            unknown[study] += 1
+            continue
+        how = f"{entry['status']} on {entry['device']} {entry['date']}"
+        seconds[(study, how)] += entry["est_s"]
+        peak[study] = max(peak[study], entry["peak_mb"])
     if not jobs:
         return "nothing to do: every result is up to date"
     rows = []
     for study in sorted({s for s, _ in jobs}):
         per_rule = ", ".join(f"{r} {n}" for (s, r), n in sorted(jobs.items()) if s == study)
-        est = f"{seconds[study] / 60:.1f} min" if seconds[study] else "–"
+        known = [(how, t) for (s, how), t in sorted(seconds.items()) if s == study]
+        est = "; ".join(f"{costs.fmt_seconds(t)} ({how})" for how, t in known) or "–"
         if unknown[study]:
-            est += f" (+{unknown[study]} training jobs never benchmarked)"
-        rows.append([study, per_rule, est])
-    total = sum(seconds.values()) / 3600
+            est += f" (+{unknown[study]} training jobs never run here nor probed: `reprosuite probe --tier {tier}`)"
+        rows.append([study, per_rule, est, f"{peak[study]:.0f} MB" if peak[study] else "–"])
+    by_device: dict[str, float] = defaultdict(float)
+    for (_, how), t in seconds.items():
+        by_device["GPU" if " on cuda " in how else "CPU"] += t / 3600
+    totals = ", ".join(f"{h:.2f} {d}-hours" for d, h in sorted(by_device.items())) or "no known training time"
     return (
-        _table(rows, ["study", "jobs", "training time (recorded benchmarks, 1 thread)"])
-        + f"\n\n{sum(jobs.values())} jobs; recorded training time {total:.2f} CPU/GPU-hours"
+        _table(rows, ["study", "jobs", "training time (how known)", "peak memory"])
+        + f"\n\n{sum(jobs.values())} jobs; training {totals}"
+        + (f"; {sum(unknown.values())} training jobs of unknown cost" if unknown else "")
+        + (f"; largest peak memory {max(peak.values()):.0f} MB" if peak else "")
     )

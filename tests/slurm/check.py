@@ -1,4 +1,5 @@
-"""Checks of the SLURM smoke run of tests/slurm/run.sh: job records, GPU requests, results equal to a local run.
+"""Checks of the SLURM smoke run of tests/slurm/run.sh: job records, GPU requests, results equal to a local run;
+and of the full tier's dry run through the same profile: what every job would ask the cluster for.
 
 Reads the job records of the controller (`scontrol show job --oneliner`, which keeps finished jobs for MinJobAge),
 the Snakemake log and the per-job SLURM logs of the SLURM run, and the results/ of both runs. Prints the jobs,
@@ -71,11 +72,74 @@ def frames_equal(left: pd.DataFrame, right: pd.DataFrame, name: str) -> bool:
     return True
 
 
+def planned_requests(dry_run_log: Path) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    """(rule, wildcards, resources) of every job a ``snakemake -n`` run printed."""
+    jobs, rule, wildcards = [], None, {}
+    for line in dry_run_log.read_text().splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):", line.strip()):
+            rule, wildcards = m.group(1), {}
+        elif line.strip().startswith("wildcards:"):
+            wildcards = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].strip().split(", "))
+        elif line.strip().startswith("resources:") and rule:
+            jobs.append(
+                (rule, wildcards, dict(kv.split("=", 1) for kv in line.split(":", 1)[1].strip().split(", ")))
+            )
+            rule = None
+    return jobs
+
+
+def full_tier_checks(dry_run_log: Path, max_runtime_min: int) -> dict[str, bool]:
+    """Every training job of the full tier asks for what its probed cost says (else the tier's default), on one
+    GPU, within the partition limit; every other job stays small and CPU-only."""
+    from reprosuite import config, costs, study
+
+    jobs = planned_requests(dry_run_log)
+    table, train, mismatched = costs.load(), [j for j in jobs if j[0] == "train"], []
+    probed = 0
+    for _, wc, res in train:
+        st = study.get(wc["study"])
+        cfg = config.resolve(st, "full")
+        point = config.check_grid(st, cfg)[wc["point"]]
+        entry = costs.lookup(table, st.name, "full", wc["point"], cfg, point)
+        probed += entry is not None
+        measured = costs.resources(entry, max_runtime_min) if entry else None
+        want = config.train_resources(st, cfg, point, "full", "cuda", measured, max_runtime_min)
+        if (int(res["runtime"]), int(res["mem_mb"]), int(res.get("gpu", 0))) != (
+            want["runtime"],
+            want["mem_mb"],
+            1,
+        ):
+            mismatched.append(f"{wc}: asks {res}, expected {want}")
+    for line in mismatched:
+        print("  " + line)
+    other = [j for j in jobs if j[0] != "train"]
+    print(
+        f"full tier: {len(train)} training jobs ({probed} sized from probed costs), {len(other)} other jobs"
+    )
+    return {
+        f"full tier: {len(train)} training jobs ask for their probed cost or the default, one GPU each": bool(
+            train
+        )
+        and not mismatched,
+        f"full tier: no job asks for more than the partition limit ({max_runtime_min} min)": bool(jobs)
+        and all(int(r["runtime"]) <= max_runtime_min for _, _, r in jobs),
+        "full tier: every other job is small (<= 60 min, <= 4 GB) and asks for no GPU": bool(other)
+        and all(
+            int(r["runtime"]) <= 60 and int(r["mem_mb"]) <= 4000 and int(r.get("gpu", 0)) == 0
+            for _, _, r in other
+        ),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--jobs", type=Path, required=True, help="output of `scontrol show job --oneliner`")
     ap.add_argument("--slurm", type=Path, required=True, help="workflow copy that ran through SLURM")
     ap.add_argument("--local", type=Path, required=True, help="workflow copy that ran locally")
+    ap.add_argument(
+        "--full-plan", type=Path, help="log of a dry run of the full tier through the same profile"
+    )
+    ap.add_argument("--max-runtime-min", type=int, default=2880, help="the suite config's max_runtime_min")
     a = ap.parse_args()
 
     snakemake_log = sorted((a.slurm / ".snakemake/log").glob("*.snakemake.log"))[-1]
@@ -116,6 +180,8 @@ def main() -> int:
         f"the claims table ({len(slurm_claims)} claims) equals the local run's": measured
         and frames_equal(slurm_claims, local_claims, "suite/claims.parquet"),
     }
+    if a.full_plan is not None:
+        checks.update(full_tier_checks(a.full_plan, a.max_runtime_min))
     if ran != planned:
         print(f"planned jobs {dict(planned)}; ran inside SLURM jobs {dict(ran)}")
     for name, ok in checks.items():

@@ -217,6 +217,12 @@ finish_run 0 local
 log "local run done"
 
 # Every job this run submitted, as the controller recorded it.
+log "dry run of the full tier of every study through the same profile: what each job would ask for"
+(cd "$WORK/slurm-run" && "$PY" -m snakemake -n --profile profiles/slurm --profile "$ROOT/tests/slurm/profile" \
+    --workflow-profile none --config tier=full studies=all) >"$WORK/full-plan.log" 2>&1 ||
+    { tail -n 30 "$WORK/full-plan.log"; exit 1; }
+
 scontrol show job --oneliner >"$WORK/jobs.txt"
-"$PY" "$ROOT/tests/slurm/check.py" --jobs "$WORK/jobs.txt" --slurm "$WORK/slurm-run" --local "$WORK/local"
+"$PY" "$ROOT/tests/slurm/check.py" --jobs "$WORK/jobs.txt" --slurm "$WORK/slurm-run" --local "$WORK/local" \
+    --full-plan "$WORK/full-plan.log"
 log "done in $((SECONDS - START)) s"

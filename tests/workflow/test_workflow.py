@@ -269,7 +269,7 @@ def test_plan_lists_pending_jobs_and_nothing_after_a_run(smoke_run, tmp_path, mo
     monkeypatch.chdir(copy_workflow(tmp_path, tier="quick", studies=["saxe_dln_dynamics"]))
     assert cli.main(["plan", "--config", "tier=smoke"]) == 0
     out = capsys.readouterr().out
-    assert "saxe_dln_dynamics" in out and "train 2" in out and "never benchmarked" in out
+    assert "saxe_dln_dynamics" in out and "train 2" in out and "never run here nor probed" in out
 
 
 def test_unwritable_results_directory_stops_before_any_job(tmp_path):

@@ -10,6 +10,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 from reprosuite import config as rs_config
+from reprosuite import costs as rs_costs
 from reprosuite import fingerprint as rs_fingerprint
 from reprosuite import study as rs_study
 from reprosuite.engine.data import official as rs_data
@@ -126,9 +127,15 @@ def _fingerprint(stage, study, point):
     )
 
 
-# Training resources come from the study (its optional `resources` hook, else the tier's defaults: 10 min at
-# smoke, 30 at quick, 24 h at full; 4000 MB; a GPU with device: cuda). A profile's set-resources overrides
-# them.
+# Training resources come from the job's probed cost where `reprosuite probe` measured it with this config
+# (src/reprosuite/costs.json: runtime = extrapolation x 3, memory = peak x 1.5 + 1000 MB), else the tier's
+# defaults (10 min at smoke, 30 at quick, 24 h at full; 4000 MB); the study's optional `resources` hook may ask
+# for more; a GPU with device: cuda; runtime capped at max_runtime_min, the partition limit. A profile's
+# set-resources overrides them.
+COSTS = rs_costs.load()
+MAX_RUNTIME_MIN = config.get("max_runtime_min", rs_costs.MAX_RUNTIME_MIN)
+
+
 def train_resource(name):
     def resource(wildcards):
         return _train_resources(wildcards.study, wildcards.point)[name]
@@ -140,8 +147,17 @@ def train_resource(name):
 def _train_resources(study, point):
     try:
         st = rs_study.get(study)
+        cost = rs_costs.lookup(
+            COSTS, study, TIER, point, CFG[study], POINTS[study][point]
+        )
         return rs_config.train_resources(
-            st, CFG[study], POINTS[study][point], TIER, DEVICE
+            st,
+            CFG[study],
+            POINTS[study][point],
+            TIER,
+            DEVICE,
+            rs_costs.resources(cost, MAX_RUNTIME_MIN) if cost else None,
+            MAX_RUNTIME_MIN,
         )
     except rs_config.ConfigError as err:
         raise WorkflowError(f"invalid resources: {err}")

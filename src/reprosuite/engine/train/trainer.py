@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from reprosuite.engine.train import checkpoint as ckpt_mod
+from reprosuite.engine.train import probe as probe_mod
 from reprosuite.engine.train.optim import EnsembleOptimizer
 
 
@@ -117,13 +118,23 @@ class History:
 class Progress:
     """Progress lines on stderr (the job's log): steps done, rate, ETA, at most every ``every_s`` seconds."""
 
-    def __init__(self, total: int, label: str = "", every_s: float = 10.0, stream=None):
+    def __init__(self, total: int, label: str = "", every_s: float = 10.0, stream=None, probed: bool = True):
         self.total, self.label, self.every_s = total, label, every_s
         self.stream = stream or sys.stderr
         self.start = self.last = time.perf_counter()
+        # a study's own loop is timed by its progress under a probe (fit times its own steps)
+        probe = probe_mod.active() if probed else None
+        self.timing = None
+        if probe is not None:
+            self.timing = probe_mod.LoopTiming(label, total)
+            probe.loops.append(self.timing)
 
     def update(self, step: int, force: bool = False) -> None:
         now = time.perf_counter()
+        if self.timing is not None:
+            self.timing.done, self.timing.seconds = step, now - self.start
+            if probe_mod.active() is not None and probe_mod.active().out_of_time() and step < self.total:
+                raise probe_mod.ProbeStop(self.label)
         if not force and now - self.last < self.every_s:
             return
         self.last = now
@@ -167,9 +178,17 @@ def fit(
         print(f"[{label}] resumed from {path} at step {first}", file=sys.stderr, flush=True)
         if state["complete"]:
             return history
-    progress = Progress(steps, label)
+    progress = Progress(steps, label, probed=False)
+    # under a probe (reprosuite probe): the first steps only, timed, and an evaluation at the last one run
+    probe = probe_mod.active()
+    last, timing = steps, None
+    if probe is not None:
+        last = min(steps, first + probe.steps)
+        timing = probe_mod.FitTiming(label, steps - first, len([s for s in to_log if first <= s <= steps]))
+        probe.fits.append(timing)
+        to_log = to_log | {last}
     step = first
-    for step in range(first, steps + 1):
+    for step in range(first, last + 1):
         # checkpoint: at a step boundary, on schedule or when asked to stop
         if ckpt is not None and step > first and ckpt.due():
             ckpt.save(path, _snapshot(step, False, optimizer, history, generators, buffers))
@@ -177,11 +196,17 @@ def fit(
                 raise ckpt_mod.Preempted(ckpt.stop_signal)
         # evaluate: log the state reached after `step` updates
         if step in to_log:
+            began = time.perf_counter()
             with torch.no_grad():
                 for (split, metric), values in evaluate(step).items():
                     history.log(step, split, metric, values)
-            if step == steps or (done is not None and done(history)):
+            if timing is not None:
+                probe_mod.synchronize(optimizer.params[0])
+                timing.eval_s += time.perf_counter() - began
+                timing.ran_evals += 1
+            if step == last or (done is not None and done(history)):
                 break
+        began = time.perf_counter()
         # forward: one loss per member
         loss = loss_fn(step)
         # divergence: record the first non-finite step, freeze that member, let the others go on
@@ -196,6 +221,10 @@ def fit(
         torch.where(optimizer.active, loss, torch.zeros_like(loss)).sum().backward()
         # update
         optimizer.step(1.0 if lr_scale is None else lr_scale(step))
+        if timing is not None:
+            probe_mod.synchronize(optimizer.params[0])
+            timing.step_times.append(time.perf_counter() - began)
+            timing.ran_steps += 1
         progress.update(step + 1)
     progress.update(step, force=True)
     if ckpt is not None:

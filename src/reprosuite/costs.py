@@ -1,0 +1,183 @@
+"""What a tier's training jobs cost, measured before submitting them: ``reprosuite probe`` and the cost table.
+
+``reprosuite probe --tier full`` runs every training job of the tier at its real shapes on this machine (CPU, or
+the GPU where there is one), each in a process of its own, for the first steps of each of its fits only
+(:mod:`reprosuite.engine.train.probe`), and records per job: the device, the date, the seconds per update and
+per evaluation, the peak memory, and the job's extrapolated total — the time outside the fits as measured, plus
+each fit's full step and evaluation counts at the measured rates. A job whose fits all ran to their end within
+the probe is measured, not extrapolated. A job stopped in a loop of its own is a lower bound (``partial``).
+Early stopping cannot be foreseen, so an extrapolation is an upper bound for a job that stops early.
+
+The table (``costs.json`` beside this module, committed) is keyed by tier, study and grid point; an entry is
+used only while the job's config and grid point are those it was probed with (``config`` digest). The workflow
+sizes each training job from it (:func:`resources`): runtime = the extrapolation × :data:`SAFETY`, memory =
+the peak × :data:`MEM_SAFETY` + :data:`MEM_BASE_MB`, capped at the partition limit; ``reprosuite plan`` sums it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from reprosuite import config as config_mod
+from reprosuite import study as study_mod
+
+COSTS = Path(__file__).with_name("costs.json")
+# Requested runtime = extrapolated time x SAFETY: CPU speeds vary ~2x between nodes and days, evaluations
+# scheduled by a study's own rule (not timed by the probe) add time, and a job must finish its last checkpoint.
+SAFETY = 3.0
+# Requested memory = probed peak x MEM_SAFETY + MEM_BASE_MB: histories and logged snapshots grow with the steps
+# the probe did not run, and the allocator's high-water mark differs between runs.
+MEM_SAFETY = 1.5
+MEM_BASE_MB = 1000
+MIN_RUNTIME_MIN = 10
+# The longest job a partition takes, in minutes, unless the suite config sets max_runtime_min (profiles/slurm):
+# longer jobs are capped there, save a checkpoint at their time limit and resume when resubmitted.
+MAX_RUNTIME_MIN = 48 * 60
+
+
+def load(path: Path = COSTS) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def job_digest(cfg, point: dict) -> str:
+    return config_mod.digest({"config": config_mod.to_dict(cfg), "point": point})
+
+
+def lookup(table: dict, study: str, tier: str, point_name: str, cfg, point: dict) -> dict | None:
+    """The cost entry of a training job, if it was probed with this very config and grid point."""
+    entry = table.get(tier, {}).get(study, {}).get(point_name)
+    if entry is None or entry.get("config") != job_digest(cfg, point):
+        return None
+    return entry
+
+
+def resources(entry: dict, max_runtime_min: int = MAX_RUNTIME_MIN) -> dict[str, int]:
+    """Runtime (minutes) and memory (MB) of a training job from its cost entry, with the safety factors."""
+    runtime = math.ceil(entry["est_s"] * SAFETY / 60)
+    mem = math.ceil(entry["peak_mb"] * MEM_SAFETY + MEM_BASE_MB)
+    return {"runtime": min(max(runtime, MIN_RUNTIME_MIN), max_runtime_min), "mem_mb": mem}
+
+
+def _device_name(device) -> str:
+    if getattr(device, "type", str(device)) == "cuda":
+        import torch
+
+        return torch.cuda.get_device_name(device)
+    return f"cpu: {platform.processor() or platform.machine()}"
+
+
+def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s: float, device: str) -> dict:
+    """Run one training job under the probe (in this process) and return its cost entry."""
+    import torch
+
+    from reprosuite.engine.train import device as device_mod
+    from reprosuite.engine.train import probe as probe_mod
+    from reprosuite.pipeline import load_data
+
+    st = study_mod.get(study)
+    cfg = config_mod.resolve(st, tier)
+    grid = config_mod.check_grid(st, cfg)
+    dev = device_mod.setup(device, 1)
+    start = time.perf_counter()
+    note, complete = "", True
+    with tempfile.TemporaryDirectory() as tmp, probe_mod.probing(steps, limit_s) as probe:
+        from reprosuite.engine.train import checkpoint
+
+        with checkpoint.checkpointing(Path(tmp) / "checkpoints", "probe", every_s=math.inf):
+            try:
+                st.train(cfg, grid[point], load_data(data), study_mod.seed_list(cfg), dev)
+            except probe_mod.ProbeStop as stop:
+                note, complete = f"stopped after {limit_s:g} s in {stop}: a lower bound", False
+            except Exception as err:  # a truncated fit may starve what follows it; the timings stand
+                if not probe.fits:
+                    raise
+                note = f"the job did not finish on truncated fits ({type(err).__name__}: {err})"
+    wall = time.perf_counter() - start
+    fits, loops = probe.fits, probe.loops
+    truncated = any(f.ran_steps < f.steps for f in fits)
+    # the job as run, plus what its fits and loops did not run, at the rates they ran at
+    rest = sum(f.projected_s() - f.ran_s() for f in fits)
+    rest += sum(p.seconds * (p.total / p.done - 1) for p in loops if 0 < p.done < p.total)
+    status = "partial" if not complete or note else "extrapolated" if truncated or rest > 0 else "measured"
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    entry = {
+        "config": job_digest(cfg, grid[point]),
+        "device": getattr(dev, "type", str(dev)),
+        "device_name": _device_name(dev),
+        "date": date.today().isoformat(),
+        "torch": torch.__version__,
+        "probe_steps": steps,
+        "wall_s": round(wall, 3),
+        "est_s": round(wall + rest, 3),
+        "peak_mb": round(peak_mb, 1),
+        "status": status,
+        "fits": len(fits),
+        "steps": sum(f.steps for f in fits),
+        "step_s": round(sum(f.step_s() * f.steps for f in fits) / max(sum(f.steps for f in fits), 1), 6),
+        "note": note,
+    }
+    if entry["device"] == "cuda":
+        entry["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated(dev) / 2**20, 1)
+    return entry
+
+
+def probe(
+    tier: str,
+    studies: list[str],
+    steps: int = 5,
+    limit_s: float = 120.0,
+    device: str = "auto",
+    table_path: Path | None = COSTS,
+    log=print,
+) -> dict:
+    """Probe every training job of ``studies`` at ``tier`` (one process per job), merge the entries into the
+    cost table at ``table_path`` (None: write nothing) and return the new entries: study -> point -> entry."""
+    from reprosuite import pipeline
+
+    found: dict[str, dict] = {}
+    for name in studies:
+        st = study_mod.get(name)
+        grid = config_mod.check_grid(st, config_mod.resolve(st, tier))
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "data.npz"
+            began = time.perf_counter()
+            pipeline.prepare(name, tier, data)
+            log(f"{name}: data in {time.perf_counter() - began:.1f} s; {len(grid)} training job(s)")
+            for point in grid:
+                cmd = [sys.executable, "-m", "reprosuite.costs", name, tier, point, str(data), str(steps)]
+                proc = subprocess.run(
+                    [*cmd, str(limit_s), device], capture_output=True, text=True, timeout=limit_s * 5 + 600
+                )
+                if proc.returncode != 0:
+                    tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
+                    raise RuntimeError(f"probe of {name} {point} failed:\n{tail}")
+                entry = json.loads(proc.stdout.strip().splitlines()[-1])
+                found.setdefault(name, {})[point] = entry
+                log(
+                    f"  {point}: {entry['status']} {fmt_seconds(entry['est_s'])} on {entry['device']}, "
+                    f"peak {entry['peak_mb']:.0f} MB{'; ' + entry['note'] if entry['note'] else ''}"
+                )
+    if table_path is not None:
+        table = load(table_path)
+        for name, entries in found.items():
+            table.setdefault(tier, {})[name] = entries
+        table_path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    return found
+
+
+def fmt_seconds(s: float) -> str:
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
+
+
+if __name__ == "__main__":  # one probed job, in a process of its own (its peak memory is its own)
+    name, tier, point, data, steps, limit_s, device = sys.argv[1:8]
+    print(json.dumps(probe_job(name, tier, point, data, int(steps), float(limit_s), device)))

@@ -1,0 +1,93 @@
+"""Measuring a training job's cost from its first steps, at its real shapes (``reprosuite probe``).
+
+Inside :func:`probing`, every :func:`reprosuite.engine.train.trainer.fit` runs only its first ``steps`` updates
+(evaluating on its own schedule up to there, and once at the last step it ran), times the updates and the
+evaluations apart, and records how many of each the whole fit would run. A loop of a study's own that reports
+through :class:`~reprosuite.engine.train.trainer.Progress` is timed by its progress lines and stopped with
+:class:`ProbeStop` once the probe's time limit is spent. :mod:`reprosuite.costs` extrapolates the job from these.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+class ProbeStop(Exception):
+    """The probe's time limit ran out inside a loop it cannot shorten; the timings so far are kept."""
+
+
+@dataclass
+class FitTiming:
+    """One fit under the probe: the steps and evaluations the whole fit would run, those it ran, their time."""
+
+    label: str
+    steps: int
+    evals: int
+    ran_steps: int = 0
+    ran_evals: int = 0
+    step_times: list[float] = field(default_factory=list)
+    eval_s: float = 0.0
+
+    def step_s(self) -> float:
+        """Seconds per update: the median after the first (which pays for allocation and warm-up)."""
+        times = sorted(self.step_times[1:] or self.step_times)
+        return times[len(times) // 2] if times else 0.0
+
+    def projected_s(self) -> float:
+        per_eval = self.eval_s / self.ran_evals if self.ran_evals else 0.0
+        return self.steps * self.step_s() + self.evals * per_eval
+
+    def ran_s(self) -> float:
+        return sum(self.step_times) + self.eval_s
+
+
+@dataclass
+class LoopTiming:
+    """A study's own loop, timed by its progress lines: units done of ``total`` in ``seconds``."""
+
+    label: str
+    total: int
+    done: int = 0
+    seconds: float = 0.0
+
+
+class Probe:
+    def __init__(self, steps: int, limit_s: float):
+        if steps < 1:
+            raise ValueError(f"a probe runs at least one step per fit, not {steps}")
+        self.steps, self.limit_s = steps, limit_s
+        self.start = time.perf_counter()
+        self.fits: list[FitTiming] = []
+        self.loops: list[LoopTiming] = []
+
+    def out_of_time(self) -> bool:
+        return time.perf_counter() - self.start > self.limit_s
+
+
+_ACTIVE: Probe | None = None
+
+
+def active() -> Probe | None:
+    return _ACTIVE
+
+
+@contextmanager
+def probing(steps: int, limit_s: float = 120.0) -> Iterator[Probe]:
+    """Fits run their first ``steps`` updates only; loops timed by progress lines stop after ``limit_s``."""
+    global _ACTIVE
+    _ACTIVE = probe = Probe(steps, limit_s)
+    try:
+        yield probe
+    finally:
+        _ACTIVE = None
+
+
+def synchronize(tensor) -> None:
+    """Wait for the device, so that a timer around GPU work measures the work and not its launch."""
+    if tensor.is_cuda:
+        import torch
+
+        torch.cuda.synchronize(tensor.device)

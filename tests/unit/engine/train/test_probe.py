@@ -1,0 +1,52 @@
+"""The probe: a fit runs its first steps only, timed apart from its evaluations, and knows its full length; a
+study's own loop is timed by its progress lines and stopped at the time limit; outside a probe nothing changes."""
+
+import pytest
+import torch
+
+from reprosuite.engine.train import optim, probe, trainer
+
+
+def quadratic_fit(steps: int, log_steps):
+    w = torch.ones(2, 3, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    return trainer.fit(
+        lambda step: (w**2).sum(1),
+        opt,
+        steps,
+        lambda step: {("train", "loss"): (w**2).sum(1)},
+        log_steps,
+        label="quadratic",
+    )
+
+
+def test_a_probed_fit_runs_its_first_steps_and_knows_its_length():
+    with probe.probing(steps=4) as p:
+        history = quadratic_fit(1000, [0, 2, 10, 500])
+    (fit,) = p.fits
+    assert (fit.steps, fit.ran_steps, fit.evals) == (1000, 4, 5)  # logs 0, 2, 10, 500 and the last step
+    assert fit.ran_evals == 3  # 0, 2 and 4, where the probe stopped
+    assert sorted(history.records[("train", "loss")][0]) == [0, 2, 4]
+    assert len(fit.step_times) == 4 and fit.step_s() > 0
+    per_eval = fit.eval_s / fit.ran_evals
+    assert fit.projected_s() == pytest.approx(1000 * fit.step_s() + 5 * per_eval)
+    assert probe.active() is None
+
+
+def test_without_a_probe_a_fit_runs_to_its_end():
+    history = quadratic_fit(20, [0, 10])
+    assert sorted(history.records[("train", "loss")][0]) == [0, 10, 20]
+
+
+def test_a_studys_own_loop_is_timed_and_stopped_at_the_limit():
+    with probe.probing(steps=1, limit_s=0.0) as p:
+        progress = trainer.Progress(50, "own loop", every_s=1e9)
+        with pytest.raises(probe.ProbeStop, match="own loop"):
+            progress.update(5)
+    (loop,) = p.loops
+    assert (loop.label, loop.total, loop.done) == ("own loop", 50, 5) and loop.seconds >= 0
+
+
+def test_a_probe_runs_at_least_one_step():
+    with pytest.raises(ValueError, match="at least one step"), probe.probing(steps=0):
+        pass

@@ -1,0 +1,74 @@
+"""The cost table: a probed job's entry, its use only for the config it was probed with, and the cluster request
+sized from it (safety factors, partition cap, a study's hook never asking for less than measured)."""
+
+import json
+import time
+
+import pytest
+
+from reprosuite import cli, config, costs, pipeline, study
+
+STUDY = "saxe_dln_dynamics"
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    out = tmp_path_factory.mktemp("probe")
+    table = out / "costs.json"
+    found = costs.probe(
+        "smoke", [STUDY], steps=2, limit_s=60, device="cpu", table_path=table, log=lambda m: None
+    )
+    return found, json.loads(table.read_text())
+
+
+def test_probe_records_every_training_job_of_the_tier(probed):
+    found, table = probed
+    st = study.get(STUDY)
+    cfg = config.resolve(st, "smoke")
+    grid = config.check_grid(st, cfg)
+    assert set(table["smoke"][STUDY]) == set(grid) == set(found[STUDY])
+    for point, entry in found[STUDY].items():
+        assert entry["device"] == "cpu" and entry["probe_steps"] == 2 and entry["date"]
+        assert entry["status"] in ("measured", "extrapolated") and entry["fits"] >= 1
+        assert entry["est_s"] >= entry["wall_s"] > 0 and entry["peak_mb"] > 50
+        assert costs.lookup(table, STUDY, "smoke", point, cfg, grid[point]) == entry
+        other = config.resolve(st, "smoke", seeds=[7])  # another config: the probe does not apply
+        assert costs.lookup(table, STUDY, "smoke", point, other, grid[point]) is None
+
+
+def test_a_probe_extrapolates_what_a_full_run_measures(probed, tmp_path):
+    """The extrapolation of a job from 2 steps per fit is within a factor 3 of the job's real training time."""
+    found, _ = probed
+    point, entry = next(iter(found[STUDY].items()))
+    pipeline.prepare(STUDY, "smoke", tmp_path / "data.npz")
+    began = time.perf_counter()
+    pipeline.train(
+        STUDY, "smoke", point, tmp_path / "data.npz", tmp_path / "runs" / f"{point}.parquet", device="cpu"
+    )
+    real = time.perf_counter() - began
+    assert real / 3 < entry["est_s"] < real * 3
+
+
+def test_resources_from_costs_with_safety_factors_and_the_partition_cap():
+    entry = {"est_s": 600.0, "peak_mb": 2000.0}
+    assert costs.resources(entry) == {"runtime": 30, "mem_mb": 4000}
+    assert costs.resources({"est_s": 1.0, "peak_mb": 10.0})["runtime"] == costs.MIN_RUNTIME_MIN
+    assert costs.resources({"est_s": 1e7, "peak_mb": 10.0}, max_runtime_min=2880)["runtime"] == 2880
+
+
+def test_train_resources_take_the_measured_cost_and_a_hook_never_asks_for_less(monkeypatch):
+    st = study.get(STUDY)
+    cfg = config.resolve(st, "full")
+    point = next(iter(config.check_grid(st, cfg).values()))
+    measured = {"runtime": 90, "mem_mb": 9000}
+    assert config.train_resources(st, cfg, point, "full", "cuda", measured) == {**measured, "gpu": 1}
+    monkeypatch.setattr(
+        st.module, "resources", lambda cfg, point: {"mem_mb": 5000, "runtime": 600}, raising=False
+    )
+    res = config.train_resources(st, cfg, point, "full", "cpu", measured, max_runtime_min=120)
+    assert res == {"runtime": 120, "mem_mb": 9000, "gpu": 0}
+
+
+def test_the_probe_command_refuses_an_unknown_study(capsys):
+    assert cli.main(["probe", "--tier", "smoke", "--studies", "no_such_study", "--dry"]) == 2
+    assert "no_such_study" in capsys.readouterr().err
