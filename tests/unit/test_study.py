@@ -132,6 +132,18 @@ def test_every_study_follows_the_interface():
         assert st.name == name and st.CLAIMS
 
 
+def test_every_empirical_claim_names_its_negative_control():
+    """A reproduced finding could have failed: every empirical claim names the configuration without the paper's
+    mechanism that ``measure`` also measures (the smoke test checks that the control does not pass)."""
+    missing = [
+        f"{name}/{c.id}"
+        for name in study.names()
+        for c in study.get(name).CLAIMS
+        if c.kind == "empirical" and not c.control
+    ]
+    assert not missing, f"empirical claims without a negative control: {missing}"
+
+
 def test_no_study_reads_the_seed_count_or_picks_seed_zero():
     """Seeds are values (``seeds: [100, 101, 102]`` is a valid suite config): a study takes its seeds from
     ``study.seed_list`` (rows of per-seed arrays from ``study.seed_positions``), never from ``range(cfg.seeds)``,
