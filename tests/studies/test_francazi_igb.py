@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config, study
+from reprosuite import claims, config, study
 from reprosuite.studies import francazi_igb as fi
 
 CFG = dataclasses.replace(config.resolve("francazi_igb", "smoke"), n=300, width=32, inits=30, chunk=16)
@@ -88,7 +88,13 @@ def test_training_gives_igb_for_relu_and_maxpool_only():
     assert std["linear-d3"] < 2 * ref and std["tanh-d3"] < 2 * ref
     assert std["relu-d3"] > 5 * ref and std["tanh-d1-pool4"] > 3 * ref
     measured = fi.measure(fi.extract(runs, CFG), CFG)
-    assert set(measured) == {c.id for c in fi.CLAIMS}
+    ids = {c.id for c in fi.CLAIMS}
+    assert set(measured) == ids | {i + claims.CONTROL for i in ids}
+    # the controls far from their rules lie on the other side of them in every repetition (the tanh control of
+    # the depth claim is sampling noise around 0 and may fall on either side)
+    for c in fi.CLAIMS:
+        if c.id != "relu_depth_amplifies":
+            assert not any(c.rule.contains(v) for v in measured[c.id + claims.CONTROL]), c.id
 
 
 def synthetic_runs() -> pd.DataFrame:
@@ -98,6 +104,7 @@ def synthetic_runs() -> pd.DataFrame:
         ("linear", "linear", 1, 1): [[0.5, 0.52, 0.48, 0.5], [0.5, 0.5, 0.5, 0.5]],
         ("linear", "linear", 3, 1): [[0.49, 0.51, 0.5, 0.5], [0.46, 0.54, 0.5, 0.5]],
         ("tanh", "tanh", 1, 1): [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]],
+        ("tanh", "tanh", 3, 1): [[0.5, 0.52, 0.48, 0.5], [0.5, 0.5, 0.5, 0.5]],
         ("relu", "relu", 1, 1): [[0.2, 0.8, 0.5, 0.5], [0.3, 0.7, 0.5, 0.5]],
         ("relu", "relu", 3, 1): [[0.05, 0.95, 0.5, 0.5], [0.0, 1.0, 0.2, 0.8]],
         ("maxpool", "tanh", 1, 4): [[0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0]],
@@ -123,11 +130,20 @@ def test_extract_and_measure_known_values():
     lin0 = np.std([0.5, 0.52, 0.48, 0.5], ddof=1) / 0.05  # max over depths: d1 on seed 0
     lin1 = np.std([0.46, 0.54, 0.5, 0.5], ddof=1) / 0.05
     assert measured["linear_no_igb"] == pytest.approx([lin0, lin1])
-    assert measured["tanh_no_igb"] == [0.0, 0.0]
+    assert measured["tanh_no_igb"] == pytest.approx([np.std([0.5, 0.52, 0.48, 0.5], ddof=1) / 0.05, 0.0])
     rise0 = np.std([0.05, 0.95, 0.5, 0.5], ddof=1) - np.std([0.2, 0.8, 0.5, 0.5], ddof=1)
     rise1 = np.std([0.0, 1.0, 0.2, 0.8], ddof=1) - np.std([0.3, 0.7, 0.5, 0.5], ddof=1)
     assert measured["relu_depth_amplifies"] == pytest.approx([rise0, rise1])
     assert measured["relu_extreme"] == [0.5, 0.5]  # the max-pool variant is not part of the ReLU claims
+    # the controls: ReLU for linear, tanh + max-pool for tanh, tanh for the ReLU claims
+    assert measured["linear_no_igb/control"] == pytest.approx(
+        [np.std([0.05, 0.95, 0.5, 0.5], ddof=1) / 0.05, np.std([0.0, 1.0, 0.2, 0.8], ddof=1) / 0.05]
+    )
+    assert measured["tanh_no_igb/control"] == pytest.approx([np.std([0, 1, 0, 1], ddof=1) / 0.05] * 2)
+    assert measured["relu_depth_amplifies/control"] == pytest.approx(
+        [np.std([0.5, 0.52, 0.48, 0.5], ddof=1), 0.0]
+    )
+    assert measured["relu_extreme/control"] == [0.0, 0.0]
 
 
 def test_figure_draws():
@@ -135,5 +151,5 @@ def test_figure_draws():
 
     runs = synthetic_runs()
     fig = fi.FIGURES[0].draw(runs, fi.extract(runs, CFG), CFG)
-    assert len([ax for ax in fig.axes if ax.has_data()]) == 6
+    assert len([ax for ax in fig.axes if ax.has_data()]) == 7
     plt.close(fig)

@@ -1,7 +1,8 @@
 """Francazi, Lucchi, Baity-Jesi 2024 — Initial Guessing Bias: untrained networks favour one class.
 
-Paper: "Initial Guessing Bias: How Untrained Networks Favor Some Classes", arXiv:2306.00809 (ICML 2024); no
-official code is linked from the paper or indexed.
+Paper: "Initial Guessing Bias: How Untrained Networks Favor Some Classes", arXiv:2306.00809 (ICML 2024);
+official code EmanueleFrancazi/IGB-Algorithms (``Initialization/CodeBlocks.py``, class ``Deep_HL``: the MLP of
+the initialisation experiments).
 
 Claims (abstract, Fig. 1): an untrained network without explicit biases can put most inputs into one class
 (Initial Guessing Bias, IGB) depending on its activation — non-centred ReLU yes, centred linear and tanh no —
@@ -10,19 +11,29 @@ class 0, over initialisations: without IGB every init splits the data evenly up 
 Binomial(n, ½)/n with std √(1/(4n)) (0.0158 at n = 1000); with IGB G₀ spreads towards 0 and 1 ("extreme" inits:
 max(G₀, 1 − G₀) > 0.9). Fig. 1 (CIFAR-10 dog/cat, an untrained 2-layer CNN with pooling): tanh keeps G₀ ≈ ½,
 ReLU piles it near 0 and 1.
-Pass rules (ours; the paper shows histograms): linear and tanh std(G₀) ≤ 2 × √(1/(4n)) at every depth; ReLU
-std(G₀) rises at every depth step and ≥ 20 % of its inits are extreme at depth ≥ 3 (a calibration run gave std
-.016 for linear and tanh; for ReLU .22 / .32 / .37 and 5 / 30 / 47 % extreme at depth 1 / 3 / 6).
+Pass rules (ours; the paper shows histograms). Every claim is empirical and judged on the mean over
+repetitions (Student-t interval: std(G₀) and the extreme share are continuous per repetition), with a negative
+control — an architecture where the paper puts the opposite — measured by the same code in the same grid:
 
-Protocol (the text we could read stops before §3–5, so the data, weight law and pooling placement are ours):
-one repetition ("seed") = a fresh centred isotropic Gaussian data set (n points, d dims) and ``inits``
-independent bias-free nets per architecture, weights N(0, 1/fan_in), d → width (→ activation → max-pool k)ˣdepth
-→ 2 (non-overlapping max-pool of kernel k after every hidden activation), the class = the larger output
-(Fig. 2). Per repetition, the std of G₀ over inits and the share of extreme inits are the claim values, so the
-95 % CI is over repetitions. The depths of one activation share their first layers (the depth-6 net continues
-the depth-3 one, each depth with its own output layer), so one forward pass serves every depth and the depth
-comparison is paired. Grid: one point per activation and a ``maxpool`` point (figure and metrics only).
-Nothing is trained.
+- ``linear_no_igb``: linear std(G₀) ≤ 2 × √(1/(4n)) at every depth. Control: ReLU (non-centred).
+- ``tanh_no_igb``: the same for tanh. Control: tanh followed by max-pool (kernel 4), which the paper says
+  creates IGB in a centred activation.
+- ``relu_depth_amplifies``: ReLU std(G₀) rises at every depth step. Control: tanh (centred: no IGB to amplify).
+- ``relu_extreme``: ≥ 20 % of ReLU inits are extreme at depth ≥ 3. Control: tanh.
+
+Protocol. Checked against the official ``Deep_HL``: Linear → ReLU → ``MaxPool1d(k)`` after *every* hidden
+layer, bias-free (biases zeroed), fan-in Gaussian weights, the class = argmax of the outputs — as here. It
+differs in three points, all ours: the official init is Kaiming (gain √2, ``kaiming_normal_(fan_in, relu)``),
+ours N(0, 1/fan_in) — G₀ of a bias-free linear or ReLU net (max-pool included) is invariant to a positive
+rescaling of each layer, so only tanh is affected, and ``Deep_HL`` has no tanh variant (ours: the gain of the
+usual tanh init); the official data are "GaussBlob" or CIFAR-10 inputs (3,072-d), ours d = 50 (CPU budget);
+the official default width is 100, ours 256. One repetition ("seed") = a fresh centred isotropic Gaussian data
+set (n points, d dims) and ``inits`` independent bias-free nets per architecture, d → width (→ activation →
+max-pool k)ˣdepth → 2 (Fig. 2). Per repetition, the std of G₀ over inits and the share of extreme inits are
+the claim values, so the 95 % CI is over repetitions. The depths of one activation share their first layers
+(the depth-6 net continues the depth-3 one, each depth with its own output layer), so one forward pass serves
+every depth and the depth comparison is paired. Grid: one point per activation and a ``maxpool`` point (the
+tanh claim's control and the figure). Nothing is trained.
 
 Tiers: full = 1000 inits, 10 repetitions, depths 1/2/3/4/6/8, max-pool kernels 2 and 4 after linear / tanh /
 relu at depths 1/3/6; quick = 200 inits, 5 repetitions, depths 1/3/6, tanh + max-pool 4 at depths 1/3; smoke =
@@ -49,7 +60,7 @@ PAPER = Paper(
     year=2024,
     arxiv="2306.00809",
     venue="ICML 2024",
-    code="",
+    code="https://github.com/EmanueleFrancazi/IGB-Algorithms",
 )
 
 COST = {
@@ -69,9 +80,9 @@ Activation = Literal["linear", "relu", "tanh", "elu", "gelu", "sigmoid", "sin", 
 @dataclass(frozen=True)
 class Config:
     seeds: int = 10  # repetitions of the whole experiment (fresh data and inits); not stated; ours
-    n: int = 1000  # data points per repetition (centred isotropic Gaussian); not stated; ours
-    dim: int = 50  # input dimension d; not stated; ours
-    width: int = 256  # hidden width of every layer; not stated; ours
+    n: int = 1000  # data points per repetition (centred isotropic Gaussian); ours
+    dim: int = 50  # input dimension d; official GaussBlob inputs are 3,072-d; ours (CPU budget)
+    width: int = 256  # hidden width of every layer; official Deep_HL default 100; ours
     inits: int = 1000  # untrained networks per architecture and repetition; not stated; ours
     activations: tuple[Activation, ...] = ("linear", "tanh", "relu")  # centred (linear, tanh) vs not (relu)
     depths: tuple[int, ...] = (1, 2, 3, 4, 6, 8)  # hidden layers (depth amplifies IGB); not stated; ours
@@ -108,7 +119,17 @@ WHY = {
     "width": "smoke: seconds, for tests",
 }
 _REPS = "quick: 5 repetitions (seeds) instead of 3; rules unchanged"
+_CONTROL = "control added (no new runs: an architecture already in the grid)"
 AMENDMENTS = (
+    Amendment(
+        "2026-12-06",
+        ("linear_no_igb", "tanh_no_igb", "relu_depth_amplifies", "relu_extreme"),
+        _CONTROL + ": ReLU for linear_no_igb, tanh + max-pool 4 for tanh_no_igb, tanh for the ReLU claims",
+        "each claim must fail where the paper's mechanism (a non-centred activation, or max-pooling) says the "
+        "opposite",
+        "pass",
+        "pass",
+    ),
     Amendment(
         "2026-11-22",
         ("relu_depth_amplifies", "relu_extreme"),
@@ -138,6 +159,7 @@ CLAIMS = (
         rule=Rule.at_most(2.0),
         paper_value=1.0,
         paper_text="centred activations give no IGB: G₀ concentrated at ½ (abstract)",
+        control="ReLU (non-centred) at the same depths",
     ),
     Claim(
         "tanh_no_igb",
@@ -146,6 +168,7 @@ CLAIMS = (
         rule=Rule.at_most(2.0),
         paper_value=1.0,
         paper_text="tanh: no IGB, G₀ ≈ ½ (Fig. 1 top)",
+        control="tanh followed by max-pool (kernel 4) after every hidden layer",
     ),
     Claim(
         "relu_depth_amplifies",
@@ -153,6 +176,7 @@ CLAIMS = (
         metric="min over consecutive depths of the increase of std(G₀), per repetition",
         rule=Rule.at_least(0.0),
         paper_text="depth amplifies IGB when present (abstract)",
+        control="tanh (centred) at the same depths",
     ),
     Claim(
         "relu_extreme",
@@ -160,6 +184,7 @@ CLAIMS = (
         metric="min over depths ≥ 3 of the fraction of extreme inits, per repetition",
         rule=Rule.at_least(0.2),
         paper_text="ReLU piles G₀ near 0 and 1 (Fig. 1 bottom)",
+        control="tanh (centred) at the same depths",
     ),
 )
 
@@ -309,23 +334,30 @@ def stat_table(metrics: pd.DataFrame, stat: str) -> pd.DataFrame:
 
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
+    """Per repetition, each claim's value and its control's (``"<claim>/control"``), by the same code."""
     out: dict[str, list[float]] = {}
-    std = stat_table(metrics, "std_g0")
-    std = std[std["pool"] == 1]
-    ext = stat_table(metrics, "extreme")
-    ext = ext[ext["pool"] == 1]
+    std_all = stat_table(metrics, "std_g0")
+    ext_all = stat_table(metrics, "extreme")
     ref = binomial_std(cfg.n)
-    for act in ("linear", "tanh"):
-        sel = std[std["activation"] == act]
+    pool_k = max(cfg.pool_kernels, default=1)
+    for key, act, pool in (
+        ("linear_no_igb", "linear", 1),
+        ("linear_no_igb/control", "relu", 1),
+        ("tanh_no_igb", "tanh", 1),
+        ("tanh_no_igb/control", "tanh", pool_k),
+    ):
+        sel = std_all[(std_all["activation"] == act) & (std_all["pool"] == pool)]
         if not sel.empty:
-            out[f"{act}_no_igb"] = (sel.groupby("seed")["value"].max() / ref).sort_index().tolist()
-    relu = std[std["activation"] == "relu"].pivot_table(index="seed", columns="depth", values="value")
-    if relu.shape[1] >= 2:
-        rises = relu[sorted(relu.columns)].diff(axis=1).iloc[:, 1:]
-        out["relu_depth_amplifies"] = rises.min(axis=1).sort_index().tolist()
-    deep = ext[(ext["activation"] == "relu") & (ext["depth"] >= 3)]
-    if not deep.empty:
-        out["relu_extreme"] = deep.groupby("seed")["value"].min().sort_index().tolist()
+            out[key] = (sel.groupby("seed")["value"].max() / ref).sort_index().tolist()
+    for suffix, act in (("", "relu"), ("/control", "tanh")):
+        std = std_all[(std_all["activation"] == act) & (std_all["pool"] == 1)]
+        table = std.pivot_table(index="seed", columns="depth", values="value")
+        if table.shape[1] >= 2:
+            rises = table[sorted(table.columns)].diff(axis=1).iloc[:, 1:]
+            out["relu_depth_amplifies" + suffix] = rises.min(axis=1).sort_index().tolist()
+        deep = ext_all[(ext_all["activation"] == act) & (ext_all["pool"] == 1) & (ext_all["depth"] >= 3)]
+        if not deep.empty:
+            out["relu_extreme" + suffix] = deep.groupby("seed")["value"].min().sort_index().tolist()
     return out
 
 

@@ -62,6 +62,21 @@ def test_sweeps_give_tidy_deterministic_rows_with_invariants():
     assert top.set_index("step")["value"].to_dict() == {64: 8.0, 128: 16.0}
     seen = d_runs[(d_runs["variant"] == "seen") & (d_runs["metric"] == "stored")]
     assert (seen["value"] > 16).all()
+    # the control stores the same tokens in a memory 16× smaller: same storage, more recall errors
+    small = d_runs[d_runs["variant"] == f"top{ca.SMALL}"].pivot_table(
+        index="step", columns="metric", values="value"
+    )
+    full = d_runs[d_runs["variant"] == "top"].pivot_table(index="step", columns="metric", values="value")
+    assert small["stored"].equals(full["stored"]) and (small["error"] > full["error"]).all()
+    t_small = t_runs[t_runs["variant"] == f"seen{ca.SMALL}"]
+    assert set(t_small["step"]) == set(CFG.t_values)
+
+
+def test_controls_do_not_change_the_paper_draws():
+    data = ca.make_data(CFG)
+    runs = ca.train(CFG, ca.grid(CFG)["t_sweep"], data, [0], "cpu")
+    other = ca.train(dataclasses.replace(CFG, control_shrink=4), ca.grid(CFG)["t_sweep"], data, [0], "cpu")
+    pd.testing.assert_frame_equal(runs[runs["variant"] == "seen"], other[other["variant"] == "seen"])
 
 
 def synthetic_metrics(t_slope=-0.5, d_slope=-1.0) -> pd.DataFrame:
@@ -83,16 +98,23 @@ def test_extract_keeps_typed_sweep_columns():
     runs = ca.train(CFG, ca.grid(CFG)["t_sweep"], data, [0], "cpu").assign(point="t_sweep")
     metrics = ca.extract(runs, CFG)
     assert set(metrics["metric"]) == {"error", "unstored_mass"}
-    assert set(metrics["scheme"]) == {"seen"} and set(metrics["axis"]) == {"T"}
+    assert set(metrics["scheme"]) == {"seen", f"seen{ca.SMALL}"} and set(metrics["axis"]) == {"T"}
     assert sorted(set(metrics["x"])) == list(CFG.t_values)
-    error = metrics[metrics["metric"] == "error"].set_index("x")["value"]
-    expected = runs[runs["metric"] == "error"].set_index("step")["value"]
+    error = metrics[(metrics["metric"] == "error") & (metrics["scheme"] == "seen")].set_index("x")["value"]
+    expected = runs[(runs["metric"] == "error") & (runs["variant"] == "seen")].set_index("step")["value"]
     assert error.sort_index().tolist() == expected.sort_index().tolist()
+
+
+def test_measure_reads_the_controls_through_the_same_slopes():
+    m = synthetic_metrics()
+    ctrl = m.assign(scheme=m["scheme"] + ca.SMALL, value=m["value"] ** 0.5)  # half the slopes
+    out = ca.measure(pd.concat([m, ctrl], ignore_index=True), CFG)
+    assert np.allclose(out["t_scaling/control"], 0.25) and np.allclose(out["d_scaling/control"], 0.5)
 
 
 def test_measure_known_slopes():
     good = ca.measure(synthetic_metrics(), CFG)
-    assert set(good) == {c.id for c in ca.CLAIMS}
+    assert set(good) == {c.id for c in ca.CLAIMS}  # no control rows in this table
     assert np.allclose(good["t_scaling"], 0.0) and np.allclose(good["d_scaling"], 0.0)
     bad = ca.measure(synthetic_metrics(t_slope=-0.8, d_slope=-0.5), CFG)
     assert np.allclose(bad["t_scaling"], -0.3) and np.allclose(bad["d_scaling"], 0.5)

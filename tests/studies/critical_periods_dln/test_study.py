@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config, study
+from reprosuite import claims, config, study
 from reprosuite.studies import critical_periods_dln as cp
 from reprosuite.studies.critical_periods_dln import pathways
 
@@ -30,7 +30,7 @@ SMALL = dataclasses.replace(
 
 def test_grid_packs_or_splits_the_completion_depths():
     assert cp.grid(SMALL) == {
-        "pathways": {"kind": "pathways", "depths": [1, 2]},
+        "pathways": {"kind": "pathways", "depths": [1, 2], "control_no_deficit": True},
         "completion": {"kind": "completion", "depths": [1, 2]},
     }
     split = cp.grid(dataclasses.replace(SMALL, pack=False))
@@ -62,7 +62,7 @@ def synthetic_metrics(early=(0.12, 0.02, 0.03), late=(0.5, 0.5, 0.49), losses=No
     rows = []
     for seed in (0, 1):
         for depth, e, l_ in zip((1, 2, 4), early, late, strict=True):
-            for start, share in ((0, e), (400, 0.45), (750, l_)):
+            for start, share in ((0, e), (400, 0.45), (750, l_), (pathways.NO_DEFICIT, 0.5)):
                 rows.append(("pathways", seed, "share_b", depth, start, np.nan, share))
         for depth, curve in (losses or {1: [0.7, 0.7001, 0.7, 0.7002], 3: [0.0, 0.3, 0.2, 0.9]}).items():
             for t, v in zip((0, 300, 600, 1200), curve, strict=True):
@@ -74,12 +74,30 @@ def synthetic_metrics(early=(0.12, 0.02, 0.03), late=(0.5, 0.5, 0.49), losses=No
 def test_measure_applies_the_pass_rules_per_seed():
     cfg = cp.TIERS["smoke"]
     got = cp.measure(synthetic_metrics(), cfg)
-    assert set(got) == {c.id for c in cp.CLAIMS}
+    ids = {c.id for c in cp.CLAIMS}
+    assert set(got) == ids | {f"{i}{claims.CONTROL}" for i in ids}
     assert got["early_deficit_deprives"] == pytest.approx([0.03, 0.03])
     assert got["depth_strengthens_deficit"] == pytest.approx([0.25, 0.25])
-    assert got["late_deficit_harmless"] == pytest.approx([0.5 / 0.12, 0.5 / 0.12])
+    assert got["late_deficit_harmless"] == pytest.approx([0.49 / 0.5] * 2)
     assert got["completion_critical_period"] == pytest.approx([0.8, 0.8])
-    assert got["completion_depth"] == pytest.approx([0.9 - 2 * 0.0002] * 2)
+    assert got["completion_depth"] == pytest.approx([0.9, 0.9])
+    # the controls, through the same code: no deficit keeps ½; the early deficit in place of the late one;
+    # depth 1's wobbling curve (0.7, 0.7001, 0.7, 0.7002) is flat: no trend, no harm to speak of
+    assert got["early_deficit_deprives/control"] == pytest.approx([0.5, 0.5])
+    assert got["depth_strengthens_deficit/control"] == pytest.approx([1.0, 1.0])
+    assert got["late_deficit_harmless/control"] == pytest.approx([0.02 / 0.5] * 2)
+    assert got["completion_depth/control"] == pytest.approx([0.0002, 0.0002])
+    assert got["completion_critical_period/control"] == [0.0, 0.0]
+    # a curve rising by more than the flatness resolution has its rank trend
+    rising = cp.measure(
+        synthetic_metrics(losses={1: [0.7, 0.702, 0.701, 0.703], 3: [0.0, 0.3, 0.2, 0.9]}), cfg
+    )
+    assert rising["completion_critical_period/control"] == pytest.approx([0.8, 0.8])
+    verdicts = {
+        c.id: claims.evaluate(c, got[c.id], "smoke", control=got[f"{c.id}/control"]) for c in cp.CLAIMS
+    }
+    assert verdicts["early_deficit_deprives"]["control_verdict"] == "fail"
+    assert verdicts["completion_depth"]["control_verdict"] == "fail"
 
 
 def test_extract_shares_from_final_strengths():
@@ -112,10 +130,13 @@ def test_figures_draw_on_a_small_run():
     parts = []
     for point, kind in (("pathways", pathways.run), ("completion", cp._train_completion)):
         for depth in (1, 2):
-            parts.append(kind(SMALL, depth, data, [0, 1], "cpu").assign(point=point))
+            extra = {"control": True} if kind is pathways.run else {}
+            parts.append(kind(SMALL, depth, data, [0, 1], "cpu", **extra).assign(point=point))
     runs = pd.concat(parts, ignore_index=True)
     metrics = cp.extract(runs, SMALL)
-    assert np.isfinite(cp.measure(metrics, SMALL)["early_deficit_deprives"]).all()
+    got = cp.measure(metrics, SMALL)
+    assert np.isfinite(got["early_deficit_deprives"]).all()
+    assert got["early_deficit_deprives/control"] == pytest.approx([0.5, 0.5], abs=0.01)  # no deficit: ½
     for figure in cp.FIGURES:
         fig = figure.draw(runs, metrics, SMALL)
         assert fig.axes

@@ -6,6 +6,7 @@ import pytest
 
 from reprosuite import claims, config, study
 from reprosuite.studies import dohare_loss_of_plasticity as lop
+from reprosuite.studies.dohare_loss_of_plasticity import online
 
 CFG = dataclasses.replace(
     config.resolve("dohare_loss_of_plasticity", "smoke"),
@@ -46,7 +47,7 @@ def test_training_gives_tidy_deterministic_rows_and_cbp_replaces_units():
     runs = lop.train(CFG, lop.grid(CFG)["stream"], data, [0, 1], "cpu")
     assert runs.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
     err = runs[runs["metric"] == "error"]
-    assert len(err) == 3 * 2 * (CFG.steps // CFG.chunk) and (err["value"] > 0).all()
+    assert len(err) == 4 * 2 * (CFG.steps // CFG.chunk) and (err["value"] > 0).all()
     probe = runs[runs["split"] == "probe"]
     assert sorted(probe["step"].unique()) == [0, 1000, 2000, 3000, 4000]
     rank = probe[probe["metric"] == "effective_rank"]["value"]
@@ -54,9 +55,24 @@ def test_training_gives_tidy_deterministic_rows_and_cbp_replaces_units():
     replaced = probe[(probe["metric"] == "replaced_units") & (probe["step"] == CFG.steps)]
     by_method = replaced.groupby("variant")["value"].min()
     assert by_method["backprop"] == 0 and by_method["l2"] == 0 and by_method["cbp"] > 0
+    assert by_method["stationary"] == 0
     # methods of one seed share the stream and the initial network: identical until they differ
     first = err[err["step"] == CFG.chunk].pivot_table(index="seed", columns="variant", values="value")
     assert np.allclose(first["backprop"], first["cbp"], rtol=0.2)
+    # the stationary control reads the same stream until the first bit flip, and no flip after it
+    early = err[err["step"] <= CFG.flip_after]
+    before_flip = early.pivot_table(index=["seed", "step"], columns="variant", values="value")
+    np.testing.assert_array_equal(before_flip["backprop"], before_flip["stationary"])
+    flipping, still = (
+        online.BitFlipStream(0, CFG.steps, flip_after=f, f=CFG.n_flipping)
+        for f in (CFG.flip_after, CFG.steps)
+    )
+    x_flip, _ = flipping.chunk(CFG.flip_after, CFG.chunk, 1)  # the second period: one bit flipped
+    x_still, _ = still.chunk(CFG.steps - CFG.chunk, CFG.chunk, CFG.steps // CFG.chunk - 1)
+    first_bits = still.chunk(0, 1, 0)[0][0, : CFG.n_flipping]
+    assert (x_still[:, : CFG.n_flipping] == first_bits).all() and (
+        x_flip[:, : CFG.n_flipping] != first_bits
+    ).any()
     again = lop.train(CFG, lop.grid(CFG)["stream"], data, [0, 1], "cpu")
     pd.testing.assert_frame_equal(runs, again)
 
@@ -123,18 +139,25 @@ def _runs(ratios: dict[str, float]) -> pd.DataFrame:
 
 
 def test_extract_and_measure_compare_late_with_early_error():
-    metrics = lop.extract(_runs({"backprop": 1.5, "l2": 0.9, "cbp": 0.95}), CFG)
+    metrics = lop.extract(_runs({"backprop": 1.5, "l2": 0.9, "cbp": 0.95, "stationary": 0.8}), CFG)
     values = lop.measure(metrics, CFG)
     assert list(values["backprop_loses_plasticity"]) == pytest.approx([1.5, 1.51])
     assert list(values["l2_keeps_plasticity"]) == pytest.approx([0.9, 0.91])
-    verdicts = {c.id: claims.verdict(c.rule, values[c.id]) for c in lop.CLAIMS}
+    assert list(values["backprop_loses_plasticity/control"]) == pytest.approx([0.8, 0.81])
+    assert list(values["l2_keeps_plasticity/control"]) == list(values["backprop_loses_plasticity"])
+    assert list(values["cbp_keeps_plasticity/control"]) == list(values["backprop_loses_plasticity"])
+    verdicts = {c.id: claims.verdict(c.rule, values[c.id], c) for c in lop.CLAIMS}
     assert verdicts == {
         "backprop_loses_plasticity": "pass",
         "l2_keeps_plasticity": "pass",
         "cbp_keeps_plasticity": "pass",
     }
-    bad = lop.measure(lop.extract(_runs({"backprop": 1.05, "l2": 1.4, "cbp": 1.3}), CFG), CFG)
-    assert all(claims.verdict(c.rule, bad[c.id]) == "fail" for c in lop.CLAIMS)
+    controls = {claims.verdict(c.rule, values[c.id + claims.CONTROL], c) for c in lop.CLAIMS}
+    assert controls == {"fail"}
+    bad = lop.measure(
+        lop.extract(_runs({"backprop": 1.05, "l2": 1.4, "cbp": 1.3, "stationary": 1}), CFG), CFG
+    )
+    assert all(claims.verdict(c.rule, bad[c.id], c) == "fail" for c in lop.CLAIMS)
     assert list(metrics.columns) == ["point", "seed", "method", "metric", "value"]
     lookup = metrics.set_index(["method", "seed", "metric"])["value"]
     assert lookup["cbp", 1, "late_error"] == pytest.approx(0.96) and lookup["l2", 0, "early_error"] == 1.0

@@ -45,6 +45,7 @@ def test_quick_tier_deviations_from_the_paper():
         "lr",
         "eval_tasks",
         "log_points",
+        "control",
     }
 
 
@@ -83,10 +84,10 @@ def synthetic_runs(ols: float, gd: float, knn: float, ridge: float) -> pd.DataFr
 
 def test_extract_and_measure():
     metrics = st.extract(synthetic_runs(ols=0.001, gd=0.1, knn=0.05, ridge=0.01), CFG)
-    assert set(metrics.columns) == {"point", "seed", "metric", "value", "noise_var"}
+    assert set(metrics.columns) == {"point", "seed", "metric", "value", "noise_var", "shuffled"}
     lookup = metrics.set_index(["point", "seed", "noise_var", "metric"])["value"]
     assert lookup["L2", 0, 0.0, "ols_vs_gd_knn_ratio"] == pytest.approx(0.02)
-    assert lookup["L2", 1, 0.0, "spd_ols_median"] == pytest.approx(0.002)
+    assert lookup["L2", 1, 0.0, "spd_ols_q90"] == pytest.approx(0.002)
     assert lookup["L2", 0, 0.25, "best_lambda"] == 0.0  # OLS fits best: the noisy level misses
     assert (
         lookup["L2", 0, 0.0, "best_lambda_match"] == 1.0 and lookup["L2", 0, 0.25, "best_lambda_match"] == 0.0
@@ -96,6 +97,22 @@ def test_extract_and_measure():
     assert measured["closer_to_ols_than_gd_knn"] == pytest.approx([0.02, 0.02])
     assert measured["matches_ols"] == pytest.approx([0.001, 0.002])
     assert measured["ridge_lambda_matches_noise"] == pytest.approx([0.5, 0.5])
+
+
+def test_matches_ols_reads_almost_every_k_but_not_k0_and_controls_come_from_the_shuffled_arm():
+    runs = synthetic_runs(ols=0.001, gd=0.1, knn=0.05, ridge=0.01)
+    last = runs["step"] == 20
+    runs.loc[last & (runs["metric"] == "spd.ols.k0"), "value"] = 50.0  # k = 0 is left out
+    runs.loc[last & (runs["metric"] == "spd.ols.k3") & (runs["seed"] == 0), "value"] = 1.0
+    control = synthetic_runs(ols=0.5, gd=0.2, knn=0.3, ridge=0.4).assign(shuffled=True)
+    metrics = st.extract(pd.concat([runs.assign(shuffled=False), control]), CFG)
+    measured = st.measure(metrics, CFG)
+    # k = 1, 2, 3 at seed 0: 0.001, 0.001, 1.0 → the 90 % quantile is near the outlier, far above the median
+    assert measured["matches_ols"][0] == pytest.approx(0.001 + 0.8 * (1.0 - 0.001))
+    assert measured["matches_ols"][1] == pytest.approx(0.002)
+    assert measured["closer_to_ols_than_gd_knn/control"] == pytest.approx([0.5 / 0.2] * 2)
+    assert measured["matches_ols/control"] == pytest.approx([0.5, 1.0])
+    assert measured["ridge_lambda_matches_noise/control"] == pytest.approx([0.5, 0.5])
 
 
 def test_figures_draw():
@@ -111,8 +128,17 @@ def test_figures_draw():
 
 def test_training_logs_every_comparison():
     torch = pytest.importorskip("torch")
-    runs = st.train(CFG, {"depth": 1}, st.make_data(CFG), [0, 1], torch.device("cpu"))
+    runs = st.train(dataclasses.replace(CFG, control=True), {"depth": 1}, st.make_data(CFG), [0, 1], "cpu")
     assert set(runs["noise_var"]) == {0.0, 0.25}
+    assert set(runs["shuffled"]) == {False, True} and set(runs["seed"]) == {0, 1}
+    loss = runs[(runs["metric"] == "loss") & (runs["step"] == 0)].set_index(["shuffled", "noise_var", "seed"])
+    # the control arm starts from the same nets, evaluated on the same prompts: the same loss at step 0
+    np.testing.assert_allclose(loss.loc[True]["value"], loss.loc[False]["value"])
+    alone = st.train(CFG, {"depth": 1}, st.make_data(CFG), [0, 1], torch.device("cpu"))
+    assert not alone["shuffled"].any()
+    key = ["variant", "seed", "step", "split", "metric"]
+    both = runs[~runs["shuffled"]].sort_values(key)["value"].to_numpy()
+    np.testing.assert_allclose(both, alone.sort_values(key)["value"].to_numpy(), rtol=1e-4, atol=1e-6)
     metrics = set(runs["metric"])
     assert {"loss", "spd.ols.k0", "spd.knn.k3", "ilwd.gd.k2", "spd.ridge0.2500.k1"} <= metrics
     assert "ilwd.ols.k1" not in metrics  # implicit weights only where k ≥ d

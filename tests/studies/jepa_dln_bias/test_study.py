@@ -85,25 +85,39 @@ def test_measure_orders_and_inversion(small_run):
     assert got["jepa_rho_order"] == [-1.0, -1.0]
     assert got["mae_ignores_rho"] == [1.0, 1.0]
     assert got["jepa_ratio_grows"] == pytest.approx([(1 / SMALL.low) ** 3 / (1 / SMALL.low)] * 2, rel=1e-3)
-    assert all(-1.0 <= v <= 1.0 for v in got["anti_inversion"])
+    # the ODE inverts the order only from depth 5 on: depths 1 and 3 have no depth to check it at
+    assert all(math.isnan(v) for v in got["anti_inversion"])
 
 
 def test_measure_on_synthetic_times():
+    cfg = dataclasses.replace(SMALL, depths=(1, 5, 6))
     rows = []
-    lam = jepa.case_values(SMALL)["anti"][0]
-    for depth in (1, 3):
+    lam = jepa.case_values(cfg)["anti"][0]
+    for depth in cfg.depths:
         for obj in jepa.OBJECTIVES:
             for case in jepa.CASES:
                 for i in range(SMALL.features):
-                    by_lambda = 1.0 / jepa.case_values(SMALL)[case][0][i] + 0.01 * i
-                    t = by_lambda if (obj == "mae" or depth == 1 or case != "anti") else lam[i]
-                    rows.append(("all", 0, "t", obj, case, depth, i, t))
-                    rows.append(("all", 0, "final", obj, case, depth, i, 2.0 - 0.1 * i * depth))
-    got = jepa.measure(pd.DataFrame(rows, columns=COLUMNS), SMALL)
-    assert got["anti_inversion"] == [-1.0]
-    assert got["jepa_ratio_grows"] == pytest.approx([(2.0 / 0.8) / (2.0 / 1.6)])
+                    by_lambda = 1.0 / jepa.case_values(cfg)[case][0][i] + 0.01 * i
+                    # JEPA inverts at depth 5 but not at depth 6: the claim reads every inverting depth
+                    inverts = obj == "jepa" and depth == 5 and case == "anti"
+                    rows.append(("all", 0, "t", obj, case, depth, i, lam[i] if inverts else by_lambda))
+                    rows.append(("all", 0, "final", obj, case, depth, i, 2.0 - 0.05 * i * depth))
+    got = jepa.measure(pd.DataFrame(rows, columns=COLUMNS), cfg)
+    assert got["anti_inversion"] == [1.0]
+    inverted = [
+        (*r[:-1], lam[r[6]]) if (r[2], r[3], r[4], r[5]) == ("t", "jepa", "anti", 6) else r for r in rows
+    ]
+    assert jepa.measure(pd.DataFrame(inverted, columns=COLUMNS), cfg)["anti_inversion"] == [-1.0]
+    ratio = {d: 2.0 / (2.0 - 0.2 * d) for d in cfg.depths}  # first over last feature's final strength
+    assert got["jepa_ratio_grows"] == pytest.approx([min(ratio[5] / ratio[1], ratio[6] / ratio[5])])
     rows[0] = (*rows[0][:-1], math.inf)  # a feature never learned: no order
-    assert math.isnan(jepa.measure(pd.DataFrame(rows, columns=COLUMNS), SMALL)["lambda_order"][0])
+    assert math.isnan(jepa.measure(pd.DataFrame(rows, columns=COLUMNS), cfg)["lambda_order"][0])
+
+
+def test_the_ode_inverts_the_order_from_depth_5_only():
+    quick = config.resolve("jepa_dln_bias", "quick")
+    assert [d for d in range(1, 9) if theory.ode_inversion(quick, d) <= 0] == [5, 6, 7, 8]
+    assert all(theory.ode_inversion(quick, d) == pytest.approx(1.0) for d in (1, 2, 3))
 
 
 def test_figures_draw(small_run):

@@ -27,18 +27,18 @@ def test_training_chains_tasks_and_logs_every_task_after_every_epoch():
     per_task = acc["step"].max() // CFG.n_tasks
     # epoch boundaries over the whole sequence, plus step 0
     assert acc["step"].nunique() == CFG.n_tasks * CFG.epochs + 1
-    assert set(acc["task"]) == set(range(CFG.n_tasks)) and set(acc["variant"]) == set(ke.METHODS)
+    assert set(acc["task"]) == set(range(CFG.n_tasks)) and set(acc["variant"]) == set(ke.methods(CFG))
     # at step 0 every method of one seed is the same network (shared initialisation)
     start = acc[acc["step"] == 0].groupby(["seed", "task"])["accuracy"].nunique()
     assert (start == 1).all()
     # during task A no penalty is active: all methods train identically
     end_a = acc[(acc["step"] == per_task) & (acc["task"] == 0)].groupby("seed")["accuracy"]
     assert (end_a.max() - end_a.min()).max() < 1e-6
-    # the L2 anchor keeps task A at least as well as plain SGD
+    # the strongest L2 anchor keeps task A at least as well as plain SGD
     final = acc[acc["step"] == acc["step"].max()].pivot_table(
         index="seed", columns=["variant", "task"], values="accuracy"
     )
-    assert (final[("l2", 0)] >= final[("sgd", 0)] - 0.02).all()
+    assert (final[("l2@1", 0)] >= final[("sgd", 0)] - 0.02).all()
     assert runs[runs["metric"] == "diverged_at"]["value"].isna().all()
 
 
@@ -101,29 +101,70 @@ def _synthetic_runs(cfg, accs):
     return pd.DataFrame(rows, columns=["variant", "seed", "step", "split", "metric", "value"])
 
 
-def test_extract_and_measure_give_the_paired_claim_values():
-    cfg = dataclasses.replace(CFG, n_tasks=3)
-    runs = _synthetic_runs(
-        cfg,
-        {"sgd": (0.95, [0.40, 0.5, 0.96]), "ewc": (0.95, [0.85, 0.7, 0.90]), "l2": (0.95, [0.9, 0.2, 0.3])},
+def test_the_l2_strengths_span_frozen_to_free_and_the_penalties_consolidate_exactly():
+    torch = pytest.importorskip("torch")
+    from reprosuite.studies.kirkpatrick_ewc import ewc
+
+    assert ke.methods(CFG) == ["sgd", "ewc", "l2@0.01", "l2@0.1", "l2@1"]
+    assert [ke.strength(CFG, m) for m in ke.methods(CFG)] == [0.0, CFG.ewc_lambda, 0.01, 0.1, 1.0]
+    gen = torch.Generator().manual_seed(0)
+    shape = (2, 3, 4)
+    anchors = [torch.randn(shape, generator=gen, dtype=torch.float64) for _ in range(3)]
+    fishers = [torch.rand(shape, generator=gen, dtype=torch.float64) for _ in range(3)]
+    fishers[1][0, 0, 0] = fishers[0][0, 0, 0] = fishers[2][0, 0, 0] = 0.0  # no importance anywhere
+    merged = None
+    for a, f in zip(anchors, fishers, strict=True):
+        merged = ewc.consolidate(merged, [a], [f])
+    theta = torch.randn(shape, generator=gen, dtype=torch.float64, requires_grad=True)
+    strength = torch.tensor([1.0, 3.0], dtype=torch.float64)
+    separate = sum(
+        ewc.quadratic_penalty([theta], [a], [f], strength) for a, f in zip(anchors, fishers, strict=True)
     )
+    (g_sep,) = torch.autograd.grad(separate.sum(), theta)
+    (g_one,) = torch.autograd.grad(ewc.quadratic_penalty([theta], *merged, strength).sum(), theta)
+    torch.testing.assert_close(g_one, g_sep)
+
+
+L2_FREE, L2_FROZEN = (0.95, [0.60, 0.80, 0.90]), (0.95, [0.9, 0.2, 0.3])
+
+
+def test_extract_and_measure_give_the_paired_claim_values():
+    cfg = dataclasses.replace(CFG, n_tasks=3, l2_lambdas=(0.01, 1.0))
+    accs = {"sgd": (0.95, [0.40, 0.5, 0.96]), "ewc": (0.95, [0.85, 0.7, 0.90])}
+    runs = _synthetic_runs(cfg, accs | {"l2@0.01": L2_FREE, "l2@1": L2_FROZEN})
     runs.insert(0, "point", "permuted")
     metrics = ke.extract(runs, cfg)
     assert list(metrics.columns) == ["point", "seed", "method", "task", "metric", "value"]
     final = metrics[metrics["metric"] == "final_accuracy"].set_index(["method", "task", "seed"])["value"]
-    assert final["l2", 2, 1] == pytest.approx(0.31) and len(final) == 3 * 3 * 2
+    assert final["l2@1", 2, 1] == pytest.approx(0.31) and len(final) == 4 * 3 * 2
     values = ke.measure(metrics, cfg)
+    assert ke.best_l2(metrics) == "l2@0.01"  # task averages: .767 against .467
     assert values["ewc_keeps_old_task"] == pytest.approx([0.45, 0.45])
-    assert values["ewc_learns_new_task"] == pytest.approx([0.60, 0.60])
+    assert values["ewc_keeps_old_task/control"] == pytest.approx([0.0, 0.0])
+    assert values["ewc_learns_new_task"] == pytest.approx([0.05, 0.05])  # (.85+.7+.9)/3 − (.6+.8+.9)/3
+    assert values["ewc_learns_new_task/control"] == pytest.approx([-0.44 / 3] * 2)  # .62 − .767
     assert values["sgd_forgets"] == pytest.approx([0.55, 0.55])
+    assert values["sgd_forgets/control"] == pytest.approx([0.05, 0.05])  # the λ = 1 anchor
     from reprosuite import claims
 
     verdicts = {c.id: claims.verdict(c.rule, values[c.id]) for c in ke.CLAIMS}
     assert verdicts == {"ewc_keeps_old_task": "pass", "ewc_learns_new_task": "pass", "sgd_forgets": "pass"}
+    controls = {c.id: claims.verdict(c.rule, values[c.id + claims.CONTROL]) for c in ke.CLAIMS}
+    assert set(controls.values()) == {"fail"}
+    # an L2 strength that keeps both tasks better than EWC fails the claim
+    good_l2 = _synthetic_runs(cfg, accs | {"l2@0.01": (0.95, [0.9, 0.8, 0.9]), "l2@1": L2_FROZEN})
+    good_l2.insert(0, "point", "permuted")
+    v = ke.measure(ke.extract(good_l2, cfg), cfg)
+    assert claims.verdict(ke.CLAIMS[1].rule, v["ewc_learns_new_task"]) == "fail"
     # an SGD that does not forget fails the forgetting claim
     calm = _synthetic_runs(
         cfg,
-        {"sgd": (0.95, [0.94, 0.5, 0.96]), "ewc": (0.95, [0.85, 0.7, 0.9]), "l2": (0.95, [0.9, 0.2, 0.3])},
+        {
+            "sgd": (0.95, [0.94, 0.5, 0.96]),
+            "ewc": (0.95, [0.85, 0.7, 0.9]),
+            "l2@0.01": L2_FREE,
+            "l2@1": L2_FROZEN,
+        },
     )
     calm.insert(0, "point", "permuted")
     v = ke.measure(ke.extract(calm, cfg), cfg)

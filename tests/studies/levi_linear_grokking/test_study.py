@@ -63,7 +63,9 @@ def test_training_is_exact_gradient_descent(runs):
     s0 = layers.init_weight((20, 1), "gaussian", layers.generators([seed]), math.sqrt(1 / 40))[0].numpy()
     d = s0 - data["teacher_d1"][seed]
     step_matrix = np.eye(20) - 2 * CFG.lr * cov
-    sel = table[(table["wd"] == 0.0) & (table["lam"] == 20 / n) & (table["seed"] == seed)]
+    sel = table[
+        (table["wd"] == 0.0) & (table["lam"] == 20 / n) & (table["seed"] == seed) & (table["whitened"] == 0)
+    ]
     mse = sel[(sel["split"] == "train") & (sel["metric"] == "mse")].set_index("step")["value"]
     for step in (0, int(mse.index[len(mse) // 3]), int(mse.index[len(mse) // 2])):
         dt = np.linalg.matrix_power(step_matrix, step) @ d
@@ -78,7 +80,7 @@ def test_runs_are_tidy_and_grok(runs):
     settings = set(zip(table["wd"], table["lam"], strict=True))
     assert settings == {(wd, 20 / n) for wd in (0.0, 0.5) for n in (80, 33)}
     st = lev.settings_table(table, CFG)
-    no_wd = st[st["wd"] == 0]
+    no_wd = st[(st["wd"] == 0) & (st["whitened"] == 0)]
     assert (no_wd["t_train"] < no_wd["t_test"]).all() and np.isfinite(no_wd["t_train"]).all()
     assert (no_wd["test_mse_rise"] <= 0).all()  # monotone without weight decay
     # measured times agree with the prediction from each run's own spectrum
@@ -87,6 +89,18 @@ def test_runs_are_tidy_and_grok(runs):
     assert np.allclose(reached["t_train"], reached["pred_train"], rtol=0.3)
     # a large weight decay keeps the student away from the teacher: the test level is never reached
     assert not np.isfinite(st[st["wd"] == 0.5]["t_test"]).any()
+
+
+def test_whitened_control_has_an_isotropic_spectrum_and_no_lag(runs):
+    table, _ = runs
+    ctrl = table[table["whitened"] == 1]
+    assert set(ctrl["wd"]) == {0.0} and set(ctrl["lam"]) == {20 / 80, 20 / 33}
+    spec = ctrl[ctrl["split"] == "spectrum"]["value"]
+    assert np.allclose(spec, 1.0)  # Σ = I exactly: no Marchenko–Pastur spread
+    st = lev.settings_table(table, CFG)
+    white = st[st["whitened"] == 1]
+    # every mode decays at one rate: train and test reach the level within a few log-grid steps of each other
+    assert np.all(np.abs(np.log(white["t_test"] / white["t_train"])) < 0.15)
 
 
 def synthetic_metrics() -> pd.DataFrame:
@@ -98,7 +112,7 @@ def synthetic_metrics() -> pd.DataFrame:
     }
     for seed, by_lam in times.items():
         for lam, (tr, te) in by_lam.items():
-            at = ("dout1", 1, 0.0, lam, 1e-3, seed)
+            at = ("dout1", 1, 0, 0.0, lam, 1e-3, seed)
             rows += [
                 (*at, "t_train", tr),
                 (*at, "t_test", te),
@@ -106,29 +120,51 @@ def synthetic_metrics() -> pd.DataFrame:
                 (*at, "pred_train", tr),
                 (*at, "pred_test", te),
             ]
-            rows.append(("dout1", 1, 0.0, lam, math.nan, seed, "test_mse_rise", -0.1 * seed))
+            rows.append(("dout1", 1, 0, 0.0, lam, math.nan, seed, "test_mse_rise", -0.1 * seed))
         # a weight-decay setting whose train accuracy never reaches the level: left out of the lag claims
-        at = ("dout1", 1, 0.01, 0.5, 1e-3, seed)
+        at = ("dout1", 1, 0, 0.01, 0.5, 1e-3, seed)
         rows += [(*at, "t_train", math.inf), (*at, "t_test", math.inf), (*at, "ratio", math.nan)]
-        rows.append(("dout1", 1, 0.01, 0.5, math.nan, seed, "test_mse_rise", 0.2 if seed else 0.0))
-    return pd.DataFrame(rows, columns=["point", "d_out", "wd", "lam", "eps", "seed", "metric", "value"])
+        rows.append(("dout1", 1, 0, 0.01, 0.5, math.nan, seed, "test_mse_rise", 0.2 if seed else 0.0))
+    columns = ["point", "d_out", "whitened", "wd", "lam", "eps", "seed", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def test_measure_on_known_table():
     cfg = dataclasses.replace(CFG, epsilons=(1e-3,))
     out = lev.measure(synthetic_metrics(), cfg)
-    assert out["test_lags_train"] == [1.0, pytest.approx(2 / 3)]
-    assert out["lag_rises_with_lambda"] == [pytest.approx(1.0), pytest.approx(-1.0)]  # 1.5, 1.2, 0.67
-    assert out["test_loss_monotone"] == [0.0, 0.2]
-    assert out["test_loss_monotone_wd0"] == [0.0, pytest.approx(-0.1)]
+    assert out["test_lags_train"].values == (1.0, pytest.approx(2 / 3))
+    # seed 0: ratios 1.1, 1.5 and a never-reached test time whose bound 2500 / 300 = 8.3 keeps the order (ρ = 1
+    # at both ends: exact); seed 1: 1.5, 1.2, 0.67 (ρ = −1)
+    rises = out["lag_rises_with_lambda"]
+    assert rises.values == (pytest.approx(1.0), pytest.approx(-1.0)) and rises.censored == (0, 0)
+    assert out["test_loss_monotone"].values == (0.0, 0.2)
+    assert out["test_loss_monotone_wd0"].values == (0.0, pytest.approx(-0.1))
+    assert "test_lags_train/control" not in out  # no whitened members in this table
+
+
+def test_censored_ratio_that_decides_the_rank_is_a_lower_bound():
+    g = pd.DataFrame({"lam": [0.2, 0.5, 0.8], "t_train": [100, 200, 2000], "ratio": [1.1, 1.5, math.inf]})
+    # at its bound 2500 / 2000 = 1.25 the never-reached ratio ranks second (ρ = 0.5); beyond every ratio, last
+    assert lev.ratio_spearman(g, 2500) == (pytest.approx(0.5), pytest.approx(1.0))
 
 
 def test_extract_round_trips_through_metric_table(runs):
     table, _ = runs
     metrics = lev.extract(table, CFG)
-    assert set(metrics.columns) == {"point", "d_out", "wd", "lam", "eps", "seed", "metric", "value"}
+    assert set(metrics.columns) == {
+        "point",
+        "d_out",
+        "whitened",
+        "wd",
+        "lam",
+        "eps",
+        "seed",
+        "metric",
+        "value",
+    }
     wide = lev.metric_table(metrics)
-    assert len(wide) == 2 * 2 * 2 * len(CFG.epsilons)  # seeds × wd × λ × ε
+    assert len(wide) == 2 * (2 * 2 + 2) * len(CFG.epsilons)  # seeds × (wd × λ + the control's λ) × ε
     values = lev.measure(metrics, CFG)
-    assert values["test_lags_train"] == [1.0, 1.0]
-    assert all(v <= 0 for v in values["test_loss_monotone_wd0"])
+    assert values["test_lags_train"].values == (1.0, 1.0)
+    assert all(v <= 0 for v in values["test_loss_monotone_wd0"].values)
+    assert len(values["test_lags_train/control"].values) == 2

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config, study
+from reprosuite import claims, config, study
 from reprosuite.studies import lr_batch_rmt as st
 
 CFG = dataclasses.replace(
@@ -41,7 +41,6 @@ def test_quick_tier_deviations_from_the_paper():
         "seeds",
         "sgd_log2_lr",
         "adam_log2_lr",
-        "lr_step_log2",
         "eval_examples",
         "hessian_batches",
         "power_iters",
@@ -74,18 +73,34 @@ def synthetic_runs(eta: dict[str, dict[int, float]], lam: dict[int, float], full
 
 def test_extract_and_measure():
     eta = {"sgd": {16: -2.0, 32: -1.0, 64: 0.0}, "adam": {16: -6.0, 32: -5.0, 64: -5.0}}
-    runs = synthetic_runs(eta, {16: 8.0, 32: 6.0, 64: 5.0}, full=4.0)
+    runs = synthetic_runs(eta, {16: 8.0, 32: 6.0, 64: 5.0, 512: 4.2}, full=4.0)
     metrics = st.extract(runs, CFG)
     assert set(metrics.columns) == {"point", "seed", "metric", "value", "optimizer"}
     lookup = metrics.set_index(["point", "seed", "optimizer", "metric"])["value"]
     assert lookup["B32", 0, "sgd", "log2_lr_max"] == -1.0
     assert lookup["B64", 1, "adam", "log2_lr_max"] == -5.0
     measured = st.measure(metrics, CFG)
-    assert set(measured) == {c.id for c in st.CLAIMS}
+    controls = {c.id + claims.CONTROL for c in st.CLAIMS if c.control}
+    assert set(measured) == {c.id for c in st.CLAIMS} | controls
     assert measured["lambda_decreases_with_batch"] == pytest.approx([-1.0, -1.0])
     assert measured["batch_exceeds_full"] == pytest.approx([2.0, 2.02])
+    assert measured["batch_exceeds_full/control"] == pytest.approx([1.05, 1.0605])  # λ(H_512) / λ_full
     assert measured["sgd_linear_scaling"] == pytest.approx([1.0, 1.0])
     assert measured["adam_sqrt_scaling"] == pytest.approx([0.5, 0.5])
+    # each slope claim's control is the other optimiser's slope, through the same function
+    assert measured["sgd_linear_scaling/control"] == measured["adam_sqrt_scaling"]
+    assert measured["adam_sqrt_scaling/control"] == measured["sgd_linear_scaling"]
+
+
+def test_claim_kinds_and_controls():
+    kinds = {c.id: c.kind for c in st.CLAIMS}
+    assert kinds["lambda_decreases_with_batch"] == "sanity"
+    assert all(c.control for c in st.CLAIMS if c.kind == "empirical")
+    assert {c.id for c in st.CLAIMS if c.kind == "empirical"} == {
+        "batch_exceeds_full",
+        "sgd_linear_scaling",
+        "adam_sqrt_scaling",
+    }
 
 
 def test_eta_max_at_the_top_of_the_grid_is_unmeasured():
@@ -112,9 +127,9 @@ def test_training_produces_both_tables():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     data = {"x": rng.normal(size=(128, 5)).astype(np.float32), "y": rng.integers(0, 3, 128).astype(np.int64)}
-    cfg = dataclasses.replace(CFG, batch_sizes=(16, 64))
+    cfg = dataclasses.replace(CFG, batch_sizes=(16, 64), control_batch=128)
     hess = st.train(cfg, {"kind": "hessian"}, data, [0, 1], torch.device("cpu"))
-    assert set(hess["metric"]) == {"lambda_B16", "lambda_B64", "lambda_full"}
+    assert set(hess["metric"]) == {"lambda_B16", "lambda_B64", f"lambda_B{cfg.control_batch}", "lambda_full"}
     assert (hess["value"] > 0).all()
     runs = st.train(cfg, {"kind": "lr", "batch": 16}, data, [0, 1], "cpu")
     n_sgd = len(st.lr_grid(*cfg.sgd_log2_lr, cfg.lr_step_log2))

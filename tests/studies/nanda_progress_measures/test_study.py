@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config, study
+from reprosuite import claims, config, study
 from reprosuite.studies import nanda_progress_measures as npm
 
 SMOKE = config.resolve("nanda_progress_measures", "smoke")
@@ -74,12 +74,29 @@ def test_extract_and_measure_known_values():
     assert m["restricted_lead"] == 30 and m["excluded_lead"] == 50
     assert m["n_share_final"] == 4 and m["gini_final"] == 0.8 and m["key_freqs"] == 5
     got = npm.measure(metrics, TINY)
-    assert got == {
-        "test_acc": [1.0, 1.0],
-        "sparse_embedding": [4.0, 5.0],
-        "restricted_first": [30.0, 30.0],
-        "excluded_first": [50.0, 50.0],
-    }
+    assert got["test_acc"] == [1.0, 1.0] and got["sparse_embedding"] == [4.0, 5.0]
+    assert got["restricted_first"] == claims.Sample((30.0, 30.0))
+    assert got["excluded_first"] == claims.Sample((50.0, 50.0))
+    assert got["test_acc/control"] == [] and got["restricted_first/control"] == claims.Sample(())
+
+
+def test_the_control_is_measured_from_its_members_and_a_still_measure_is_censored():
+    main = pd.concat([_synthetic_runs(0, 0), _synthetic_runs(1, 0)], ignore_index=True).assign(wd=1.0)
+    control = _synthetic_runs(0, 0).assign(wd=0.0)
+    still = (control.split == "progress") & (control.metric == "excluded_loss")
+    control.loc[still, "value"] = 1.0  # the excluded loss never rises
+    metrics = npm.extract(pd.concat([main, control], ignore_index=True), TINY)
+    got = npm.measure(metrics, TINY)
+    assert got["test_acc"] == [1.0, 1.0] and got["test_acc/control"] == [1.0]
+    # lead at most t_test − last step = 80 − 100
+    assert got["excluded_first/control"] == claims.Sample((-20.0,), (-1,))
+    row = claims.evaluate(
+        next(c for c in npm.CLAIMS if c.id == "excluded_first"),
+        got["excluded_first"],
+        "quick",
+        control=got["excluded_first/control"],
+    )
+    assert (row["verdict"], row["control_verdict"]) == ("pass", "fail")
 
 
 def test_no_grokking_gives_inconclusive_leads():
@@ -95,33 +112,45 @@ def test_short_training_is_tidy_and_deterministic():
     data = npm.make_data(TINY)
     point = npm.grid(TINY)[npm._point_id(TINY)]
     runs = npm.train(TINY, point, data, [0, 1], "cpu")
-    assert {"seed", "step", "split", "metric", "value"} <= set(runs.columns)
-    assert runs.groupby(["seed", "step", "split", "metric"]).size().max() == 1
+    assert {"seed", "step", "split", "metric", "value", "wd"} <= set(runs.columns)
+    assert runs.groupby(["wd", "seed", "step", "split", "metric"]).size().max() == 1
+    assert set(zip(runs.wd, runs.seed, strict=True)) == {(1.0, 0), (1.0, 1), (0.0, 0)}  # control: first seed
     logged = set(runs[(runs.split == "test") & (runs.metric == "loss")].step)
     for metric in ("restricted_loss", "excluded_loss"):
         assert set(runs[(runs.split == "progress") & (runs.metric == metric)].step) == logged
     energy = runs[(runs.split == "embed") & runs.metric.str.startswith("energy_k")]
     assert energy.metric.nunique() == TINY.p // 2
     train_loss = runs[(runs.split == "train") & (runs.metric == "loss")].sort_values("step")
-    for _, g in train_loss.groupby("seed"):
+    for _, g in train_loss.groupby(["wd", "seed"]):
         assert g.value.iloc[-1] < 0.75 * g.value.iloc[0]  # it learns
     again = npm.train(TINY, point, data, [0, 1], "cpu")
     pd.testing.assert_frame_equal(runs, again)
     metrics = npm.extract(runs.assign(point="x"), TINY)
-    assert set(npm.measure(metrics, TINY)) == {c.id for c in npm.CLAIMS}
+    assert set(npm.measure(metrics, TINY)) == {c.id + s for c in npm.CLAIMS for s in ("", claims.CONTROL)}
 
 
 def test_tiers_deviate_from_the_paper_in_size_and_budget_only():
     st = study.get("nanda_progress_measures")
     fields = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
-    assert fields == {"seeds", "p", "fraction", "d_model", "d_mlp", "lr", "steps", "eval_every"}
+    assert fields == {
+        "seeds",
+        "p",
+        "fraction",
+        "d_model",
+        "d_mlp",
+        "lr",
+        "steps",
+        "eval_every",
+        "control_seeds",
+    }
     assert study.deviations(st, config.resolve(st, "full"), "full") == []
 
 
 def test_full_tier_asks_for_the_memory_of_its_parameter_copies():
     full = config.resolve("nanda_progress_measures", "full")
-    # 287 logged steps × 5 seeds × 225 664 float32 parameters, twice while a checkpoint is written
-    need_mb = 2 * 287 * 5 * 225_664 * 4 / 2**20
+    # 287 logged steps × (5 seeds + 5 control members) × 225 664 float32 parameters, twice while a checkpoint
+    # is written
+    need_mb = 2 * 287 * 10 * 225_664 * 4 / 2**20
     assert 4000 + need_mb <= npm.resources(full, {})["mem_mb"] <= 4000 + 1.1 * need_mb
 
 

@@ -95,7 +95,7 @@ def test_member_metrics_with_bias_use_the_etf_on_centred_means():
 
 
 def test_grid_and_data():
-    assert nc.grid(CFG) == {"M1": {"depth": 1}, "M3": {"depth": 3}}
+    assert nc.grid(CFG) == {"M1": {"depth": 1, "control": False}, "M3": {"depth": 3, "control": True}}
     data = nc.make_data(CFG)
     assert set(data) == {"labels_balanced", "labels_balanced_bias", "labels_imbalanced"}
     assert np.bincount(data["labels_imbalanced"]).tolist() == [4, 2, 1, 1]
@@ -119,11 +119,14 @@ def synthetic_runs(norms_by_seed: dict[int, list[float]], diverged: tuple = ()) 
     """A run table as ``train`` writes it: two depth points, three variants, steps 0 and 10."""
     rows = []
     for point, scale in (("M1", 1.0), ("M3", 2.0)):
-        for variant in nc.VARIANTS:
+        controls = [f"{v}{nc.WD0}" for v in nc.VARIANTS] if point == "M3" else []
+        for variant in (*nc.VARIANTS, *controls):
             for seed, norms in norms_by_seed.items():
                 for step in (0, 10):
                     final = step == 10
                     values = {"loss": 0.1, "nc1": 1e-6 * scale, "nc2": 0.01 * scale, "nc3": 1e-4 * scale}
+                    if variant.endswith(nc.WD0):  # no weight decay: no collapse
+                        values = {"loss": 0.01, "nc1": 0.3, "nc2": 0.4, "nc3": 0.5}
                     values = values if final else {m: 1.0 for m in values}
                     for j in range(4):
                         values[f"w_norm_{j}"] = norms[j] if final else 1.0
@@ -148,11 +151,21 @@ def test_extract_and_measure_take_the_worst_depth():
     assert lookup["M3", 0, "imbalanced.w_norm_rel_err"] == pytest.approx(expected)
 
     measured = nc.measure(metrics, CFG)
-    assert set(measured) == {c.id for c in nc.CLAIMS}
+    empirical = {c.id for c in nc.CLAIMS if c.kind == "empirical"}
+    assert set(measured) == {c.id for c in nc.CLAIMS} | {f"{c}/control" for c in empirical}
     assert measured["nc1_balanced"] == pytest.approx([2e-6, 2e-6])
     assert measured["nc2_orthogonal"] == pytest.approx([0.02, 0.02])
     assert measured["imbalanced_rank_order"] == pytest.approx([1.0, 0.5])
     assert measured["imbalanced_closed_form"] == pytest.approx([0.02, 0.02])
+    worst = max(lookup["M1", 0, "imbalanced.w_norm_rel_err"], expected)  # the worst depth
+    assert measured["imbalanced_closed_form_norms"][0] == pytest.approx(worst)
+    # controls: the weight-decay-0 members, and the balanced runs ranked against the imbalanced sizes
+    assert measured["nc1_balanced/control"] == pytest.approx([0.3, 0.3])
+    assert measured["nc2_etf/control"] == pytest.approx([0.4, 0.4])
+    assert "nc3_etf/control" not in measured  # a sanity claim has no control
+    assert measured["imbalanced_rank_order/control"] == pytest.approx(
+        [1.0, 0.5]
+    )  # balanced got the same norms
 
 
 def test_a_diverged_member_makes_its_seed_unmeasurable():
@@ -182,15 +195,15 @@ def test_training_collapses_and_members_are_independent():
     torch = pytest.importorskip("torch")
     data = nc.make_data(CFG)
     cfg = dataclasses.replace(CFG, steps=300)
-    runs = nc.train(cfg, {"depth": 2}, data, [0, 1], torch.device("cpu"))
-    assert set(runs["variant"]) == set(nc.VARIANTS)
+    runs = nc.train(cfg, {"depth": 2, "control": True}, data, [0, 1], torch.device("cpu"))
+    assert set(runs["variant"]) == set(nc.VARIANTS) | {f"{v}{nc.WD0}" for v in nc.VARIANTS}
     assert sorted(runs["seed"].unique()) == [0, 1]
     final = runs[runs["step"] == cfg.steps].set_index(["variant", "seed", "metric"])["value"]
     start = runs[runs["step"] == 0].set_index(["variant", "seed", "metric"])["value"]
     for variant in nc.VARIANTS:
         assert final[variant, 0, "loss"] < start[variant, 0, "loss"]
         assert final[variant, 0, "nc1"] < 1e-2 * start[variant, 0, "nc1"]
-    # an imbalanced member trains the same alone as beside the other variants
+    # an imbalanced member trains the same alone as beside the other variants and the weight-decay-0 controls
     alone = nc.train(dataclasses.replace(cfg, variants=("imbalanced",)), {"depth": 2}, data, [0, 1], "cpu")
     packed = runs[runs["variant"] == "imbalanced"].sort_values(["seed", "step", "metric"])["value"].to_numpy()
     single = (

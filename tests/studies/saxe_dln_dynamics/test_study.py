@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import numpy as np
@@ -70,21 +71,63 @@ def test_extract_marks_depths_that_never_reach_the_criterion():
     assert math.isnan(m["best_lr_gaussian"]) and m["best_lr_orthogonal"] == 0.01
 
 
-def test_depth_claims_from_metrics():
+def _depth_metrics(table) -> pd.DataFrame:
     rows = []
     for seed in range(3):
-        for depth, orth, gauss in [(4, 10, 12), (8, 12, 80), (16, 15, math.inf)]:
+        for depth, orth, gauss in table:
+            orth_s = orth[seed] if isinstance(orth, tuple) else orth
             rows += [
-                (f"depth-{depth}", seed, "best_iters_orthogonal", orth),
+                (f"depth-{depth}", seed, "best_iters_orthogonal", orth_s),
                 (f"depth-{depth}", seed, "best_iters_gaussian", gauss),
+                (f"depth-{depth}", seed, "best_iters_orthogonal_centred", orth_s / 2),
                 (f"depth-{depth}", seed, "best_lr_orthogonal", 0.4 / depth),
                 (f"depth-{depth}", seed, "best_lr_gaussian", 0.1),
             ]
-    metrics = pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+
+
+def test_depth_claims_from_metrics():
+    metrics = _depth_metrics([(4, 10, 12), (8, 12, 80), (16, 15, 120)])
     got = saxe.measure(metrics, saxe.TIERS["quick"])
-    assert got["P3_orthogonal_depth_independent"] == pytest.approx([1.5] * 3)
-    assert got["P3_gaussian_slower"] == pytest.approx([80 / 12] * 3)
+    assert got["P3_orthogonal_depth_independent"].values == pytest.approx((1.5,) * 3)
+    assert got["P3_orthogonal_centred_depth_independent"].values == pytest.approx((1.5,) * 3)
+    assert got["P3_orthogonal_depth_independent/control"].values == pytest.approx((10.0,) * 3)
+    assert got["P3_gaussian_slower"].values == pytest.approx((80 / 12,) * 3)
+    assert got["P3_gaussian_slower/control"].values == pytest.approx((1.0,) * 3)  # same runs: ratio 1
     assert got["P4_best_lr_vs_depth"] == pytest.approx([-1.0] * 3)
+    # the control pairs each seed with the next one
+    other = _depth_metrics([(4, 10, 12), (8, (12, 24, 12), 80), (16, 15, 120)])
+    assert saxe.measure(other, saxe.TIERS["quick"])["P3_gaussian_slower/control"].values == pytest.approx(
+        (0.5, 1.0, 1.0)
+    )
+
+
+def test_depth_claims_censor_at_the_budget_and_never_drop_a_depth():
+    budget = saxe.TIERS["quick"].depth_steps
+    got = saxe.measure(
+        _depth_metrics([(4, 10, math.inf), (8, 12, 80), (16, 20, math.inf)]), saxe.TIERS["quick"]
+    )
+    # Gaussian never learns at depth 16: its ratio is at least budget / 20, a lower bound; the min is exact 80/12
+    # only if no bound lies below it
+    assert got["P3_gaussian_slower"].values == pytest.approx((80 / 12,) * 3)
+    assert got["P3_gaussian_slower"].censored == (0, 0, 0)
+    got = saxe.measure(_depth_metrics([(4, 10, 12), (8, 500, math.inf)]), saxe.TIERS["quick"])
+    assert got["P3_gaussian_slower"].values == pytest.approx((budget / 500,) * 3)
+    assert got["P3_gaussian_slower"].censored == (1, 1, 1)
+    # nothing learns at the deepest net: orthogonal gives a lower bound, Gaussian (never at all) is unknown
+    got = saxe.measure(_depth_metrics([(4, 10, math.inf), (8, math.inf, math.inf)]), saxe.TIERS["quick"])
+    assert got["P3_orthogonal_depth_independent"].values == pytest.approx((budget / 10,) * 3)
+    assert got["P3_orthogonal_depth_independent"].censored == (1, 1, 1)
+    assert all(math.isnan(v) for v in got["P3_orthogonal_depth_independent/control"].values)
+    assert all(math.isnan(v) for v in got["P3_gaussian_slower"].values)  # depth 8: neither learned
+    # without depth 4 the depth-independence ratio is unmeasured, not missing
+    got = saxe.measure(_depth_metrics([(8, 12, 80), (16, 15, 120)]), saxe.TIERS["quick"])
+    assert len(got["P3_orthogonal_depth_independent"].values) == 3
+    assert all(math.isnan(v) for v in got["P3_orthogonal_depth_independent"].values)
+
+
+def test_full_tier_has_the_reference_depth():
+    assert 4 in saxe.TIERS["full"].depths and 4 in saxe.TIERS["quick"].depths
 
 
 def test_quick_deviates_from_the_paper_in_budget_only():
@@ -100,3 +143,18 @@ def test_quick_deviates_from_the_paper_in_budget_only():
         "depth_lrs",
         "depth_steps",
     }
+
+
+def test_centred_orthogonal_arm_starts_at_the_zero_map():
+    cfg = dataclasses.replace(saxe.TIERS["quick"], depth_lrs=(0.05,), depth_steps=3, n_features=16)
+    data = saxe.make_data(cfg)
+    point = saxe.grid(cfg)["depth-4"]
+    assert point["inits"] == ["orthogonal", "gaussian", "orthogonal_centred"]
+    runs = saxe.train(cfg, point, data, [5, 6], "cpu")
+    first = runs[(runs.step == 0) & (runs.metric == "loss")].set_index(["variant", "seed"]).value
+    zero_map = dynamics.zero_map_loss(dynamics.depth_targets(cfg, data))
+    assert first["orthogonal_centred-lr0.05"].to_numpy() == pytest.approx([zero_map] * 2, rel=1e-5)
+    # plain orthogonal init starts from a random isometric map: a far larger loss (the same weights, seed by seed)
+    assert (first["orthogonal-lr0.05"].to_numpy() > 3 * zero_map).all()
+    last = runs[(runs.step == 3) & (runs.metric == "loss")].set_index(["variant", "seed"]).value
+    assert (last["orthogonal_centred-lr0.05"].to_numpy() < zero_map).all()

@@ -16,10 +16,14 @@ CFG = dataclasses.replace(
 def test_grid_and_data():
     cfg = dataclasses.replace(CFG, conditions=("tanh", "relu-single"), zooms=(0.1, 1e-10))
     points = sf.grid(cfg)
-    assert list(points) == [f"{c}_{p}" for c in ("tanh", "relu-single") for p in ("global", "zoom1", "zoom2")]
+    conditions = ("tanh", "relu-single", "tanh-linearised")  # the control condition last
+    assert list(points) == [f"{c}_{p}" for c in conditions for p in ("global", "zoom1", "zoom2")]
     assert [p["width"] for p in points.values()][:3] == [cfg.global_width, 0.1, 1e-10]
     assert [p["level"] for p in points.values()][:3] == [0, 1, 2]
-    assert [p["condition"] for p in points.values()] == ["tanh"] * 3 + ["relu-single"] * 3
+    assert [p["condition"] for p in points.values()] == ["tanh"] * 3 + ["relu-single"] * 3 + [
+        conditions[2]
+    ] * 3
+    assert sf.is_linearised("tanh-linearised") and not sf.is_linearised("tanh-single")
     data = sf.make_data(dataclasses.replace(CFG, width=8, seeds=3))
     assert data["x_2"].shape == (72, 8) and data["w1_0"].shape == (8, 8) and data["y_1"].shape == (72, 1)
     assert not np.array_equal(data["x_0"], data["x_1"])
@@ -35,9 +39,16 @@ def test_tiers_deviate_from_the_paper_where_said():
     assert quick == {"seeds", "conditions", "width", "steps", "resolution", "zooms", "max_elements"}
     full = {d.field for d in study.deviations(st, config.resolve(st, "full"), "full")}
     assert full == {"seeds", "resolution"}
-    # the full tier spans the paper's ten decades of scale
-    widths = [p["width"] for p in sf.grid(config.resolve(st, "full")).values() if p["condition"] == "relu"]
-    assert math.log10(max(widths) / min(widths)) >= 10
+    # the zooms alone (the first window is not counted) span the paper's ten decades at the full tier
+    zooms = [p["width"] for p in sf.grid(config.resolve(st, "full")).values() if p["level"] > 0]
+    assert math.log10(max(zooms) / min(zooms)) == pytest.approx(10)
+    # the first window is the notebook's log10 lr ∈ [−3, 6]²
+    cfg = config.resolve(st, "quick")
+    assert [c - cfg.global_width / 2 for c in cfg.global_center] == [-3, -3]
+    assert [c + cfg.global_width / 2 for c in cfg.global_center] == [6, 6]
+    # the control runs at every tier
+    for tier in study.TIERS:
+        assert any(sf.is_linearised(p["condition"]) for p in sf.grid(config.resolve(st, tier)).values())
 
 
 def test_training_a_zoom_gives_a_boundary_through_its_centre():
@@ -95,10 +106,14 @@ def synthetic_metrics() -> pd.DataFrame:
         ("relu_zoom1", 0.1): [1.3, 1.3],
         ("relu_zoom2", 0.01): [1.01, 1.3],
         ("relu_zoom3", 0.001): [1.3, 1.3],
+        ("tanh-linearised_global", 5.0): [1.3, 1.3],
+        ("tanh-linearised_zoom1", 0.1): [1.0, 1.0],
+        ("tanh-linearised_zoom2", 0.01): [1.06, 1.01],
+        ("tanh-linearised_zoom3", 0.001): [1.0, 1.0],
     }
     rows = []
     for (point, width), per_seed in dims.items():
-        cond = point.split("_")[0]
+        cond = point.rsplit("_", 1)[0]
         for seed, d in enumerate(per_seed):
             values = {"box_dimension": d, "width_decades": width, "converged_fraction": 0.5}
             values |= {"center_lr1": 1.0, "center_lr2": 1.0}
@@ -123,13 +138,22 @@ def test_extract_and_measure_known_values():
     metrics = sf.extract(runs, CFG)
     assert sorted(metrics["metric"]) == ["box_dimension", "converged_fraction", "width_decades"]
     assert set(metrics["condition"]) == {"tanh"}
-    measured = sf.measure(synthetic_metrics(), CFG)
-    # seed 0: tanh 4 fractal levels (5 → 0.001: 3.7 decades), relu 3 (0.01 fails: 5 → 0.001); min over conditions
-    # seed 1: tanh 2 (global 1.02 fails, NaN fails: 0.1 → 0.01), relu 4
-    assert measured["fractal_levels"] == [3.0, 2.0]
-    assert measured["fractal_span"] == [pytest.approx(math.log10(5 / 0.001)), pytest.approx(1.0)]
+    cfg = dataclasses.replace(CFG, conditions=("tanh", "relu"))
+    measured = sf.measure(synthetic_metrics(), cfg)
+    # the first windows never count; seed 0: tanh 3 fractal zooms (0.1 → 0.001: 2 decades), relu 2 (0.01 fails:
+    # still 0.1 → 0.001); seed 1: tanh 2 (NaN fails: 0.1 → 0.01, 1 decade), relu 3; minimum over conditions
+    assert measured["fractal_levels"] == [2.0, 2.0]
+    assert measured["fractal_span"] == [2.0, 1.0]  # exactly 2: a rounded ratio of decimal widths
     assert measured["fractal_span_full"] == measured["fractal_span"]
-    assert {c.id for c in sf.CLAIMS} == set(measured)
+    # the control (linearised network): seed 0 one fractal zoom (1.06), seed 1 none
+    assert measured["fractal_levels/control"] == [1.0, 0.0]
+    assert measured["fractal_span/control"] == [0.0, 0.0]
+    ids = {c.id for c in sf.CLAIMS}
+    assert ids | {i + "/control" for i in ids} == set(measured)
+    assert all(c.statistic == "share" and c.control for c in sf.CLAIMS)
+    # with the quick tier's conditions only tanh counts: seed 0 meets both criteria
+    quick = sf.measure(synthetic_metrics(), CFG)
+    assert quick["fractal_levels"] == [3.0, 2.0] and quick["fractal_span"] == [2.0, 1.0]
 
 
 def test_cdf_stretch_keeps_the_sign():

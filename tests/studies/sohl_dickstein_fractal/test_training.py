@@ -96,3 +96,37 @@ def test_train_grid_resumes_from_done_chunks():
     assert len(saved) == 4
     resumed = fr.train_grid(p, lr1, lr2, 20, max_elements=4 * 80, done=saved[1])
     assert torch.equal(resumed["measure"], full["measure"])
+
+
+def test_linearised_network_matches_its_taylor_model():
+    p = problem("tanh", width=4, seed=3)
+    lin = fr.make_problem(p.x, p.y, p.w1, p.w2, "tanh", linearised=True)
+    k1, k2, r0 = fr.tangent_kernels(lin)
+    assert k1.shape == k2.shape == (20, 20)
+    assert torch.allclose(k1, k1.t()) and torch.linalg.eigvalsh(k2).min() > -1e-10  # Gram matrices
+    # the kernel of the readout layer by hand: ∂f/∂W₂ = tanh(√2 x W₁ / √w) / w
+    h = torch.tanh(math.sqrt(2.0) * p.x @ p.w1 / 2.0) / 4.0
+    assert torch.allclose(k2, h @ h.t(), rtol=1e-12)
+    lr = torch.tensor([1e-4, 1e-3], dtype=torch.float64)
+    net = fr._train_chunk(p, lr, lr, 6, lambda: None)
+    taylor = fr._train_chunk_linearised(lin, lr, lr, 6, lambda: None)
+    assert torch.equal(taylor[0], net[0])  # same initial loss
+    # first-order agreement: the gap is second order in the lr, 100× smaller at a 10× smaller lr
+    gap = (taylor - net).abs().max(0).values / net[0]
+    assert gap[1] < 1e-7 and gap[1] / gap[0] == pytest.approx(100, rel=0.05)
+    # one step by hand: r₁ = r₀ − (2/n)(η₁K₁ + η₂K₂) r₀
+    r1 = r0 - (2.0 / 20) * (1e-3 * k1 @ r0 + 1e-3 * k2 @ r0)
+    assert taylor[1, 1] == pytest.approx(float((r1 * r1).mean()), rel=1e-12)
+
+
+def test_linearised_network_zoom_shows_a_straight_boundary():
+    mf = pytest.importorskip("reprosuite.studies.sohl_dickstein_fractal.boxcount")
+    p = problem("tanh", width=4, seed=1)
+    lin = fr.make_problem(p.x, p.y, p.w1, p.w2, "tanh", linearised=True)
+    steps = 60
+    centre = fr.find_boundary(lin, (-3.0, -3.0), (6.0, 6.0), steps)
+    lr1, lr2 = fr.lr_grid(centre, 0.01, 64)
+    conv = fr.train_grid(lin, lr1, lr2, steps)["converged"].numpy().reshape(64, 64)
+    assert conv.any() and not conv.all()
+    # linear dynamics: the boundary is a smooth curve, and a zoom into it a near-straight line
+    assert mf.image_dimension(conv) == pytest.approx(1.0, abs=0.04)

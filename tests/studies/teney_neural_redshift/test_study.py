@@ -37,19 +37,43 @@ def test_random_functions_follow_the_init_rule():
 
     x = torch.as_tensor(nr.make_data(CFG)["grid"])
     # depth 1 ReLU, no bias effect on shape: f_a = a²·f_1 + a·b₂ exactly (relu is positively homogeneous)
-    out = nr.random_functions(x, 1, 16, [1.0, 3.0], layers.generators([0, 1]), "relu")
+    out = nr.random_functions(x, (1,), 16, [1.0, 3.0], layers.generators([0, 1]), "relu")[0]
     assert out.shape == (2, 2, 24 * 24)
     b2 = (out[1] - 9 * out[0]) / (3 - 9)  # solve a²f + a b₂ for b₂ with a = 1, 3
     assert torch.allclose(out[0], (out[1] - 3 * b2) / 9 + b2, atol=1e-9)
     assert (b2.std(-1) < 1e-9).all() and (b2.abs().amax(-1) <= 3.0).all()
     # same seed, same base draw; different seeds differ
-    again = nr.random_functions(x, 1, 16, [1.0], layers.generators([0]), "relu")
+    again = nr.random_functions(x, (1,), 16, [1.0], layers.generators([0]), "relu")[0]
     assert torch.allclose(again[0, 0], out[0, 0], rtol=1e-12) and not torch.allclose(out[0, 0], out[0, 1])
-    # identity-like check of the √(3/fan_in) weight scale: tanh at tiny amplitude is nearly linear in x
-    tiny = nr.random_functions(x, 2, 64, [1e-3], layers.generators([0]), "tanh")[0, 0].numpy()
+    # tanh at tiny amplitude is nearly linear in x
+    tiny = nr.random_functions(x, (2,), 64, [1e-3], layers.generators([0]), "tanh")[0, 0, 0].numpy()
     design = np.c_[np.ones(len(x)), x.numpy()]
     resid = tiny - design @ np.linalg.lstsq(design, tiny, rcond=None)[0]
     assert np.abs(resid).max() < 1e-4 * np.abs(tiny - tiny.mean()).max()
+
+
+def test_networks_are_nested_with_official_uniform_weights():
+    torch = pytest.importorskip("torch")
+    from reprosuite.engine.models import layers
+
+    x = torch.as_tensor(nr.make_data(CFG)["grid"])
+    width, a = 8, 2.5
+    out = nr.random_functions(x, (1, 3), width, [a], layers.generators([7]), "tanh")
+    assert out.shape == (2, 1, 1, 24 * 24)
+    # by hand from the same generator: three hidden layers, then the readout, all U(−a, a) with no fan-in factor
+    g = layers.generators([7])[0]
+    draw = []
+    for fan_in, fan_out in ((2, width), (width, width), (width, width), (width, 1)):
+        w = torch.rand(fan_in, fan_out, generator=g, dtype=torch.float64) * 2 - 1
+        b = torch.rand(fan_out, generator=g, dtype=torch.float64) * 2 - 1
+        draw.append((a * w, a * b))
+    assert all(float(w.abs().max()) <= a and float(w.abs().max()) > 0.5 * a for w, _ in draw)
+    h, readout = x, draw[-1]
+    for depth, (w, b) in enumerate(draw[:-1], start=1):
+        h = torch.tanh(h @ w + b)
+        if depth in (1, 3):  # the depth-1 network is the depth-3 one's first layer with the same readout
+            f = (h @ readout[0] + readout[1])[:, 0]
+            assert torch.allclose(out[(1, 3).index(depth), 0, 0], f, rtol=1e-12)
 
 
 def test_training_rows_and_qualitative_behaviour():
@@ -115,10 +139,15 @@ def test_extract_and_measure_known_values():
     assert metrics["metric"].tolist() == ["mean_frequency", "lz_complexity"]
     assert metrics[["depth", "amplitude"]].drop_duplicates().values.tolist() == [[1, 0.5]]
     measured = nr.measure(synthetic_metrics(), CFG)
-    assert set(measured) == {"relu_invariant", "tanh_grows"}
-    # relu: seed means are 0.21 everywhere → ratio 1
-    assert measured["relu_invariant"] == [pytest.approx(1.0)]
+    assert set(measured) == {"relu_invariant", "relu_invariant/control", "tanh_grows", "tanh_grows/control"}
+    # relu: per seed max / min over the seed's four cells, 0.22 / 0.20 for both seeds
+    assert measured["relu_invariant"] == [pytest.approx(1.1), pytest.approx(1.1)]
+    # its control, tanh: 0.3 / 0.2 and 0.5 / 0.2
+    assert measured["relu_invariant/control"] == [pytest.approx(1.5), pytest.approx(2.5)]
     assert measured["tanh_grows"] == [pytest.approx(1.5), pytest.approx(2.0)]
+    # the control of a growth claim is ReLU's ratio at (depth 3, a 8) / (depth 3, a 0.5)
+    assert measured["tanh_grows/control"] == [pytest.approx(0.20 / 0.22), pytest.approx(0.22 / 0.20)]
+    assert all(c.control for c in nr.CLAIMS)
 
 
 def test_figures_draw():

@@ -75,3 +75,12 @@ def test_bad_input_is_rejected():
         fg.forgetting_events(np.array([1, 0, 1]))
     with pytest.raises(ValueError, match="0 or 1"):
         fg.forgetting_events(np.array([[0, 2]]))
+
+
+def test_unforgettable_in_every_run_is_the_official_multi_run_count():
+    # per-run counts (never-learned = P = 5): example 0 unforgettable in both runs, 1 in run 0 only, 2 never
+    # learned in run 1, 3 forgotten in both
+    counts = np.array([[0, 0, 0, 1], [0, 2, 5, 1]])
+    assert fg.unforgettable_in_all(counts) == pytest.approx(1 / 4)
+    assert fg.unforgettable_in_all(counts[:1]) == pytest.approx(3 / 4)  # one run: the per-run share
+    assert fg.unforgettable_in_all(counts) <= min(fg.unforgettable_in_all(c) for c in counts)

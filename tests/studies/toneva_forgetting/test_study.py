@@ -37,17 +37,25 @@ def test_training_point_gives_tidy_runs():
     data = tf.make_data(CFG)
     runs = tf.train(CFG, tf.grid(CFG)["cnn"], data, [0, 1], "cpu")
     assert runs.groupby(["variant", "seed", "step", "split", "metric"]).size().max() == 1
-    assert set(runs["variant"]) == {"full", "selected-0.25-r0", "random-0.25-r0"}
+    assert set(runs["variant"]) == {
+        "full",
+        "shuffled",
+        "selected-0.25-r0",
+        "random-0.25-r0",
+        "control-0.25-r0",
+    }
     members = set(zip(runs["variant"], runs["mode"], runs["fraction"], runs["repeat"], strict=True))
     assert members == {
         ("full", "full", 0.0, 0),
+        ("shuffled", "shuffled", 0.0, 0),  # the negative control's forgetting runs
         ("selected-0.25-r0", "selected", 0.25, 0),
         ("random-0.25-r0", "random", 0.25, 0),
+        ("control-0.25-r0", "control", 0.25, 0),
     }
     acc = runs[(runs["metric"] == "accuracy") & (runs["split"] == "test")]
     assert acc.groupby(["variant", "seed"])["step"].max().eq(CFG.epochs).all()
     counts = runs[runs["metric"] == "forgetting_count"]
-    assert len(counts) == 2 * 200 and counts["value"].between(0, CFG.epochs).all()
+    assert len(counts) == 2 * 2 * 200 and counts["value"].between(0, CFG.epochs).all()
     loss = runs[(runs["metric"] == "loss") & (runs["split"] == "test") & (runs["variant"] == "full")]
     first, last = loss[loss["step"] == 0]["value"], loss[loss["step"] == CFG.epochs]["value"]
     assert (last.to_numpy() < first.to_numpy()).all()  # learns something in 3 epochs
@@ -62,16 +70,17 @@ def synthetic_runs() -> pd.DataFrame:
     rows = []
     cnn = {0: [0, 0, 1, 3, 5], 1: [0, 1, 1, 2, 5]}  # count 5 with learned 0 = never learned (P = 5)
     mlp = {0: [0, 1, 0, 2, 5], 1: [1, 0, 2, 3, 5]}
-    for point, table in (("cnn", cnn), ("mlp", mlp)):
+    shuffled = {0: [2, 0, 1, 0, 5], 1: [1, 2, 0, 1, 5]}
+    for point, mode, table in (("cnn", "full", cnn), ("mlp", "full", mlp), ("cnn", "shuffled", shuffled)):
         for seed, counts in table.items():
-            full = (point, "full", "full", 0.0, 0, seed)
+            full = (point, mode, mode, 0.0, 0, seed)
             for i, c in enumerate(counts):
                 rows.append((*full, i, "example", "forgetting_count", float(c)))
                 rows.append((*full, i, "example", "learned", float(i < 4)))
             for epoch, acc in enumerate([0.5, 0.8, 0.9]):
                 rows.append((*full, epoch, "test", "accuracy", acc))
     for seed in (0, 1):
-        for mode, final in (("selected", 0.95), ("random", 0.9 - 0.01 * seed)):
+        for mode, final in (("selected", 0.95), ("random", 0.9 - 0.01 * seed), ("control", 0.9)):
             for r, shift in ((0, 0.01), (1, -0.01)):  # two repeats, averaging to `final`
                 member = ("cnn", f"{mode}-0.25-r{r}", mode, 0.25, r, seed)
                 for epoch, acc in enumerate([0.5, final + shift - 0.02, final + shift]):
@@ -91,14 +100,27 @@ def test_extract_and_measure_known_values():
     acc = metrics[metrics["metric"] == "test_acc"].set_index(["point", "mode", "fraction", "repeat", "seed"])
     assert acc.loc[("cnn", "random", 0.25, 0, 1), "value"] == pytest.approx((0.88 + 0.90) / 2)
     measured = tf.measure(metrics, CFG)
-    assert set(measured) == {c.id for c in tf.CLAIMS}
-    assert list(measured["unforgettable"]) == pytest.approx([0.4, 0.2])
+    controls = {c.id + "/control" for c in tf.CLAIMS if c.control}
+    assert set(measured) == {c.id for c in tf.CLAIMS} | controls
+    assert controls == {"unforgettable/control", "cross_arch_spearman/control", "selected_removal/control"}
+    # the official statistic: unforgettable in both runs (summed count 0): example 0 only; one value
+    assert list(measured["unforgettable"]) == pytest.approx([0.2])
+    assert list(lookup.xs("unforgettable_frac", level="metric").loc["cnn"]) == pytest.approx([0.4, 0.2])
+    assert list(measured["unforgettable/control"]) == [0.0]  # no example at 0 in both shuffled runs
+    assert list(measured["heavy_tail"]) == pytest.approx(
+        [np.var([0, 0, 1, 3], ddof=1) / 1.0, np.var([0, 1, 1, 2], ddof=1)]
+    )
     assert list(measured["cross_arch_spearman"]) == pytest.approx(
         [spearman([0, 0, 1, 3, 5], [0, 1, 0, 2, 5]), spearman([0, 1, 1, 2, 5], [1, 0, 2, 3, 5])]
     )
+    assert list(measured["cross_arch_spearman/control"]) == pytest.approx(
+        [spearman([0, 0, 1, 3, 5], [2, 0, 1, 0, 5]), spearman([0, 1, 1, 2, 5], [1, 2, 0, 1, 5])]
+    )
     assert list(measured["selected_removal"]) == pytest.approx([0.05, 0.06])
+    assert list(measured["selected_removal/control"]) == pytest.approx([0.0, 0.01])
     rem = tf.removal_table(metrics)
-    assert set(rem["fraction"]) == {0.0, 0.25} and len(rem) == 8
+    assert set(rem["fraction"]) == {0.0, 0.25} and len(rem) == 10
+    assert tf.CLAIMS[1].kind == "sanity" and not tf.CLAIMS[1].control
 
 
 def test_figures_draw():

@@ -58,3 +58,29 @@ def test_recorded_correctness_is_the_presentation_forward_pass():
         for s in range(2):
             np.testing.assert_array_equal(correct[s], np.broadcast_to(pred[s], (3, 200)))
             assert set(fg.forgetting_counts(correct[s])) <= {0.0, 3.0}  # never forgotten, or never learned
+
+
+def test_shuffled_labels_are_one_fixed_permutation():
+    y = np.repeat(np.arange(10), 20)
+    a, b = training.shuffled_labels(y), training.shuffled_labels(y)
+    np.testing.assert_array_equal(a, b)  # the same for every seed and call
+    assert np.bincount(a).tolist() == np.bincount(y).tolist() and (a != y).mean() > 0.8
+
+
+def test_members_learn_their_own_labels():
+    """With lr 0 each member's recorded correctness is its fixed prediction against its own labels."""
+    torch = pytest.importorskip("torch")
+    cfg = dataclasses.replace(CFG, lr=1e-12, momentum=0.0)
+    data = tf.make_data(cfg)
+    tensors = {k: torch.as_tensor(v) for k, v in data.items()}
+    labels = torch.stack([tensors["y"], torch.as_tensor(training.shuffled_labels(data["y"]))])
+    keep = torch.arange(200).expand(2, 200)
+    _, _, correct = training.fit_ensemble(
+        cfg, "mlp", tensors, keep, [0, 0], [0, 0], True, "test", labels=labels
+    )
+    model = training.build_model(cfg, "mlp", [0, 0], "cpu")
+    with torch.no_grad():
+        pred = model(tensors["x"]).argmax(-1)
+    for s in range(2):
+        np.testing.assert_array_equal(correct[s, 0], (pred[s] == labels[s]).numpy().astype(np.int8))
+    assert not np.array_equal(correct[0, 0], correct[1, 0])

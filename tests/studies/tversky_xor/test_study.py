@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config, study
+from reprosuite import claims, config, study
 from reprosuite.studies import tversky_xor as tx
 
 CFG = dataclasses.replace(
@@ -102,6 +102,11 @@ def synthetic_runs() -> pd.DataFrame:
             rows.append(("tversky-product", variant, seed, step, "train", "accuracy", value))
         dead = 3.0 if (name, seed) == ("b", 1) else np.nan
         rows.append(("tversky-product", variant, seed, 10, "train", "diverged_at", dead))
+    for seed in (0, 1):  # gmean fails by construction: left out of the success rate
+        variant = "gmean-ignorematch-f4-uniform"
+        rows.append(("tversky-gmean", variant, seed, 0, "train", "accuracy", 0.5))
+        rows.append(("tversky-gmean", variant, seed, 10, "train", "accuracy", 0.5))
+        rows.append(("tversky-gmean", variant, seed, 10, "train", "diverged_at", 1.0))
     for seed, best in ((0, 0.75), (1, 0.5)):
         for step, value in ((0, 0.25), (5, best), (10, 0.5)):
             rows.append(("reference", "linear-lr0.1", seed, step, "train", "accuracy", value))
@@ -123,12 +128,28 @@ def test_extract_and_measure():
     lookup = metrics.set_index(["seed", "metric"])["value"]
     assert lookup[1, "converged.product-substractmatch-f4-uniform"] == 0.0  # diverged counts as failure
     assert lookup[1, "converged.product-ignorematch-f4-uniform"] == 1.0
+    assert lookup[0, "linear_converged.linear-lr0.1"] == 0.0
     measured = tx.measure(metrics, CFG)
-    assert set(measured) == {c.id for c in tx.CLAIMS}
+    controls = {c.id + claims.CONTROL for c in tx.CLAIMS if c.control}
+    assert set(measured) == {c.id for c in tx.CLAIMS} | controls
     assert measured["linear_cannot"] == [0.75, 0.5]
     assert measured["tversky_represents"] == [1.0]
     assert measured["some_setting_learns"] == [1.0]
-    assert measured["success_rate"] == [1.0, 0.5]
+    assert measured["success_rate"] == [1.0, 0.5]  # gmean's members are not counted
+    # the control: the linear layer's learning rates as settings, through the same functions
+    assert measured["some_setting_learns/control"] == [0.0]
+    assert measured["success_rate/control"] == [0.0, 0.0]
+
+
+def test_claim_kinds_and_controls():
+    kinds = {c.id: c.kind for c in tx.CLAIMS}
+    assert kinds == {
+        "linear_cannot": "sanity",
+        "tversky_represents": "sanity",
+        "some_setting_learns": "empirical",
+        "success_rate": "empirical",
+    }
+    assert all(c.control for c in tx.CLAIMS if c.kind == "empirical")
 
 
 def test_figures_draw():

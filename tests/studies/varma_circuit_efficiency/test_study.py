@@ -64,7 +64,7 @@ def test_spearman_and_critical_fraction():
 def test_tiers_deviate_from_the_protocol_in_size_and_budget_only():
     st = study.get("varma_circuit_efficiency")
     fields = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
-    assert fields == {"seeds", "p", "embed", "hidden", "steps1", "fractions2", "steps2"}
+    assert fields == {"seeds", "p", "embed", "hidden", "steps1", "fractions2", "steps2", "steps3"}
     smoke = {d.field for d in study.deviations(st, config.resolve(st, "smoke"), "smoke")}
     assert smoke == fields | {"eval_every"}
 
@@ -84,6 +84,20 @@ def test_training_chains_two_phases():
     assert acc[acc["phase"] == 2].groupby("fraction")["step"].max()[0.2] == TINY.steps2
     again = v.train(TINY, {}, data, [0, 1], "cpu")
     pd.testing.assert_frame_equal(runs, again)  # deterministic
+
+
+def test_phase_three_trains_from_scratch_at_the_critical_and_the_largest_f2():
+    torch = pytest.importorskip("torch")
+    cfg = dataclasses.replace(TINY, steps3=20)
+    runs = v.train(cfg, {}, v.make_data(cfg), [0, 1], torch.device("cpu"))
+    p3 = runs[(runs["phase"] == 3) & (runs["metric"] == "accuracy")]
+    per_seed = p3.groupby("seed")["fraction"].unique()
+    for seed in (0, 1):
+        assert 0.5 in per_seed[seed]  # the largest f2: the control
+        assert all(0.2 <= f <= 0.5 for f in per_seed[seed])  # f_crit lies inside the f2 range
+    assert p3["step"].max() == cfg.steps3
+    metrics = v.extract(runs, cfg)
+    assert len(claims.per_seed(metrics, "scratch_largest_test_accuracy")) == 2
 
 
 def test_job_killed_in_phase_two_resumes_identically(tmp_path, monkeypatch, capsys):
@@ -124,10 +138,12 @@ def synthetic_metrics() -> pd.DataFrame:
     trains = {0: [1.0, 1.0, 1.0, 1.0], 1: [0.98, 1.0, 1.0, 1.0]}  # seed 1 does not fit at f2 0.15
     for seed in (0, 1):
         for f2, te, tr in zip((0.15, 0.3, 0.45, 0.6), tests[seed], trains[seed], strict=True):
-            rows.append(("ungrok", f2, seed, "final_test_accuracy", te))
-            rows.append(("ungrok", f2, seed, "final_train_accuracy", tr))
-        rows.append(("ungrok", math.nan, seed, "phase1_test_accuracy", 1.0))
-    return pd.DataFrame(rows, columns=["point", "f2", "seed", "metric", "value"])
+            rows.append(("ungrok", f2, 1.0, seed, "final_test_accuracy", te))
+            rows.append(("ungrok", f2, 1.0, seed, "final_train_accuracy", tr))
+        rows.append(("ungrok", math.nan, 1.0, seed, "phase1_test_accuracy", 1.0))
+        rows.append(("ungrok", 0.33, 1.0, seed, "scratch_critical_test_accuracy", 0.5 + 0.02 * seed))
+        rows.append(("ungrok", 0.6, 1.0, seed, "scratch_largest_test_accuracy", 1.0))
+    return pd.DataFrame(rows, columns=["point", "f2", "wd", "seed", "metric", "value"])
 
 
 def test_extract_and_measure():
@@ -146,11 +162,21 @@ def test_extract_and_measure():
     assert claims.per_seed(metrics, "final_test_accuracy", f2=0.3)[0] == 0.2
     assert claims.per_seed(metrics, "phase1_steps")[0] == 50
     measured = v.measure(synthetic_metrics(), TINY)
-    assert set(measured) == {c.id for c in v.CLAIMS}
+    assert set(measured) == {c.id for c in v.CLAIMS} | {c.id + claims.CONTROL for c in v.CLAIMS if c.control}
     assert measured["ungrokking"] == [0.0, 0.4]  # seed 1: lowest test among fitted f2 values
-    assert measured["largest_f2_keeps"] == [0.97, 1.0]
-    assert measured["semi_grokking"] == [0.55, 0.4]
-    assert measured["monotone_in_f2"] == [pytest.approx(1.0)]
+    assert measured["ungrokking/control"] == [0.97, 1.0]  # above the critical size: the largest f2
+    assert measured["largest_f2_keeps"] == [0.97, 1.0] and measured["largest_f2_keeps/control"] == [0.0, 0.05]
+    assert measured["semi_grokking"] == [0.5, 0.52] and measured["semi_grokking/control"] == [1.0, 1.0]
+    assert measured["monotone_in_f2"] == pytest.approx([1.0, 1.0])
+    rows = {
+        c.id: claims.evaluate(c, measured[c.id], "full", control=measured.get(c.id + claims.CONTROL))
+        for c in v.CLAIMS
+    }
+    assert [c.kind for c in v.CLAIMS] == ["empirical", "sanity", "empirical", "empirical"]
+    assert rows["ungrokking"]["verdict"] == "inconclusive" and rows["ungrokking"]["control_verdict"] == "fail"
+    assert rows["largest_f2_keeps"]["control_verdict"] == "fail"
+    assert rows["semi_grokking"]["verdict"] == "pass" and rows["semi_grokking"]["control_verdict"] == "fail"
+    assert claims.evaluate(v.CLAIMS[3], measured["semi_grokking"], "quick")["note"].startswith("measured at")
 
 
 def test_figures_draw():

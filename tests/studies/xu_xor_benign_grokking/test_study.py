@@ -10,22 +10,43 @@ from reprosuite.metrics import curves
 from reprosuite.studies import xu_xor_benign_grokking as xu
 
 CFG = dataclasses.replace(
-    config.resolve("xu_xor_benign_grokking", "smoke"), d=1500, n=20, mu_norm=12.0, steps=30, n_test=200
+    config.resolve("xu_xor_benign_grokking", "smoke"), d=1500, n=20, mu_norm=12.0, flip=0.15, n_test=200
 )
 
 
 def test_grid_and_data():
     quick = config.resolve("xu_xor_benign_grokking", "quick")
-    assert xu.grid(dataclasses.replace(quick, d=3000, extra_dims=(5000, 3000, 100))) == {
+    assert xu.grid(dataclasses.replace(quick, d=3000, extra_dims=(20000, 3000, 100))) == {
         "d100": {"d": 100},
         "d3000": {"d": 3000},
-        "d5000": {"d": 5000},
+        "d20000": {"d": 20000},
+        "control_low_d": {"d": 100},  # d = n
+        "control_separable": {"d": 3000, "labels": "linear", "steps": 1},
+        "control_random_labels": {"d": 3000, "labels": "random"},
     }
+    assert set(xu.CONTROLS.values()) <= set(xu.grid(quick)) and set(xu.CONTROLS) == {c.id for c in xu.CLAIMS}
     mu = xu.make_data(quick)["mu"]
-    assert mu.shape == (2, 5000) and np.allclose(np.linalg.norm(mu[:, :2000], axis=1), 15.0)
+    assert mu.shape == (2, 20000) and np.allclose(np.linalg.norm(mu[:, :2000], axis=1), 2.5 * math.sqrt(200))
     train, test = xu.seed_data(quick, mu[:, :2000], 0)
-    assert train["x"].shape == (100, 2000) and test["x"].shape == (1000, 2000)
-    assert not test["flipped"].any() and 0 < train["flipped"].sum() < 40
+    assert train["x"].shape == (100, 2000) and test["x"].shape == (200, 2000)
+    assert not test["flipped"].any() and train["flipped"].sum() < 20
+    full = config.resolve("xu_xor_benign_grokking", "full")  # Appendix A.7
+    assert (full.d, full.n, full.width, full.flip, full.seeds) == (40000, 200, 1000, 0.05, 100)
+    assert full.mu_norm == pytest.approx(35.36, abs=0.01) and (full.init_var, full.lr) == (1e-30, 1e-12)
+
+
+def test_control_labels():
+    mu = xu.make_data(CFG)["mu"][:, :50]
+    rng = np.random.default_rng(0)
+    lin = xu.xc.sample(mu, 400, 0.0, rng, "linear")
+    # linearly separable: the label is the sign of the projection on μ1 + μ2
+    assert np.mean(np.sign(lin["x"] @ (mu[0] + mu[1])) == lin["y"]) > 0.95
+    xor = xu.xc.sample(mu, 400, 0.0, np.random.default_rng(1), "xor")
+    rnd = xu.xc.sample(mu, 400, 0.1, np.random.default_rng(1), "random")
+    assert np.array_equal(xor["x"], rnd["x"]) and np.array_equal(xor["y"], rnd["y"])  # the same draws
+    assert 0.35 < np.mean(rnd["y_noisy"] == rnd["y"]) < 0.65  # observed labels independent of x
+    with pytest.raises(ValueError):
+        xu.xc.sample(mu, 10, 0.0, rng, "parity")
 
 
 def test_training_fits_noise_then_generalises():
@@ -51,9 +72,10 @@ def test_training_fits_noise_then_generalises():
 def test_tiers_deviate_from_the_paper_where_said():
     st = study.get("xu_xor_benign_grokking")
     quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
-    assert quick == {"seeds", "steps", "extra_dims", "log_points"}
+    assert quick == {"seeds", "d", "n", "width", "steps", "log_points"}  # d/n, ‖μ‖, η, init, step as A.7
     smoke = {d.field for d in study.deviations(st, config.resolve(st, "smoke"), "smoke")}
-    assert smoke == quick | {"n_test"}
+    assert smoke == quick
+    assert study.deviations(st, config.resolve(st, "full"), "full") == []
 
 
 def synthetic_runs() -> pd.DataFrame:

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprosuite import config, study
+from reprosuite import claims, config, study
 from reprosuite.studies import yang_hu_mup as ym
+from reprosuite.studies.yang_hu_mup import analysis
 
 CFG = dataclasses.replace(
     config.resolve("yang_hu_mup", "smoke"),
@@ -22,7 +23,7 @@ CFG = dataclasses.replace(
 
 @functools.cache
 def mnist1d() -> dict:
-    return ym.make_data(CFG)  # ~6 s to generate: once per test session
+    return ym.make_data(CFG)  # ~6 s to generate: once per test run
 
 
 def test_grid_groups_widths_by_cost():
@@ -116,15 +117,58 @@ def test_extract_and_measure_known_values():
     sweep = metrics[metrics["metric"] == "sweep_loss"]
     assert set(sweep["lr"]) == {0.1, 0.4} and set(sweep["point"]) == {"sweep-w64-256"}
     measured = ym.measure(metrics, cfg)
-    assert set(measured) == {c.id for c in ym.CLAIMS}
-    assert np.allclose(measured["mup_flat"], 0.0)
+    ids = {c.id for c in ym.CLAIMS}
+    assert set(measured) == ids | {i + claims.CONTROL for i in ids}
+    assert np.allclose(measured["mup_flat"], 0.0) and np.allclose(measured["mup_flat/control"], 0.5)
     assert np.allclose(measured["ntk_vanishes"], -0.5) and np.allclose(measured["sp_blows_up"], 0.5)
-    assert np.allclose(measured["mup_wider_better"], -0.1)
+    assert np.allclose(measured["ntk_vanishes/control"], 0.0) and np.allclose(
+        measured["sp_blows_up/control"], 0
+    )
+    assert np.allclose(measured["mup_wider_better"].values, -0.1)
+    assert np.allclose(measured["mup_wider_better/control"].values, 0.0)  # SP's losses do not move with width
+    # two lrs: both optima sit at the grid's top edge, so the shift is bounded from both sides: unknown
+    assert np.isnan(measured["mup_lr_transfer"].values).all()
     best = ym.best_losses(metrics)
     assert set(best["lr"]) == {0.4}
     # a width at which μP gets worse is caught
     worse = ym.measure(ym.extract(synthetic(mup_losses=(1.5, 1.3, 1.35))[0], cfg), cfg)
-    assert np.allclose(worse["mup_wider_better"], 0.05)
+    assert np.allclose(worse["mup_wider_better"].values, 0.05)
+
+
+def test_the_optimal_lr_is_a_parabola_vertex_in_log2_lr_and_a_bound_at_the_grid_edge():
+    lrs = np.array([0.1, 0.2, 0.4, 0.8, 1.6])
+    # a parabola in log2 lr with its vertex at log2(0.4) + 0.25
+    x0 = np.log2(0.4) + 0.25
+    losses = 1.0 + (np.log2(lrs) - x0) ** 2
+    assert analysis.optimum(lrs, losses) == (pytest.approx(x0), 0)
+    assert analysis.optimum(lrs, np.arange(5.0)) == (pytest.approx(np.log2(0.1)), -1)
+    assert analysis.optimum(lrs, [3, 2, 1, 0.5, np.inf]) == (
+        pytest.approx(np.log2(0.8)),
+        0,
+    )  # neighbour diverged
+    assert np.isnan(analysis.optimum(lrs, [np.inf] * 5)[0])
+    # the shift between widths, and its censoring when the wide optimum is below the grid
+    table = pd.DataFrame(
+        [(64, lr, v) for lr, v in zip(lrs, losses, strict=True)]
+        + [(256, lr, v) for lr, v in zip(lrs, np.arange(5.0), strict=True)],
+        columns=["width", "lr", "value"],
+    )
+    shift, flag = analysis.lr_shift(table)
+    assert shift == pytest.approx(np.log2(0.1) - x0) and flag == -1
+    # the transferred lr: the narrow width's best (0.4 here) is used at the wide one, which diverged there
+    table = pd.DataFrame(
+        [
+            (64, 0.2, 1.2),
+            (64, 0.4, 1.0),
+            (128, 0.2, 1.1),
+            (128, 0.4, 0.9),
+            (256, 0.2, 1.0),
+            (256, 0.4, np.inf),
+        ],
+        columns=["width", "lr", "value"],
+    )
+    rise, bound = analysis.transferred_increase(table)
+    assert np.isinf(rise) and bound == pytest.approx(np.log(10) - 0.9)
 
 
 def test_figures_draw():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .pathways import target_svd
+from .pathways import NO_DEFICIT, target_svd
 from .theory import k_trajectory
 
 
@@ -66,8 +66,14 @@ def draw_share(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
 
     d = metrics[metrics.metric == "share_b"].copy()
     d["depth"] = d.depth.astype(int)
-    d["deficit"] = [f"epochs {int(s)}–{int(s) + cfg.deficit_length}" for s in d.deficit_start]
-    order = [f"epochs {s}–{s + cfg.deficit_length}" for s in cfg.deficit_starts]
+
+    def label(start: int) -> str:
+        return (
+            "no deficit (control)" if start == NO_DEFICIT else f"epochs {start}–{start + cfg.deficit_length}"
+        )
+
+    d["deficit"] = [label(int(s)) for s in d.deficit_start]
+    order = [label(s) for s in (*cfg.deficit_starts, NO_DEFICIT) if label(s) in set(d.deficit)]
     fig, ax = plt.subplots(figsize=(5, 3.6))
     sns.lineplot(
         d,

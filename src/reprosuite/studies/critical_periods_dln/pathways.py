@@ -13,6 +13,7 @@ TARGETS = np.concatenate(
     axis=1,
 )
 N_DIAG = 100  # official: diag_dim = 100 noisy initial strengths, sorted; the 8 largest seed the modes
+NO_DEFICIT = -1  # deficit_start of the negative-control members: the same pathways trained without a deficit
 
 
 def target_svd() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -45,13 +46,15 @@ def initial_weights(cfg, depth: int, member_seeds: list[int], data: dict):
     return [first, *hidden, last], k0[:, :8]
 
 
-def run(cfg, depth: int, data: dict, seeds: list[int], device) -> pd.DataFrame:
+def run(cfg, depth: int, data: dict, seeds: list[int], device, control: bool = False) -> pd.DataFrame:
+    """Members = deficit start × seed, plus (``control``) members without a deficit (start ``NO_DEFICIT``)."""
     import torch
 
     from reprosuite.engine.train import optim, trainer
 
     dtype = getattr(torch, cfg.dtype)
-    members = [(start, seed) for start in cfg.deficit_starts for seed in seeds]
+    begins = [*cfg.deficit_starts, *([NO_DEFICIT] if control else [])]
+    members = [(start, seed) for start in begins for seed in seeds]
     member_seeds = [seed for _, seed in members]
     init, _ = initial_weights(cfg, depth, member_seeds, data)
     # both pathways start from the same weights (official: one R, one set of strengths)
@@ -69,7 +72,7 @@ def run(cfg, depth: int, data: dict, seeds: list[int], device) -> pd.DataFrame:
         return total  # (S, 15, 8): the pathway's end-to-end map; its output on the items X = I₈
 
     def loss_fn(step: int) -> torch.Tensor:
-        blocked = ((starts <= step) & (step < starts + cfg.deficit_length)).view(-1, 1, 1)
+        blocked = ((starts >= 0) & (starts <= step) & (step < starts + cfg.deficit_length)).view(-1, 1, 1)
         ob = omega(path_b)
         out = omega(path_a) + torch.where(blocked, ob.detach(), ob)  # deficit "gate_path": b gets no gradient
         return 0.5 * ((out - target) ** 2).sum(dim=(1, 2))
@@ -88,6 +91,6 @@ def run(cfg, depth: int, data: dict, seeds: list[int], device) -> pd.DataFrame:
     history = trainer.fit(loss_fn, opt, cfg.epochs, evaluate, log_steps, label=f"pathways D={depth}")
     return history.frame(
         member_seeds,
-        [f"D{depth}_start{start}" for start, _ in members],
+        [f"D{depth}_start{start}" if start >= 0 else f"D{depth}_nodeficit" for start, _ in members],
         members={"depth": [depth] * len(members), "deficit_start": [start for start, _ in members]},
     )

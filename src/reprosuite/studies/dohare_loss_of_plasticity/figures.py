@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-LABELS = {"backprop": "backprop", "l2": "L2", "cbp": "continual backprop"}
-PALETTE = {"backprop": "C3", "L2": "C2", "continual backprop": "C0"}
+LABELS = {"backprop": "backprop", "l2": "L2", "cbp": "continual backprop", "stationary": "backprop, no flips"}
+PALETTE = {"backprop": "C3", "L2": "C2", "continual backprop": "C0", "backprop, no flips": "0.55"}
 HUE_ORDER = list(LABELS.values())
 
 

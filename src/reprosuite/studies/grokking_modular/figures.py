@@ -16,7 +16,8 @@ def accuracy(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
 
     from . import _point_id
 
-    sel = runs[(runs["point"] == _point_id(cfg.grok_fraction)) & (runs["metric"] == "acc")].copy()
+    sel = runs[(runs["point"] == _point_id(cfg.grok_fraction)) & (runs["metric"] == "acc")]
+    sel = sel[sel["arm"] == "main"].copy() if "arm" in sel.columns else sel.copy()  # not claim 2's control
     sel["step"] = sel["step"].clip(lower=1)  # log x: the initial state is drawn at step 1
     sel["weight decay"] = sel["wd"].map(lambda wd: f"{wd:g}")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -49,8 +50,9 @@ def steps_vs_fraction(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     rows = []
     for f in cfg.fractions:
         for name in ("t_train", "t_val"):
-            for seed, v in per_seed(metrics, name, _point_id(f), wd=cfg.weight_decay).items():
-                last = per_seed(metrics, "last_step", _point_id(f), wd=cfg.weight_decay).get(seed, np.nan)
+            point, wd = _point_id(f), cfg.weight_decay
+            for seed, v in per_seed(metrics, name, point, wd=wd, arm="main").items():
+                last = per_seed(metrics, "last_step", point, wd=wd, arm="main").get(seed, np.nan)
                 reached = math.isfinite(v)
                 rows.append(
                     {

@@ -25,6 +25,8 @@ the exact normalisation constant and the number of probe points used for ILWD.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -87,3 +89,37 @@ def ilwd(probes: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> float:
     """Dimension-normalised implicit linear weight difference between two learners' probe predictions."""
     wa, wb = implicit_weights(probes, pred_a), implicit_weights(probes, pred_b)
     return float(np.mean(((wa - wb) ** 2).sum(-1)) / probes.shape[-1])
+
+
+def ridge_lambdas(noise_vars) -> tuple[float, ...]:
+    """Ridge penalties compared: λ = σ²/τ² for every noise level of the grid (τ = 1); λ = 0 is OLS."""
+    return tuple(v for v in noise_vars if v > 0)
+
+
+def baseline_predictions(cfg, data: dict[str, np.ndarray], noise_var: float) -> dict[str, np.ndarray]:
+    """Per learner: predictions (T, n) of y_{k+1} from the first k pairs, and on probes (T, n, m) of prefix k,
+    on the study's evaluation prompts ``data`` at noise variance ``noise_var`` (``cfg``: the study's config)."""
+    x, w, probes = data["x"], data["w"], data["probes"]
+    t, n, d = x.shape
+    m = cfg.probes
+    y = np.einsum("tnd,td->tn", x, w) + math.sqrt(noise_var) * data["eps"]
+    probes = probes.reshape(t, n, m, d)
+    learners = {
+        "ols": lambda cx, cy, q: ols(cx, cy, q),
+        "gd": lambda cx, cy, q: gd_one_step(cx, cy, q, noise_var=noise_var),
+        "knn": lambda cx, cy, q: knn(cx, cy, q, cfg.knn_k),
+    }
+    for lam in ridge_lambdas(cfg.noise_vars):
+        learners[f"ridge{lam:.4f}"] = lambda cx, cy, q, lam=lam: ridge(cx, cy, q, lam)
+    out = {}
+    for name, learner in learners.items():
+        query = np.zeros((t, n))
+        probe = np.zeros((t, n, m))
+        for k in range(1, n):  # with no exemplar every learner predicts 0
+            q = np.concatenate([x[:, k : k + 1], probes[:, k]], axis=1)  # (T, 1 + m, d)
+            pred = learner(x[:, :k], y[:, :k], q)
+            query[:, k], probe[:, k] = pred[:, 0], pred[:, 1:]
+        out[name] = query
+        out[f"{name}.probe"] = probe
+    out["y"] = y
+    return out

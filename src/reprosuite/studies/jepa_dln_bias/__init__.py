@@ -3,23 +3,32 @@
 Paper: Littwin, Saremi, Advani, Thilak, Nakkiran, Huang, Susskind, "How JEPA Avoids Noisy Features: The Implicit
 Bias of Deep Linear Self Distillation Networks", NeurIPS 2024, arXiv:2407.03475 (no official code found).
 
-Claims (Fig. 2, abstract) and our pass rules (the paper shows curves, not numbers): MAE and JEPA both learn
-features in order of their covariance λ — ours: Spearman(λ, critical time) = −1 for both at every depth (case
-"lambda"); only JEPA also prioritises features with a large regression coefficient ρ — ours: Spearman(ρ,
-t*_JEPA) = −1 at every depth ≥ 2 while MAE's Spearman(ρ, t*) ≥ 0 (case "rho"); increasingly with encoder depth —
-ours: JEPA's final strength ratio w̄(ρ_max)/w̄(ρ_min) non-decreasing in depth; when λ and ρ are anti-correlated
-the learning order inverts between the objectives — ours: Kendall τ(t*_JEPA, t*_MAE) ≤ 0 at the deepest depth.
+Claims (Fig. 2, abstract), all **analytic**: the paper's Fig. 2 is itself a simulation of the two objectives'
+ODEs, and our gradient-descent runs are deterministic given those ODEs (seeds only rotate the basis), so a verdict
+says whether our simulation agrees with the paper's derived dynamics, not whether an experiment replicated. Each
+is summarised by the mean over seeds (zero-width intervals); pass rules ours (the paper shows curves):
+1. lambda_order — MAE and JEPA both learn features in order of their covariance λ: Spearman(λ, critical time)
+   = −1 for both objectives at every depth (case "lambda");
+2. jepa_rho_order — only JEPA also prioritises features with a large regression coefficient ρ: Spearman(ρ,
+   t*_JEPA) = −1 at every depth ≥ 2 (case "rho");
+3. mae_ignores_rho — MAE does not: Spearman(ρ, t*_MAE) ≥ 0 at every depth ≥ 2 (case "rho");
+4. jepa_ratio_grows — increasingly with encoder depth: JEPA's final strength ratio w̄(ρ_max)/w̄(ρ_min) grows
+   strictly between consecutive depths, by more than 2 % (the largest departure of gradient descent from the
+   ODE, at depth 1), so that rounding cannot pass it (the fixed points give a factor 1/ρ_min per layer);
+5. anti_inversion — when λ and ρ are anti-correlated the learning order inverts between the objectives: Kendall
+   τ(t*_JEPA, t*_MAE) ≤ 0 at every depth of the tier at which the ODE predicts the inversion (the largest τ over
+   them; with the case values below the ODE inverts from depth 5 on, and not up to depth 3), not only at the
+   deepest.
 
 Setting. Encoder W̄ = W_L ⋯ W_1 (L layers, d×d), linear predictor/decoder V; MAE ½·E‖V W̄ x − y‖², JEPA
 ½·E‖V W̄ x − StopGrad(W̄ y)‖², on views with Σxx = Q diag(σ) Qᵀ and Σyx = Q diag(λ) Qᵀ sharing one eigenbasis Q;
 ρ_i = λ_i/σ_i. Balanced small orthogonal init W_a(0) = ε^{1/L}·R_a R_{a−1}ᵀ (R_0 = Q), V(0) = ε^{1/L}·Q R_Lᵀ
 (MAE decoder, code → data) or ε^{1/L}·I (JEPA predictor, code → code), so w̄_i(0) = ‖W̄ q_i‖ = ε. Gradient flow
 then decouples per feature (τ = L·t): MAE dw̄/dτ = λ w̄^{2−1/L} − σ w̄³, JEPA dw̄/dτ = λ w̄^{3−1/L} − σ w̄³, fixed
-points ρ^{L/(L+1)} and ρ^L. Only the paper's abstract and setting could be read (arXiv HTML v1, summaries): the
-ODEs, init and time normalisation are derived here from the two objectives — their small-ε JEPA critical time
-t* ≈ (1/λ)·Σ_{n=1}^{2L−1} L/(n ρ^{2L−n−1} ε^{n/L}) has the paper's form, but they are unverified against its
-text. A per-layer ε (w̄(0) = ε^L) or an MAE-like JEPA predictor loses the inversion (ρ-terms suppressed; features
-coupled).
+points ρ^{L/(L+1)} and ρ^L. The ODEs, init and time normalisation are derived here from the two objectives; their
+small-ε JEPA critical time is t* ≈ (1/λ)·Σ_{n=1}^{2L−1} L/(n ρ^{2L−n−1} ε^{n/L}). A per-layer ε (w̄(0) = ε^L) or an
+MAE-like JEPA predictor loses the inversion (ρ-terms suppressed; features coupled). A third-party transcription of the paper's Theorems 4.2 and 4.5 (davidcagoh/jepa-learning-order) gives
+the same JEPA ODE, fixed point ρ^L and critical-time series; the MAE ODE is derived here.
 
 Implementation: full d×d deep linear networks trained by GD on the population losses (StopGrad = ``detach``), one
 ``fit`` per depth, members = objective × case × seed. JEPA's lr is lr_depth/(L+1); MAE's is cut by the ratio of
@@ -89,6 +98,14 @@ WHY = {
     "lr_depth": "2-core CPU budget: larger steps, still within 1–2 % of the ODE's critical times",
     "log_points": "fewer logged steps; critical times are interpolated between them",
 }
+# jepa_ratio_grows: the ratio must grow by more than the largest departure of gradient descent from the ODE (~2 %
+# at depth 1, < 1 % from depth 2 on), so that strict growth is not decided by rounding
+GROWTH = 1.02
+_ANALYTIC = "kind empirical → analytic"
+_ANALYTIC_WHY = (
+    "the paper's Fig. 2 simulates the objectives' ODEs, and our runs are deterministic given them (seeds only "
+    "rotate the basis): a verdict checks our simulation against the derived dynamics, not an experimental finding"
+)
 AMENDMENTS = (
     Amendment(
         "2026-11-22",
@@ -96,9 +113,39 @@ AMENDMENTS = (
         "initialisation: every layer at ε^{1/L} (so w̄(0) = ε; was a per-layer ε, w̄(0) = ε^L) and the JEPA "
         "predictor V(0) = ε^{1/L}·I (was initialised like the MAE decoder)",
         "found while building the study, after the earlier inits lost the inversion (ρ-terms suppressed by ε^n; "
-        "features coupled). Towards the paper: both match its stated init as transcribed by a third party "
-        "(audit). No verdicts were recorded under the earlier inits (verdict before unknown)",
+        "features coupled). Towards the paper: both match its stated init as transcribed by a third party. "
+        "No verdicts were recorded under the earlier inits (verdict before unknown)",
         "unknown",
+        "pass",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("lambda_order", "jepa_rho_order", "mae_ignores_rho"),
+        _ANALYTIC,
+        _ANALYTIC_WHY,
+        "pass",
+        "pass",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("jepa_ratio_grows",),
+        _ANALYTIC
+        + "; rule ≥ 1 → ≥ 1.02 (strict growth, beyond the 2 % by which gradient descent departs from "
+        "the ODE)",
+        _ANALYTIC_WHY + "; a ratio that stays constant with depth (growth 1) met '≥ 1' and is no growth",
+        "pass",
+        "pass",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("anti_inversion",),
+        _ANALYTIC
+        + "; the Kendall τ read at the deepest depth only → the largest τ over every depth at which the "
+        "ODE predicts the inversion (depth ≥ 5 with these case values)",
+        _ANALYTIC_WHY
+        + "; the deepest depth alone was chosen where the ODE inverts, so it could not show whether "
+        "the simulation inverts wherever the theory says it does",
+        "pass",
         "pass",
     ),
 )
@@ -111,6 +158,7 @@ CLAIMS = (
         rule=Rule.at_most(-1.0),
         paper_value=-1.0,
         paper_text="Fig. 2: both objectives learn high-covariance features first",
+        kind="analytic",
     ),
     Claim(
         "jepa_rho_order",
@@ -119,6 +167,7 @@ CLAIMS = (
         rule=Rule.at_most(-1.0),
         paper_value=-1.0,
         paper_text="Fig. 2: JEPA prioritises high-influence (large ρ) features",
+        kind="analytic",
     ),
     Claim(
         "mae_ignores_rho",
@@ -126,21 +175,26 @@ CLAIMS = (
         metric="min over depths ≥ 2 of Spearman(ρ, MAE critical time), case 'rho'",
         rule=Rule.at_least(0.0),
         paper_text="MAE's critical time depends on λ, not on ρ, at leading order (ODE as derived here)",
+        kind="analytic",
     ),
     Claim(
         "jepa_ratio_grows",
-        "JEPA's final strength ratio between the largest- and smallest-ρ feature grows with depth.",
+        "JEPA's final strength ratio between the largest- and smallest-ρ feature grows strictly with depth.",
         metric="min over consecutive depths of ratio(L_next) / ratio(L), case 'rho'",
-        rule=Rule.at_least(1.0),
-        paper_text="JEPA fixed point w̄* = ρ^L (derived here): the ratio (ρ_max/ρ_min)^L grows with depth",
+        rule=Rule.at_least(GROWTH),
+        paper_text="JEPA fixed point w̄* = ρ^L: the ratio (ρ_max/ρ_min)^L grows with depth",
+        kind="analytic",
     ),
     Claim(
         "anti_inversion",
-        "With λ and ρ anti-correlated, the deepest JEPA learns the features in the opposite order to MAE.",
-        metric="Kendall τ(JEPA critical times, MAE critical times), deepest depth, case 'anti'",
+        "With λ and ρ anti-correlated, JEPA learns the features in the opposite order to MAE at every depth at "
+        "which the ODE predicts the inversion.",
+        metric="max Kendall τ(JEPA critical times, MAE critical times) over the depths where the ODE's τ ≤ 0, "
+        "case 'anti'",
         rule=Rule.at_most(0.0),
         paper_value=-1.0,
         paper_text="Fig. 2: the learning order inverts between the objectives",
+        kind="analytic",
     ),
 )
 
@@ -308,9 +362,13 @@ def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
         ratios = [f.loc[("jepa", "rho", d)].iloc[0] / f.loc[("jepa", "rho", d)].iloc[-1] for d in depths]
         growth = [b / a for a, b in zip(ratios[:-1], ratios[1:], strict=True)]
         out["jepa_ratio_grows"].append(float(min(growth)) if growth else math.nan)
-        top = depths[-1]
-        jt, mt = t.loc[("jepa", "anti", top)].to_numpy(), t.loc[("mae", "anti", top)].to_numpy()
-        out["anti_inversion"].append(_corr("kendall", jt, mt))
+        inverted = [d for d in depths if theory.ode_inversion(cfg, int(d)) <= 0]
+        taus = [
+            _corr("kendall", t.loc[("jepa", "anti", d)].to_numpy(), t.loc[("mae", "anti", d)].to_numpy())
+            for d in inverted
+        ]
+        # NaN (not measured) when no depth of the tier inverts in the ODE, or one depth's order is undefined
+        out["anti_inversion"].append(max(taus) if taus and not np.isnan(taus).any() else math.nan)
     return out
 
 

@@ -83,6 +83,20 @@ def longest(cfg, objective: str, depth: int) -> float:
     )
 
 
+@functools.cache
+def ode_inversion(cfg, depth: int) -> float:
+    """Kendall τ between the ODE's JEPA and MAE critical times in case "anti" at ``depth`` (≤ 0: the learning
+    order inverts between the objectives)."""
+    from scipy.stats import kendalltau
+
+    lam, rho = case_values(cfg)["anti"]
+    times = {
+        obj: [ode_time(obj, depth, lm, r, cfg.eps, cfg.half) for lm, r in zip(lam, rho, strict=True)]
+        for obj in OBJECTIVES
+    }
+    return float(kendalltau(times["jepa"], times["mae"])[0])
+
+
 def learning_rate(cfg, depth: int, objective: str) -> float:
     """lr_depth/(L+1) for JEPA; MAE learns ~10–100× faster, so its lr is cut by the ratio of the two objectives'
     convergence times: both then cover their dynamics in the same number of steps, MAE's in fine enough steps for

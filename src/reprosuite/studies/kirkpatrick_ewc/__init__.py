@@ -1,32 +1,49 @@
 """Kirkpatrick et al. 2017 — elastic weight consolidation keeps old tasks where SGD forgets and L2 cannot learn.
 
-Paper: "Overcoming catastrophic forgetting in neural networks", PNAS 2017, arXiv:1612.00796 (no official code).
+Paper: "Overcoming catastrophic forgetting in neural networks", PNAS 2017, arXiv:1612.00796 (no official
+code).
 
 Claims (Fig. 2A: SGD, L2 and EWC on three permuted-MNIST tasks A, B, C trained in sequence): plain SGD forgets
-the old tasks (catastrophic forgetting); an L2 penalty anchoring the weights at the old task's solution (the same
-strength on every weight) keeps the old task but is too rigid to learn the new ones; EWC — the anchor weighted
-by the diagonal Fisher information, L(θ) = L_new(θ) + Σ_old λ/2 Σ_i F_i (θ_i − θ*_old,i)² — keeps both.
-The paper shows curves; our pass rules, per seed and paired across methods (all methods of a seed share the
-initialisation, the minibatch order and the permutations): (1) final task-A accuracy, EWC − SGD ≥ 10 pp;
-(2) the last task's final accuracy, EWC − L2 ≥ 0; (3) SGD's task-A accuracy at the end of task A minus at the
-end of training ≥ 20 pp.
+the old tasks (catastrophic forgetting); an L2 penalty anchoring the weights at the old task's solution (the
+same strength on every weight) keeps the old task but is too rigid to learn the new ones; EWC — the anchor
+weighted by the diagonal Fisher information, L(θ) = L_new(θ) + Σ_old λ/2 Σ_i F_i (θ_i − θ*_old,i)² — keeps
+both. The paper shows curves; our pass rules, per seed and paired across methods (all methods of a seed share
+the initialisation, the minibatch order and the permutations), each claim empirical, judged on the mean over
+seeds (Student-t interval: continuous accuracy differences), each with a negative control measured by the same
+code:
+
+1. ``ewc_keeps_old_task``: final task-A accuracy, EWC − SGD ≥ 10 pp (ours). Control: EWC with λ = 0, which is
+   our SGD member (the same penalty code at strength 0, same initialisation and minibatches), so its value is
+   0 per seed: the margin must come from the penalty, not from the pairing.
+2. ``ewc_learns_new_task``: EWC keeps the old task *and* learns the new ones, which an L2 anchor cannot (it
+   "protects all weights equally"): final accuracy averaged over all tasks (Fig. 2B's measure), EWC − L2 at its
+   best strength ≥ 0 (ours). The L2 baseline is tuned as a baseline should be: strengths λ ∈ {0.01, 0.1, 1},
+   chosen before any run by the anchor's relaxation time 1/(lr·λ) = 1,000, 100 and 10 steps against a task of
+   ~700 steps (quick) — from nearly free to frozen, with SGD as the λ = 0 end — and the strength kept is the
+   one with the highest mean (over seeds) of the same task-averaged accuracy, a rule fixed before results;
+   selecting it on the very runs it is compared on favours L2. Control: EWC with λ = 0 (the SGD member)
+   against the same tuned L2.
+3. ``sgd_forgets``: SGD's task-A accuracy at the end of task A minus at the end of training ≥ 20 pp (ours).
+   Control: the L2 anchor at its strongest strength (λ = 1), whose weights cannot drift from task A's solution.
 
 Protocol: task A = the identity permutation, later tasks fixed random pixel permutations shared by all seeds;
-MLP with two hidden ReLU layers of 400 units (Fig. 2A; PyTorch's default init), plain SGD, each task trained for
-a fixed number of epochs (the paper trains to convergence). After each task the empirical diagonal Fisher (mean
-squared per-example gradient of the log-likelihood of the true label,
-:func:`~reprosuite.studies.kirkpatrick_ewc.ewc.diagonal_fisher`) and the anchor are stored; each later task adds
-one quadratic penalty per earlier task (the paper's multi-task form). Test accuracy on every task is recorded
-after every epoch. λ: the paper chose it by hyperparameter search and we could not read its value for Fig. 2A
-(third-party ``approaches/ewc.py`` code uses λ = 5000 on a Fisher summed over minibatches, not comparable with
-our per-example mean); ours were calibrated on digits: EWC λ = 100, L2 λ = 1. Learning rate, batch size and
-epochs are ours too. Data: MNIST is not available offline; quick and smoke use scikit-learn digits (8×8,
-1,500 train / 297 test, standardised), full MNIST-1D (4,000 train / 1,000 test, 40 inputs) with the 10 tasks of
-Fig. 2B. Members = seeds × {SGD, EWC, L2} in one ensemble; the tasks are chained ``trainer.fit`` calls in one
-job, so a killed job resumes inside the task it was in.
+MLP with two hidden ReLU layers of 400 units (Fig. 2A; PyTorch's default init), plain SGD, each task trained
+for a fixed number of epochs (the paper trains to convergence). After each task the empirical diagonal Fisher
+(mean squared per-example gradient of the log-likelihood of the true label,
+:func:`~reprosuite.studies.kirkpatrick_ewc.ewc.diagonal_fisher`) and the anchor are stored; each later task
+adds one quadratic penalty per earlier task (the paper's multi-task form), summed into one quadratic with the
+same gradient (:func:`~reprosuite.studies.kirkpatrick_ewc.ewc.consolidate`). Test accuracy on every task is
+recorded after every epoch. λ: the paper chose it by hyperparameter search and we could not read its value for
+Fig. 2A (third-party ``approaches/ewc.py`` code uses λ = 5000 on a Fisher summed over minibatches, not
+comparable with our per-example mean); EWC λ = 100 was calibrated on digits (ours), the L2 strengths are the
+grid above. Learning rate, batch size and epochs are ours too. Data: MNIST is not available offline; quick and
+smoke use scikit-learn digits (8×8, 1,500 train / 297 test, standardised), full MNIST-1D (4,000 train / 1,000
+test, 40 inputs) with the 10 tasks of Fig. 2B. Members = seeds × {SGD, EWC, L2 at each strength} in one
+ensemble; the tasks are chained ``trainer.fit`` calls in one job, so a killed job resumes inside the task it
+was in.
 
-Cost (2 shared CPU cores): smoke ≈ 3 CPU-s of training; quick 52 CPU-s for the whole pipeline (34 CPU-s
-training); full not measured.
+Cost (2 shared CPU cores): smoke ≈ 3 CPU-s of training; quick one training job of 15 members, ≈ 1.4 × the
+9-member job without the L2 grid (≈ 30 s); full not measured.
 """
 
 from __future__ import annotations
@@ -37,7 +54,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule, per_seed
+from reprosuite.claims import Amendment, Claim, Rule, per_seed
 from reprosuite.study import Figure, Paper
 
 PAPER = Paper(
@@ -49,9 +66,9 @@ PAPER = Paper(
     code="",
 )
 
-COST = {"smoke": "~3 CPU-s training", "quick": "~52 CPU-s (34 CPU-s training)", "full": "not measured"}
+COST = {"smoke": "~3 CPU-s training", "quick": "~30 s training (one job)", "full": "not measured"}
 
-METHODS = ("sgd", "ewc", "l2")
+L2 = "l2@"  # L2 members are named by their strength, e.g. "l2@0.1"
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,8 @@ class Config:
     batch_size: int = 32  # not verified; ours
     lr: float = 0.1  # plain SGD; not verified; ours
     ewc_lambda: float = 100.0  # the paper searched λ; ours, calibrated on digits
-    l2_lambda: float = 1.0  # λ of Fig. 2A's L2 anchor; ours, calibrated on digits
+    # the L2 anchor's strengths (Fig. 2A's L2 baseline, tuned; see the module docstring); ours
+    l2_lambdas: tuple[float, ...] = (0.01, 0.1, 1.0)
     fisher_batch: int = 256  # examples per batch of the Fisher computation (every training example is used)
     perm_seed: int = 0  # seed of the task permutations (shared by all training seeds)
 
@@ -84,6 +102,39 @@ WHY = {
     "batch_size": "smoke: seconds, for tests",
 }
 
+_TUNED_WHAT = (
+    "L2 baseline: one strength λ = 1 → λ ∈ {0.01, 0.1, 1}, the strength with the best mean task-averaged final "
+    "accuracy kept; metric: last-task accuracy EWC − L2 → task-averaged final accuracy EWC − tuned L2 (rule ≥ 0 "
+    "unchanged); control added: EWC with λ = 0 (the SGD member)"
+)
+_TUNED_WHY = (
+    "at λ = 1 the L2 anchor relaxes in 10 steps and cannot learn any new task, so EWC ≥ L2 on the last task held "
+    "by construction; the paper's claim is that L2 cannot keep the old task and learn the new one at any "
+    "strength, which needs the baseline tuned by a rule fixed in advance (as the paper tunes its baselines by "
+    "search) and a measure of both, the task-averaged accuracy of Fig. 2B"
+)
+_CONTROL_WHAT = "control added (grid: L2 strengths 0.01 and 0.1 added to the one ensemble job)"
+AMENDMENTS = (
+    Amendment("2026-12-06", ("ewc_learns_new_task",), _TUNED_WHAT, _TUNED_WHY, "pass", "pass"),
+    Amendment(
+        "2026-12-06",
+        ("ewc_keeps_old_task",),
+        _CONTROL_WHAT + ": EWC with λ = 0 (the SGD member)",
+        "a pass must show that the margin over SGD comes from the penalty",
+        "pass",
+        "pass",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("sgd_forgets",),
+        _CONTROL_WHAT + ": the L2 anchor at λ = 1",
+        "forgetting must come from unconstrained training on the new tasks: weights anchored at task A's "
+        "solution should not forget",
+        "pass",
+        "pass",
+    ),
+)
+
 CLAIMS = (
     Claim(
         "ewc_keeps_old_task",
@@ -91,13 +142,16 @@ CLAIMS = (
         metric="final task-A accuracy, EWC − SGD (paired per seed)",
         rule=Rule.at_least(0.10),
         paper_text="Fig. 2A: EWC keeps task A near its trained accuracy while SGD drops",
+        control="EWC with λ = 0 (our SGD member: the same penalty code at strength 0)",
     ),
     Claim(
         "ewc_learns_new_task",
-        "EWC still learns new tasks: its accuracy on the last task is at least the L2 anchor's.",
-        metric="final last-task accuracy, EWC − L2 (paired per seed)",
+        "EWC keeps the old task and learns the new ones: its final accuracy averaged over all tasks is at least "
+        "that of the L2 anchor at its best strength.",
+        metric="final accuracy averaged over tasks, EWC − L2 at the best of λ ∈ {0.01, 0.1, 1} (paired per seed)",
         rule=Rule.at_least(0.0),
-        paper_text="Fig. 2A: L2 'too rigid' to learn task C; EWC learns it",
+        paper_text="Fig. 2A: L2 keeps task A but is 'too rigid' to learn task C; EWC learns it and keeps A",
+        control="EWC with λ = 0 (our SGD member) against the same tuned L2",
     ),
     Claim(
         "sgd_forgets",
@@ -105,6 +159,7 @@ CLAIMS = (
         metric="SGD task-A accuracy after task A − at the end",
         rule=Rule.at_least(0.20),
         paper_text="Fig. 2A: catastrophic forgetting of task A under SGD",
+        control="the L2 anchor at λ = 1 (weights held at task A's solution)",
     ),
 )
 
@@ -127,8 +182,20 @@ def datasets(cfg: Config) -> tuple[str, ...]:
     return ("mnist",) if cfg.dataset == "mnist" else ()
 
 
+def methods(cfg: Config) -> list[str]:
+    """The members' methods: SGD, EWC and the L2 anchor at each strength."""
+    return ["sgd", "ewc", *(f"{L2}{lam:g}" for lam in cfg.l2_lambdas)]
+
+
+def strength(cfg: Config, method: str) -> float:
+    """The penalty strength λ of a method (0 for SGD)."""
+    if method.startswith(L2):
+        return float(method.removeprefix(L2))
+    return {"sgd": 0.0, "ewc": cfg.ewc_lambda}[method]
+
+
 def grid(cfg: Config) -> dict[str, dict]:
-    return {"permuted": {"methods": list(METHODS)}}
+    return {"permuted": {"methods": methods(cfg)}}
 
 
 # --- training ---------------------------------------------------------------------------------------------
@@ -146,9 +213,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     methods = list(point["methods"])
     members = [(m, s) for m in methods for s in seeds]
     member_seeds = [s for _, s in members]
-    strength = torch.tensor(
-        [{"sgd": 0.0, "ewc": cfg.ewc_lambda, "l2": cfg.l2_lambda}[m] for m, _ in members], device=device
-    )
+    lam = torch.tensor([strength(cfg, m) for m, _ in members], device=device)
     is_ewc = torch.tensor([m == "ewc" for m, _ in members], device=device)
     perms = torch.as_tensor(data["perms"], device=device)
     x = torch.as_tensor(data["x"], dtype=torch.float32, device=device)
@@ -164,7 +229,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     stream = fn.MinibatchStream(x.shape[0], cfg.batch_size, member_seeds, device=device)
     per_epoch = stream.per_epoch
     steps = cfg.epochs * per_epoch
-    anchors: list[list] = []  # per finished task: (anchor params, importance) per parameter
+    anchors: list = []  # [(anchor, importance)]: every finished task's penalty, consolidated into one
     parts = []
 
     def evaluate(step):
@@ -180,7 +245,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
             idx = stream.at(task * steps + step)  # (S, B)
             loss = fn.cross_entropy(model(xt[idx]), y[idx])
             for anchor, importance in anchors:
-                loss = loss + ewc.quadratic_penalty(params, anchor, importance, strength)
+                loss = loss + ewc.quadratic_penalty(params, anchor, importance, lam)
             return loss
 
         log_steps = [e * per_epoch for e in range(0 if task == 0 else 1, cfg.epochs + 1)]
@@ -196,7 +261,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
                 importance = [
                     torch.where(is_ewc.view(-1, *[1] * (f.dim() - 1)), f, torch.ones_like(f)) for f in fisher
                 ]
-            anchors.append((anchor, importance))
+            anchors[:] = [ewc.consolidate(anchors[0] if anchors else None, anchor, importance)]
     runs = pd.concat(parts, ignore_index=True)
     # one diverged_at row per member: the first divergence over all tasks (a frozen member stays frozen)
     diverged = runs["metric"] == "diverged_at"
@@ -232,21 +297,39 @@ def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["point", "seed", "method", "task", "metric", "value"])
 
 
+def task_average(metrics: pd.DataFrame, method: str) -> pd.Series:
+    """Per seed: a method's final accuracy averaged over all tasks (Fig. 2B's measure)."""
+    final = metrics[(metrics["metric"] == "final_accuracy") & (metrics["method"] == method)]
+    return final.groupby("seed")["value"].mean().sort_index()
+
+
+def best_l2(metrics: pd.DataFrame) -> str | None:
+    """The L2 method with the highest mean (over seeds) task-averaged final accuracy (the first on ties)."""
+    names = sorted({m for m in metrics["method"].unique() if m.startswith(L2)}, key=lambda m: float(m[3:]))
+    scores = {m: task_average(metrics, m).mean() for m in names}
+    return max(names, key=lambda m: scores[m]) if names else None
+
+
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
-    last = cfg.n_tasks - 1
     out: dict[str, list[float]] = {}
-    ewc_a, sgd_a = (
-        per_seed(metrics, "final_accuracy", method="ewc", task=0),
-        per_seed(metrics, "final_accuracy", method="sgd", task=0),
-    )
-    if not ewc_a.empty and not sgd_a.empty:
-        out["ewc_keeps_old_task"] = (ewc_a - sgd_a).dropna().tolist()
-    ewc_n, l2_n = (per_seed(metrics, "final_accuracy", method=m, task=last) for m in ("ewc", "l2"))
-    if not ewc_n.empty and not l2_n.empty:
-        out["ewc_learns_new_task"] = (ewc_n - l2_n).dropna().tolist()
-    after, final = per_seed(metrics, "after_own_task", method="sgd", task=0), sgd_a
-    if not after.empty and not final.empty:
-        out["sgd_forgets"] = (after - final).dropna().tolist()
+    sgd_a = per_seed(metrics, "final_accuracy", method="sgd", task=0)
+    for key, method in (("ewc_keeps_old_task", "ewc"), ("ewc_keeps_old_task/control", "sgd")):
+        a = per_seed(metrics, "final_accuracy", method=method, task=0)
+        if not a.empty and not sgd_a.empty:
+            out[key] = (a - sgd_a).dropna().tolist()
+    tuned = best_l2(metrics)
+    if tuned is not None:
+        l2_avg = task_average(metrics, tuned)
+        for key, method in (("ewc_learns_new_task", "ewc"), ("ewc_learns_new_task/control", "sgd")):
+            avg = task_average(metrics, method)
+            if not avg.empty:
+                out[key] = (avg - l2_avg).dropna().tolist()
+    strongest = f"{L2}{max(cfg.l2_lambdas):g}"
+    for key, method in (("sgd_forgets", "sgd"), ("sgd_forgets/control", strongest)):
+        after = per_seed(metrics, "after_own_task", method=method, task=0)
+        final = per_seed(metrics, "final_accuracy", method=method, task=0)
+        if not after.empty and not final.empty:
+            out[key] = (after - final).dropna().tolist()
     return out
 
 
@@ -263,8 +346,11 @@ def draw_accuracy(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
     tasks = sorted(acc["task"].unique())
     shown = tasks if len(tasks) <= 4 else [*tasks[:3], tasks[-1]]
     fig, axes = plt.subplots(len(shown), 1, figsize=(7, 1.9 * len(shown) + 0.6), sharex=True, squeeze=False)
-    names = {"sgd": "SGD", "ewc": f"EWC (λ={cfg.ewc_lambda:g})", "l2": f"L2 (λ={cfg.l2_lambda:g})"}
-    colors = {"sgd": "C3", "ewc": "C0", "l2": "C2"}
+    l2s = [m for m in methods(cfg) if m.startswith(L2)]
+    names = {"sgd": "SGD", "ewc": f"EWC (λ={cfg.ewc_lambda:g})"} | {m: f"L2 (λ={m[3:]})" for m in l2s}
+    colors = {"sgd": "C3", "ewc": "C0"} | {
+        m: plt.cm.Greens(0.45 + 0.5 * i / len(l2s)) for i, m in enumerate(l2s)
+    }
     for ax, k in zip(axes[:, 0], shown, strict=True):
         sel = acc[(acc["task"] == k) & (acc["step"] >= k * per_task)].copy()
         sel["epoch"] = sel["step"] / per_task * cfg.epochs
@@ -293,7 +379,7 @@ FIGURES = (
         "Paper Fig. 2A: test accuracy on permuted-MNIST tasks A, B, C over sequential training — SGD forgets "
         "A, L2 keeps A but fails to learn B and C, EWC keeps A and learns the new tasks. Ours: the same on "
         "pixel-permuted digits (MNIST-1D at full tier), one panel per task from the moment its training starts, "
-        "one line per method (mean over seeds, band = min–max).",
+        "one line per method and L2 strength (mean over seeds, band = min–max).",
         draw_accuracy,
     ),
 )

@@ -78,3 +78,20 @@ def quadratic_penalty(params: Sequence, anchors: Sequence, importance: Sequence,
         total = term if total is None else total + term
     strength = torch.as_tensor(strength, dtype=total.dtype, device=total.device)
     return 0.5 * strength * total
+
+
+def consolidate(previous, anchor: Sequence, importance: Sequence) -> tuple[list, list]:
+    """One quadratic with the gradient of a sum of them: Σ_k F_k (θ − θ*_k)² = F (θ − θ̄)² + const with
+    F = Σ_k F_k and θ̄ = Σ_k F_k θ*_k / F (θ*_k where F = 0), so each step pays for one penalty however many
+    tasks are anchored. ``previous`` is the (anchor, importance) pair so far, or None."""
+    import torch
+
+    if previous is None:
+        return list(anchor), list(importance)
+    merged_a, merged_f = [], []
+    for a0, f0, a, f in zip(*previous, anchor, importance, strict=True):
+        total = f0 + f
+        mean = torch.where(total > 0, (f0 * a0 + f * a) / torch.where(total > 0, total, 1.0), a)
+        merged_a.append(mean)
+        merged_f.append(total)
+    return merged_a, merged_f

@@ -19,6 +19,7 @@ def loss_vs_accuracy(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     d_out = cfg.d_outs[0]
     wd = 0.0 if 0.0 in cfg.weight_decays else cfg.weight_decays[0]
     sel = runs[(runs["point"] == f"dout{d_out}") & runs["split"].isin(["train", "test"])]
+    sel = sel[sel["whitened"] == 0]  # the paper's members, not the whitened control
     lams = sorted(set(sel["lam"]))
     shown = sorted({_pick(lams, 0.3), _pick(lams, 0.8)})
     seed = int(sel["seed"].min())
@@ -63,6 +64,7 @@ def delay_vs_lambda(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     from . import metric_table
 
     wide = metric_table(metrics)
+    wide = wide[wide["whitened"] == 0]
     panels = sorted({(int(d), float(w)) for d, w in zip(wide["d_out"], wide["wd"], strict=True)})
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4), squeeze=False, sharey=True)
     grid_lam = np.linspace(0.05, 0.95, 37)

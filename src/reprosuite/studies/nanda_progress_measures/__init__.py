@@ -6,20 +6,28 @@ https://github.com/mechanistic-interpretability-grokking/progress-measures-paper
 ``helpers.py``, the analysis notebook): the source of ``Config``'s defaults and of :mod:`.fourier`.
 
 Claims (a 1-layer transformer on (a + b) mod p learns a sparse Fourier algorithm, and progress measures built
-from it move before the test loss drops) and our pass rules:
-1. test_acc — final test accuracy ≥ 0.99 per seed (Fig. 2: ~100 % over 5 seeds).
+from it move before the test loss drops); all empirical, each with the statistic ``median`` over seeds (below 6
+seeds it has no interval and decides only when every seed falls on the same side: the paper's claims are per
+seed, Fig. 2 "over 5 seeds") and the negative control **weight decay 0**: members of the same job, the first
+``control_seeds`` seeds trained identically but without weight decay, to which the paper attributes the
+cleanup of the memorising solution (§5). Pass rules:
+1. test_acc — final test accuracy ≥ 0.99 (Fig. 2: ~100 % over 5 seeds). A seed still in its transition when the
+   budget ends makes it inconclusive.
 2. sparse_embedding — ≤ 10 frequencies carry ≥ 90 % of the embedding's Fourier energy at the end (Fig. 3a:
    W_E has six non-zero frequencies, five of them key, {14, 35, 41, 42, 52}). Energy: W_E on the p number
-   tokens in the orthonormal Fourier basis of Z_p, cos² + sin² per frequency k = 1 … p//2.
+   tokens in the orthonormal Fourier basis of Z_p, cos² + sin² per frequency k = 1 … p//2 — the squared norm
+   (Parseval: the share of W_E's variance), the quantity behind the paper's fractions of variance explained
+   and its Fig. 3a norms squared. The bar is the paper's scale (10 of p//2 = 56 frequencies); at p = 31 it is
+   10 of 15, which a random embedding misses by only a few frequencies, so the control carries the weight there.
 3. restricted_first / excluded_first — the restricted loss falls (Fig. 6b) and the excluded loss rises (Fig. 6a)
    before the test loss drops. Key frequencies: those of the final model's MLP neurons, applied to every logged
    step (as the official notebook); restricted loss over all p² inputs, excluded loss over the training inputs
    (:mod:`.fourier`). Step measures (ours; the paper shows curves only): a loss falls at the first step after
    its maximum where log L is half-way down to its final level (median of the last 10 % of steps); it rises
    at the first step after its minimum (up to the test-loss drop) half-way up to its later maximum; a fall or
-   rise spanning less than ``span`` (10×) is none (step ∞). Claim values: the leads t_test − t_restricted and
-   t_test − t_excluded; pass ≥ 1 step (NaN, inconclusive, when the test loss never drops; −∞ when the measure
-   never moves).
+   rise spanning less than ``span`` (10×) is none. Claim values: the leads t_test − t_restricted and
+   t_test − t_excluded; pass ≥ 1 step. NaN (inconclusive) when the test loss never drops, as for the control;
+   a measure that never moves within the run is censored: its lead is at most t_test − (last step).
 
 Protocol (§3; official code): p 113, 30 % of the p² pairs for training, inputs ``a b =``, 1 layer, d_model
 128, 4 heads of 32, d_mlp 512, ReLU, no LayerNorm, causal attention, answer read at ``=``; full-batch AdamW
@@ -28,12 +36,14 @@ N(0, 1/d_model), W_U N(0, 1/(p + 1))). Ours: the suite's ``EnsembleTransformer``
 through :func:`.fourier.forward_fixed_last` (an exact rewrite for inputs ``a b =``), fixed sinusoidal positions
 instead of a learned W_pos, no MLP biases, logits over the p answers; evaluation losses in float64. The
 restricted and excluded losses need the final key frequencies, so every logged step's parameters are kept in
-host memory, in buffers that ``trainer.fit`` checkpoints (full tier: 287 steps × 1.13 M floats = 1.3 GB, twice
-that while a checkpoint is written; ``resources`` asks for it), and the losses are computed after training.
+host memory, in buffers that ``trainer.fit`` checkpoints (full tier: 287 steps × 10 members × 0.23 M floats =
+2.6 GB, twice that while a checkpoint is written; ``resources`` asks for it), and the losses are computed after
+training.
 
 Tiers: full is the paper (GPU only: ~10–25 s per evaluation on CPU, the neuron analysis over 12 769 inputs).
 quick: p 31, 60 % training data, d_model 64, d_mlp 256, lr 3e-3, 6000 steps, 3 seeds; smoke: p 23, pipeline
-check only. Cost (2-core CPU): smoke ≈ 6 CPU-s of training; quick ≈ 120 CPU-s of training, ≈ 170 CPU-s in all.
+check only; the control trains one seed at both (the 2-core budget). Cost (2-core CPU): smoke ≈ 8 CPU-s of
+training; quick ≈ 140 CPU-s of training.
 """
 
 from __future__ import annotations
@@ -45,14 +55,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule, per_seed
+from reprosuite.claims import CONTROL, Claim, Rule, per_seed
 from reprosuite.engine.data import modular
 from reprosuite.metrics import curves
 from reprosuite.study import Figure, Paper, seed_list, seed_positions
 
 from . import figures
+from .amendments import AMENDMENTS as AMENDMENTS  # the study interface reads it here
 from .sparsity import count_for_share, gini
-from .timing import fall_step, lead, rise_step
+from .timing import fall_step, lead, leads, rise_step, series
 
 PAPER = Paper(
     title="Progress measures for grokking via mechanistic interpretability",
@@ -65,7 +76,7 @@ PAPER = Paper(
 
 COST = {
     "smoke": "~6 CPU-s training, ~18 CPU-s pipeline",
-    "quick": "~120 CPU-s training (1 job, 3 seeds), ~170 CPU-s workflow",
+    "quick": "~140 CPU-s training (1 job, 3 seeds + 1 control member)",
     "full": "GPU: 40k full-batch steps x 5 seeds, not run",
 }
 
@@ -93,10 +104,20 @@ class Config:
     threshold: float = 0.99  # claim 1: test accuracy
     share: float = 0.9  # claim 2: share of the embedding's Fourier energy
     span: float = 10.0  # claim 3 (ours): a fall/rise must span at least this factor to count
+    control_seeds: int = 5  # ours: the negative control, weight decay 0, on the first this many seeds
 
 
 QUICK = replace(
-    Config(), seeds=3, p=31, fraction=0.6, d_model=64, d_mlp=256, lr=3e-3, steps=6000, eval_every=50
+    Config(),
+    seeds=3,
+    p=31,
+    fraction=0.6,
+    d_model=64,
+    d_mlp=256,
+    lr=3e-3,
+    steps=6000,
+    eval_every=50,
+    control_seeds=1,
 )
 TIERS = {
     "full": Config(),
@@ -112,45 +133,58 @@ WHY = {
     "lr": "a higher learning rate to grok within the CPU step budget (ours)",
     "steps": "2-core CPU budget",
     "eval_every": "a grid of ~100 dense steps over the shorter run",
+    "control_seeds": "2-core CPU budget: each control member adds a third of the job's time",
 }
+
+_CONTROL = "weight decay 0 (members of the same job, first seeds only; the network memorises without it)"
 
 CLAIMS = (
     Claim(
         "test_acc",
-        "The 1-layer transformer generalises: final test accuracy ≥ 0.99.",
+        "The 1-layer transformer generalises: final test accuracy ≥ 0.99 on every seed (median over seeds).",
         metric="final test accuracy",
         rule=Rule.at_least(0.99),
         paper_value=1.0,
         paper_text="train and test accuracy reach ~100 % over 5 seeds (Fig. 2)",
         tiers=("quick", "full"),
+        statistic="median",
+        control=_CONTROL,
     ),
     Claim(
         "sparse_embedding",
         "The embedding is sparse in the Fourier basis: at most 10 frequencies carry ≥ 90 % of its Fourier energy "
-        "(squared norm) at the end of training.",
+        "(squared norm) at the end of training (median over seeds).",
         metric="frequencies carrying 90 % of W_E's Fourier energy",
         rule=Rule.at_most(10),
         paper_value=6,
         paper_text="W_E has 6 non-zero frequencies, 5 of them key {14, 35, 41, 42, 52} (Fig. 3a)",
         tiers=("quick", "full"),
+        statistic="median",
+        control=_CONTROL,
     ),
     Claim(
         "restricted_first",
         "Restricted loss (logits restricted to the final key frequencies) falls before the test loss: lead "
-        "t_test − t_restricted ≥ 1 step, each t the first logged step half-way (log scale) down its fall.",
+        "t_test − t_restricted ≥ 1 step (median over seeds), each t the first logged step half-way (log scale) "
+        "down its fall.",
         metric="t_test − t_restricted (steps)",
         rule=Rule.at_least(1),
         paper_text="the restricted loss begins declining before the test loss declines (Fig. 6b)",
         tiers=("quick", "full"),
+        statistic="median",
+        control=_CONTROL,
     ),
     Claim(
         "excluded_first",
         "Excluded loss (train loss with the key frequencies removed) rises before the test loss falls: lead "
-        "t_test − t_excluded ≥ 1 step, t_excluded the first logged step half-way (log scale) up its rise.",
+        "t_test − t_excluded ≥ 1 step (median over seeds), t_excluded the first logged step half-way (log "
+        "scale) up its rise.",
         metric="t_test − t_excluded (steps)",
         rule=Rule.at_least(1),
         paper_text="excluded loss rises during circuit formation while train and test loss stay flat (Fig. 6a)",
         tiers=("quick", "full"),
+        statistic="median",
+        control=_CONTROL,
     ),
 )
 
@@ -177,8 +211,15 @@ def resources(cfg: Config, point: dict) -> dict[str, int]:
     d, p = cfg.d_model, cfg.p
     n_params = (2 * p + 1) * d + 4 * d * d + 2 * cfg.d_mlp * d  # W_E, W_U, W_QKV + W_O, W_in + W_out
     n_logged = cfg.steps // cfg.eval_every + 102
-    copies = 4 * n_params * len(seed_list(cfg)) * n_logged
+    copies = 4 * n_params * len(_members(cfg, seed_list(cfg))) * n_logged
     return {"mem_mb": 4000 + math.ceil(2 * copies / 2**20)}
+
+
+def _members(cfg: Config, seeds: list[int]) -> list[tuple[float, int]]:
+    """(weight decay, seed) of a job's members: every seed with the paper's weight decay, then the control's
+    seeds (the first ``control_seeds`` of the config's seed list among ``seeds``) with none."""
+    control = [s for s in seed_list(cfg)[: cfg.control_seeds] if s in seeds]
+    return [(cfg.weight_decay, s) for s in seeds] + [(0.0, s) for s in control]
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
@@ -195,28 +236,6 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
 # --- training -----------------------------------------------------------------------------------------------
 
 
-def _official_init(model, seeds: list[int], cfg: Config) -> None:
-    """Redraw the weights as the official ``transformers.py``: W_E, W_Q/K/V, W_O, W_in, W_out ~ N(0, 1/d_model),
-    W_U ~ N(0, 1/d_vocab) with d_vocab = p + 1 (its positions are learned, ours stay fixed sinusoids)."""
-    import torch
-
-    from reprosuite.engine.models.layers import generators, init_weight
-
-    gens = generators(seeds)
-    d, scale = cfg.d_model, 1 / math.sqrt(cfg.d_model)
-    shapes = [
-        (model.embed, (cfg.p + 1, d), scale),
-        (model.wqkv[0], (3 * d, d), scale),
-        (model.wo[0], (d, d), scale),
-        (model.w_in[0], (cfg.d_mlp, d), scale),
-        (model.w_out[0], (d, cfg.d_mlp), scale),
-        (model.unembed, (cfg.p, d), 1 / math.sqrt(cfg.p + 1)),
-    ]
-    with torch.no_grad():
-        for param, shape, sd in shapes:
-            param.copy_(init_weight(shape, "gaussian", gens, sd).to(param.dtype))
-
-
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
@@ -226,20 +245,23 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     from reprosuite.engine.train.optim import AdamW
 
     from . import fourier
+    from .model import official_init
 
     torch.set_flush_denormal(True)
     p = cfg.p
+    members = _members(cfg, list(seeds))  # a control member starts as its seed's main member, split included
+    wds, seeds = [w for w, _ in members], [s for _, s in members]
     model = EnsembleTransformer(
         p + 1, p, 3, cfg.d_model, cfg.heads, cfg.d_mlp, 1, seeds, norm="none", causal=True, device=device
     )
     if cfg.init == "official":
-        _official_init(model, seeds, cfg)
+        official_init(model, seeds, cfg.p, cfg.d_model, cfg.d_mlp)
     a, b, c = (torch.as_tensor(data[k], device=device) for k in ("a", "b", "c"))  # inputs "a b =", "=" is p
     mask = np.asarray(data["train"])[seed_positions(cfg, seeds)]  # (S, n)
     index = torch.as_tensor(np.stack([np.flatnonzero(m) for m in mask]), device=device)  # (S, n_train)
     is_train = torch.as_tensor(mask, dtype=torch.float64, device=device)
     params = list(model.parameters())
-    opt = AdamW(params, lr=cfg.lr, betas=(0.9, cfg.beta2), eps=1e-8, weight_decay=cfg.weight_decay)
+    opt = AdamW(params, lr=cfg.lr, betas=(0.9, cfg.beta2), eps=1e-8, weight_decay=wds)
     log_steps = trainer.log_schedule(cfg.steps, 100, every=cfg.eval_every)
     row = {step: i for i, step in enumerate(log_steps)}
     # the parameters at every logged step, for the progress measures that need the final key frequencies;
@@ -301,29 +323,27 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
             history.log(step, "progress", "excluded_loss", fourier.excluded_loss(logits, c, key, is_train))
         for q, saved in zip(params, final, strict=True):
             q.copy_(saved)
-    return history.frame(seeds)
+    return history.frame(seeds, [f"wd{w:g}" for w in wds], members={"wd": wds})
 
 
 # --- metrics and claims ---------------------------------------------------------------------------------------
 
 
-def _series(g: pd.DataFrame, split: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    s = g[(g["split"] == split) & (g["metric"] == metric)].sort_values("step")
-    return s["step"].to_numpy(), s["value"].to_numpy()
-
-
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Per seed: final accuracies, embedding sparsity, key frequencies, phase steps and the leads."""
+    """Per (weight decay, seed): final accuracies, embedding sparsity, key frequencies, phase steps, the leads
+    and the last step, the member's weight decay in a ``wd`` column."""
     rows = []
-    for (point, seed), g in runs.groupby(["point", "seed"]):
-        st, test_loss = _series(g, "test", "loss")
-        _, test_acc = _series(g, "test", "acc")
-        _, train_acc = _series(g, "train", "acc")
-        sr, restricted = _series(g, "progress", "restricted_loss")
-        se, excluded = _series(g, "progress", "excluded_loss")
-        _, n_share = _series(g, "embed", "n_share")
-        _, gini_ = _series(g, "embed", "gini")
-        _, keys = _series(g, "fourier", "key_freqs")
+    if "wd" not in runs.columns:
+        runs = runs.assign(wd=cfg.weight_decay)
+    for (point, wd, seed), g in runs.groupby(["point", "wd", "seed"]):
+        st, test_loss = series(g, "test", "loss")
+        _, test_acc = series(g, "test", "acc")
+        _, train_acc = series(g, "train", "acc")
+        sr, restricted = series(g, "progress", "restricted_loss")
+        se, excluded = series(g, "progress", "excluded_loss")
+        _, n_share = series(g, "embed", "n_share")
+        _, gini_ = series(g, "embed", "gini")
+        _, keys = series(g, "fourier", "key_freqs")
         t_test = fall_step(st, test_loss, cfg.span)
         t_res = fall_step(sr, restricted, cfg.span)
         t_exc = rise_step(se, excluded, t_test, cfg.span)
@@ -342,18 +362,23 @@ def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
             "t_excluded": t_exc,
             "restricted_lead": lead(t_test, t_res),
             "excluded_lead": lead(t_test, t_exc),
+            "last_step": float(st[-1]),
         }
-        rows += [{"point": point, "seed": int(seed), "metric": m, "value": v} for m, v in values.items()]
-    return pd.DataFrame(rows, columns=["point", "seed", "metric", "value"])
+        rows += [
+            {"point": point, "wd": float(wd), "seed": int(seed), "metric": m, "value": v}
+            for m, v in values.items()
+        ]
+    return pd.DataFrame(rows, columns=["point", "wd", "seed", "metric", "value"])
 
 
-def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
-    return {
-        "test_acc": per_seed(metrics, "test_acc_final").astype(float).tolist(),
-        "sparse_embedding": per_seed(metrics, "n_share_final").astype(float).tolist(),
-        "restricted_first": per_seed(metrics, "restricted_lead").astype(float).tolist(),
-        "excluded_first": per_seed(metrics, "excluded_lead").astype(float).tolist(),
-    }
+def measure(metrics: pd.DataFrame, cfg: Config) -> dict:
+    out = {}
+    for wd, suffix in ((cfg.weight_decay, ""), (0.0, CONTROL)):
+        out["test_acc" + suffix] = per_seed(metrics, "test_acc_final", wd=wd).astype(float).tolist()
+        out["sparse_embedding" + suffix] = per_seed(metrics, "n_share_final", wd=wd).astype(float).tolist()
+        out["restricted_first" + suffix] = leads(metrics, "restricted_lead", wd)
+        out["excluded_first" + suffix] = leads(metrics, "excluded_lead", wd)
+    return out
 
 
 FIGURES = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -10,6 +11,18 @@ import pandas as pd
 from reprosuite.claims import per_seed
 
 PHASES = (("memorisation", "#dbe9f6"), ("circuit formation", "#fde9c9"), ("cleanup", "#dff2dc"))
+
+
+def _paper_wd(draw):
+    """Draw the members with the paper's weight decay only (the weight-decay-0 control is left out)."""
+
+    @functools.wraps(draw)
+    def wrapped(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
+        runs = runs[runs["wd"] == cfg.weight_decay] if "wd" in runs.columns else runs
+        metrics = metrics[metrics["wd"] == cfg.weight_decay] if "wd" in metrics.columns else metrics
+        return draw(runs, metrics, cfg)
+
+    return wrapped
 
 
 def _phases(metrics: pd.DataFrame) -> list[tuple[str, str, float, float]]:
@@ -42,6 +55,7 @@ def _curves(runs: pd.DataFrame, pairs: list[tuple[str, str, str]]) -> pd.DataFra
     return pd.concat(parts, ignore_index=True)
 
 
+@_paper_wd
 def losses(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -61,6 +75,7 @@ def losses(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     return fig
 
 
+@_paper_wd
 def progress(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -119,6 +134,7 @@ def progress(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     return fig
 
 
+@_paper_wd
 def spectrum(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import matplotlib.pyplot as plt
     import seaborn as sns

@@ -1,11 +1,14 @@
 """When a loss falls or rises on a log scale, and the lead of one such step over another (ours; the paper shows
-curves only, Nanda et al. 2023 Fig. 6)."""
+curves only, Nanda et al. 2023 Fig. 6), and the per-seed leads of the claims."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pandas as pd
+
+from reprosuite.claims import Sample, censored_at, per_seed
 
 
 def fall_step(steps: np.ndarray, values: np.ndarray, span: float, q: float = 0.5) -> float:
@@ -47,3 +50,15 @@ def lead(t_test: float, t_other: float) -> float:
     if math.isinf(t_other):
         return -math.inf
     return t_test - t_other
+
+
+def series(g: pd.DataFrame, split: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of one logged series of a member's run table, in step order."""
+    s = g[(g["split"] == split) & (g["metric"] == metric)].sort_values("step")
+    return s["step"].to_numpy(), s["value"].to_numpy()
+
+
+def leads(metrics: pd.DataFrame, metric: str, wd: float) -> Sample:
+    """Per seed the lead ``metric``, a −∞ lead (the measure never moved) censored at t_test − the last step."""
+    lead_, t_test, last = (per_seed(metrics, m, wd=wd) for m in (metric, "t_test", "last_step"))
+    return censored_at(lead_.tolist(), (t_test - last).tolist())

@@ -47,6 +47,8 @@ class Problem:
     w1: Tensor
     w2: Tensor
     nonlinearity: str
+    # the network linearised around its initial weights (a model whose loss is quadratic in the weights)
+    linearised: bool = False
 
     @property
     def width(self) -> int:
@@ -58,9 +60,12 @@ def n_data(width: int, nonlinearity: str) -> int:
     return width if nonlinearity == "identity" else width * width + width
 
 
-def make_problem(x, y, w1, w2, nonlinearity: str, n_points: int | None = None, device="cpu") -> Problem:
+def make_problem(
+    x, y, w1, w2, nonlinearity: str, n_points: int | None = None, device="cpu", linearised: bool = False
+) -> Problem:
     """A :class:`Problem` from arrays (numpy or torch): the first ``n_points`` rows of x, y are the data
-    (default :func:`n_data`)."""
+    (default :func:`n_data`); ``linearised`` trains the network's first-order Taylor model at its initial
+    weights instead (:func:`_train_chunk_linearised`)."""
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"unknown nonlinearity {nonlinearity!r}; expected one of {NONLINEARITIES}")
     w = len(w1)
@@ -68,7 +73,7 @@ def make_problem(x, y, w1, w2, nonlinearity: str, n_points: int | None = None, d
     if len(x) < n:
         raise ValueError(f"{len(x)} data points given, {n} needed")
     t = [torch.as_tensor(a, dtype=torch.float64).to(device) for a in (x[:n], y[:n], w1, w2)]
-    return Problem(t[0], t[1].reshape(n, 1), t[2], t[3].reshape(w, 1), nonlinearity)
+    return Problem(t[0], t[1].reshape(n, 1), t[2], t[3].reshape(w, 1), nonlinearity, linearised)
 
 
 def convergence_measure(losses: Tensor) -> tuple[Tensor, Tensor]:
@@ -131,6 +136,56 @@ def _train_chunk(problem: Problem, lr1: Tensor, lr2: Tensor, steps: int, tick: C
     return losses
 
 
+def _forward(problem: Problem, w1: Tensor, w2: Tensor) -> Tensor:
+    """The official network's output (n,) at weights (w1, w2) (as :func:`train_pixels_reference`)."""
+    h = problem.x
+    for layer in (w1, w2):
+        z = h @ layer / math.sqrt(layer.shape[0])
+        if problem.nonlinearity == "tanh":
+            h = torch.tanh(z * math.sqrt(2.0))
+        elif problem.nonlinearity == "relu":
+            h = torch.relu(z) * math.sqrt(2.0)
+        else:
+            h = z
+    return (z / math.sqrt(problem.width))[:, 0]
+
+
+def tangent_kernels(problem: Problem) -> tuple[Tensor, Tensor, Tensor]:
+    """(K₁, K₂, r₀): the per-layer tangent kernels Kₗ = Jₗ Jₗᵀ (n, n) of the output with respect to layer l's
+    weights at initialisation, and the initial residual f(θ₀) − y (n,)."""
+    j1, j2 = torch.autograd.functional.jacobian(
+        lambda a, b: _forward(problem, a, b), (problem.w1, problem.w2)
+    )
+    n = problem.x.shape[0]
+    j1, j2 = j1.reshape(n, -1), j2.reshape(n, -1)
+    r0 = _forward(problem, problem.w1, problem.w2) - problem.y[:, 0]
+    return j1 @ j1.t(), j2 @ j2.t(), r0
+
+
+def _train_chunk_linearised(
+    problem: Problem, lr1: Tensor, lr2: Tensor, steps: int, tick: Callable[[], None]
+) -> Tensor:
+    """Losses (steps, M) of the linearised network f(θ₀) + J (θ − θ₀) under the same per-layer gradient descent.
+
+    Its loss is quadratic in the weights, so the residual evolves linearly: r ← r − (2/n)(η₁ K₁ + η₂ K₂) r.
+    Without the nonlinear dynamics, the converged/diverged boundary is a smooth curve in (η₁, η₂) (where the
+    iteration matrix's spectral radius crosses 1, to within the finite-step measure).
+    """
+    k1, k2, r0 = tangent_kernels(problem)
+    n = r0.shape[0]
+    m = lr1.shape[0]
+    kk = torch.cat([k1, k2]) * (2.0 / n)  # (2n, n)
+    r = r0[:, None].expand(n, m).contiguous()
+    kr = torch.empty(2 * n, m, dtype=r.dtype, device=r.device)
+    losses = torch.empty(steps, m, dtype=r.dtype, device=r.device)
+    for step in range(steps):
+        losses[step] = (r * r).mean(0)
+        torch.mm(kk, r, out=kr)
+        r.addcmul_(kr[:n], lr1, value=-1.0).addcmul_(kr[n:], lr2, value=-1.0)
+        tick()
+    return losses
+
+
 def train_grid(
     problem: Problem,
     lr1: Tensor,
@@ -171,7 +226,8 @@ def train_grid(
     for k, start in enumerate(range(0, lr1.shape[0], chunk)):
         if k < len(results["measure"]):
             continue
-        losses = _train_chunk(problem, lr1[start : start + chunk], lr2[start : start + chunk], steps, tick)
+        step_fn = _train_chunk_linearised if problem.linearised else _train_chunk
+        losses = step_fn(problem, lr1[start : start + chunk], lr2[start : start + chunk], steps, tick)
         mea, conv = convergence_measure(losses)
         results["measure"].append(mea.cpu())
         results["converged"].append(conv.cpu())

@@ -4,15 +4,26 @@ costs little.
 Paper: "An Empirical Study of Example Forgetting during Deep Neural Network Learning", arXiv:1812.05159 (ICLR
 2019); official code mtoneva/example_forgetting (``run_mnist.py``, ``order_examples_by_forgetting.py``).
 
-Claims: some examples are forgotten often and many never ("unforgettable", Fig. 1; the percentages in the
-claim are unverified); the count distribution has a long tail (Fig. 1); forgetting statistics are consistent
-across seeds and architectures; removing the least-forgettable examples preserves test accuracy better than
-removing random ones (Fig. 5). Our pass rules (the paper gives no thresholds): ≥ 5 % of the CNN's examples
-unforgettable; heavy tail = the learned examples' counts overdispersed relative to a Poisson law of the same
-mean (variance / mean ≥ 1; Poisson 1, geometric 1 + mean); Spearman between the CNN's and the MLP's
-per-example counts (each with its own init and data order) > 0.3 per seed; selected removal ≥ random removal
-+ 1 pp test accuracy at 25 % removed, test accuracy = the mean over the last ``acc_window`` epochs (the
-official script logs per-epoch and best accuracy; which the figures use is unverified).
+Claims (the paper gives no thresholds; rules ours; statistic ``mean`` with a Student-t interval):
+
+- ``unforgettable`` (empirical): ≥ 5 % of the CNN's examples unforgettable in every one of the seeds' runs (the
+  official script's statistic: one value over all runs, judged without an interval; it falls as runs are
+  added, so quick's 3 runs and full's 5 are not the same statistic; the per-run share is reported as
+  ``unforgettable_frac``). Control: the same CNN trained on shuffled labels.
+- ``heavy_tail`` (sanity): variance / mean ≥ 1 of the learned examples' counts. It holds by construction once
+  some examples are never forgotten (zero-inflated Poisson: 1 + πλ), so it is not evidence of a heavy tail;
+  P(count ≥ 2) against a Poisson law of the same mean (``tail_ratio_2``) is reported without a claim and does
+  not show a tail heavier than Poisson.
+- ``cross_arch_spearman`` (empirical): Spearman between the CNN's and the MLP's per-example counts (each with
+  its own init and data order) > 0.3 per seed. Control: the CNN's counts against the shuffled-label CNN's.
+- ``selected_removal`` (empirical): selected removal ≥ random removal + 1 pp test accuracy at 25 % removed, per
+  seed; test accuracy = the mean over the last ``acc_window`` epochs (the official script logs per-epoch and
+  best accuracy; which the figures use is unverified). Control: the 25 % least forgettable by the
+  shuffled-label runs' counts removed instead, against the same random removal.
+
+The shuffled-label control keeps the inputs, the class frequencies, the seeds, inits and data orders; only the
+labels are permuted (one fixed permutation for all seeds), so an example's forgetting no longer reflects how
+typical it is of its class — the mechanism the paper's claims rest on.
 
 Definitions (official code; :mod:`~reprosuite.studies.toneva_forgetting.forgetting`): correctness is recorded at
 every presentation, in its minibatch, from the forward pass before the update (every example once per epoch,
@@ -27,13 +38,15 @@ Ours: MNIST-1D (4000 train / 1000 test, length 40; MNIST is not available offlin
 :mod:`reprosuite.engine.models.conv`) and, as the second architecture, an MLP 40 → 100 → 100 → 10, both with
 PyTorch's default init. Point ``cnn`` = the CNN's forgetting run chained (resumable ``trainer.fit`` calls) with
 the removal retrainings — per fraction one ensemble of seeds × repeats × {selected, random}, paired by init
-and data-order seed, trained as long on the reduced set; point ``mlp`` = the MLP's forgetting run. Correctness
-is accumulated in a buffer that ``trainer.fit(buffers=...)`` checkpoints with the weights.
+and data-order seed, trained as long on the reduced set; point ``mlp`` = the MLP's forgetting run. The control's
+runs are members of the ``cnn`` point's ensembles (the shuffled-label forgetting run beside the real one, the
+control removal at 25 % beside the selected and random ones). Correctness is accumulated in a buffer that
+``trainer.fit(buffers=...)`` checkpoints with the weights.
 Tiers: full = 100 epochs, 5 seeds, fractions 0.1–0.6 × 2 repeats; quick = 30 epochs, 3 seeds, fractions 0.25
 and 0.5; smoke = 1000 training examples, 5 epochs, 2 seeds.
 
-Cost (2 shared CPU cores): smoke ≈ 12 CPU-s; quick 79 CPU-s of training (``cnn`` 70, ``mlp`` 10), 108 CPU-s
-for the workflow; full not measured (≈ 20 CPU-min by scaling quick).
+Cost (2 shared CPU cores): smoke ≈ 18 CPU-s; quick ≈ 70 CPU-s of training (the control's members add ≈ 40 % to
+the ``cnn`` point's example presentations); full not measured (≈ 25 CPU-min by scaling quick).
 """
 
 from __future__ import annotations
@@ -45,12 +58,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule, per_seed
-from reprosuite.metrics.stats import spearman
+from reprosuite.claims import CONTROL, Amendment, Claim, Rule, per_seed
 from reprosuite.study import Figure, Paper
 
 from . import figures, training
 from . import forgetting as fg
+from .analysis import FULL_DATA, SHUFFLED, removal_table
+from .analysis import example_counts as example_counts  # the interface and the tests use these names
+from .analysis import extract as extract
 
 PAPER = Paper(
     title="An Empirical Study of Example Forgetting during Deep Neural Network Learning",
@@ -62,9 +77,9 @@ PAPER = Paper(
 )
 
 COST = {
-    "smoke": "~12 CPU-s (smoke test, in-process)",
-    "quick": "~79 CPU-s training (cnn 70, mlp 10), 108 CPU-s workflow; ~1.5 min wall idle",
-    "full": "not measured (5 seeds, 100 epochs, 7 fractions × 2 repeats: ~20 CPU-min by scaling quick)",
+    "smoke": "~18 CPU-s (smoke test, in-process)",
+    "quick": "~70 CPU-s training (cnn with the control's members ~60, mlp ~8)",
+    "full": "not measured (5 seeds, 100 epochs, 7 fractions × 2 repeats: ~25 CPU-min by scaling quick)",
 }
 
 
@@ -111,21 +126,26 @@ WHY = {
     "removal_repeats": "smoke: seconds, for tests",
 }
 
+_SHUFFLED = "the same CNN, seeds, init and data order trained on shuffled labels (one fixed permutation)"
 CLAIMS = (
     Claim(
         "unforgettable",
         "Many examples are never forgotten: ≥ 5 % of training examples are unforgettable (CNN).",
-        metric="fraction of examples learned and never forgotten, per seed",
+        metric="fraction of examples learned and never forgotten in every one of the seeds' runs (counts summed "
+        "over the runs = 0, the official script's statistic): one value over all seeds, no interval",
         rule=Rule.at_least(0.05),
         paper_text="91.7 / 75.3 / 31.3 % unforgettable on MNIST / permuted MNIST / CIFAR-10 (unverified: we "
         "could not read the paper's text)",
+        control=_SHUFFLED,
     ),
     Claim(
         "heavy_tail",
-        "Forgetting counts are heavy-tailed: overdispersed relative to a Poisson law with the same mean.",
+        "Forgetting counts are overdispersed relative to a Poisson law with the same mean (holds by construction "
+        "given the unforgettable examples: not a test of a heavy tail).",
         metric="variance / mean of the learned examples' forgetting counts (CNN), per seed; Poisson = 1",
         rule=Rule.at_least(1.0),
         paper_text="histograms of forgetting events: most examples never forgotten, a long tail (Fig. 1)",
+        kind="sanity",
     ),
     Claim(
         "cross_arch_spearman",
@@ -133,6 +153,7 @@ CLAIMS = (
         metric="Spearman rank correlation of per-example forgetting counts, CNN vs MLP, per seed",
         rule=Rule.at_least(0.3),
         paper_text="forgetting statistics are consistent across seeds and architectures",
+        control="the CNN's counts against those of the CNN trained on shuffled labels (same seed), same Spearman",
     ),
     Claim(
         "selected_removal",
@@ -140,6 +161,52 @@ CLAIMS = (
         metric="test accuracy (selected removal) − test accuracy (random removal) at 25 % removed, per seed",
         rule=Rule.at_least(0.01),
         paper_text="removing unforgettable examples preserves generalisation (Fig. 5)",
+        control="removal ordered by the shuffled-label runs' summed counts instead (no forgetting signal of the "
+        "task), against the same random removal, same inits",
+    ),
+)
+
+_CONTROL_WHY = (
+    "every empirical claim needs a negative control without the mechanism (labels unrelated to inputs)"
+)
+AMENDMENTS = (
+    Amendment(
+        "2026-12-06",
+        ("unforgettable",),
+        "metric: the mean of per-run unforgettable fractions → the official statistic, the share of examples "
+        "unforgettable in every one of the seeds' runs (one value); negative control added: shuffled labels "
+        "(members of the CNN's forgetting ensemble)",
+        "the official order_examples_by_forgetting.py counts examples whose counts summed over all runs are 0; "
+        "the per-run fraction is larger (an example must stay unforgotten in one run only); " + _CONTROL_WHY,
+        "pass",
+        "pass",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("heavy_tail",),
+        "kind empirical → sanity",
+        "holds by construction: the never-forgotten examples alone make variance / mean ≥ 1 (a zero-inflated "
+        "Poisson law has 1 + πλ), so it cannot test a heavy tail; P(count ≥ 2) relative to a Poisson law "
+        "(tail_ratio_2) is reported without a claim",
+        "pass",
+        "pass",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("cross_arch_spearman",),
+        "negative control added: Spearman of the CNN's counts against the shuffled-label CNN's",
+        _CONTROL_WHY,
+        "pass",
+        "pass",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("selected_removal",),
+        "negative control added: removal ordered by the shuffled-label runs' counts, at 25 % (members of the "
+        "removal ensemble, paired with the random removal's inits)",
+        _CONTROL_WHY,
+        "inconclusive",
+        "inconclusive",
     ),
 )
 
@@ -169,13 +236,31 @@ def grid(cfg: Config) -> dict[str, dict]:
     return {"cnn": {"arch": "cnn", "removal": True}, "mlp": {"arch": "mlp", "removal": False}}
 
 
-FULL_DATA = {"mode": "full", "fraction": 0.0, "repeat": 0}  # the member columns of the forgetting runs
-
-
 def _epoch_frame(history, per_epoch: int, seeds, variants, members: dict) -> pd.DataFrame:
     runs = history.frame(seeds, variants, members=members)
     runs["step"] = runs["step"] // per_epoch  # step = epoch
     return runs
+
+
+def _example_rows(member: dict, seed: int, correct: np.ndarray) -> list[pd.DataFrame]:
+    n = correct.shape[1]
+    return [
+        pd.DataFrame(
+            {
+                "variant": member["mode"],
+                **member,
+                "seed": seed,
+                "step": np.arange(n),  # the example index
+                "split": "example",
+                "metric": metric,
+                "value": values,
+            }
+        )
+        for metric, values in (
+            ("forgetting_count", fg.forgetting_counts(correct)),
+            ("learned", fg.learned(correct).astype(float)),
+        )
+    ]
 
 
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
@@ -184,41 +269,47 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     tensors = {k: torch.as_tensor(v, device=device) for k, v in data.items()}
     n = len(data["y"])
     arch = point["arch"]
+    seeds = list(seeds)
     offset = training.MLP_ORDER_OFFSET if arch == "mlp" else 0
-    keep = torch.arange(n, device=device).expand(len(seeds), n)
-    history, per_epoch, correct = training.fit_ensemble(
-        cfg, arch, tensors, keep, list(seeds), [s + offset for s in seeds], True, f"{arch} forgetting"
-    )
-    full = {k: [v] * len(seeds) for k, v in FULL_DATA.items()}
-    parts = [_epoch_frame(history, per_epoch, seeds, ["full"] * len(seeds), full)]
-    counts = []
-    for i, seed in enumerate(seeds):
-        c = fg.forgetting_counts(correct[i])
-        counts.append(c)
-        for metric, values in (("forgetting_count", c), ("learned", fg.learned(correct[i]).astype(float))):
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "variant": "full",
-                        **FULL_DATA,
-                        "seed": seed,
-                        "step": np.arange(n),  # the example index
-                        "split": "example",
-                        "metric": metric,
-                        "value": values,
-                    }
-                )
+    # the CNN's forgetting ensemble carries the negative control: the same seeds (init and data order) trained
+    # on shuffled labels
+    modes = [FULL_DATA, SHUFFLED] if point["removal"] else [FULL_DATA]
+    labels = torch.stack(
+        [
+            torch.as_tensor(
+                training.shuffled_labels(data["y"]) if m is SHUFFLED else data["y"], device=device
             )
+            for m in modes
+            for _ in seeds
+        ]
+    )
+    keep = torch.arange(n, device=device).expand(len(labels), n)
+    member_seeds = seeds * len(modes)
+    history, per_epoch, correct = training.fit_ensemble(
+        cfg, arch, tensors, keep, member_seeds, [s + offset for s in member_seeds], True, f"{arch} forgetting",
+        labels=labels,
+    )  # fmt: skip
+    columns = {k: [m[k] for m in modes for _ in seeds] for k in FULL_DATA}
+    parts = [_epoch_frame(history, per_epoch, member_seeds, columns["mode"], columns)]
+    counts = {m["mode"]: [] for m in modes}
+    for i, seed in enumerate(member_seeds):
+        member = modes[i // len(seeds)]
+        counts[member["mode"]].append(fg.forgetting_counts(correct[i]))
+        parts += _example_rows(member, seed, correct[i])
     if point["removal"]:
-        order = fg.order_by_forgetting(np.stack(counts))
+        order = fg.order_by_forgetting(np.stack(counts["full"]))
+        control_order = fg.order_by_forgetting(np.stack(counts["shuffled"]))
         for fraction in cfg.fractions:
             members, kept = [], []
+            at_claim = math.isclose(fraction, cfg.claim_fraction)
             for r in range(cfg.removal_repeats):
                 subsets = training.removal_subsets(order, fraction, seeds, r)
-                for mode in ("selected", "random"):
+                if at_claim:  # the control: least forgettable by the shuffled-label runs' counts
+                    subsets["control"] = [fg.keep_after_removal(control_order, fraction)] * len(seeds)
+                for mode, kept_sets in subsets.items():
                     for i, seed in enumerate(seeds):
                         members.append((mode, r, seed))
-                        kept.append(subsets[mode][i])
+                        kept.append(kept_sets[i])
             keep = torch.as_tensor(np.stack(kept), device=device)
             member_seeds = [training.removal_seed(seed, r) for _, r, seed in members]
             history, per_epoch, _ = training.fit_ensemble(
@@ -239,81 +330,25 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 # --- metrics ----------------------------------------------------------------------------------------------
 
 
-def example_counts(runs: pd.DataFrame, point: str) -> pd.DataFrame:
-    """(seed × example) forgetting counts of one architecture's forgetting run."""
-    sel = runs[
-        (runs["point"] == point) & (runs["split"] == "example") & (runs["metric"] == "forgetting_count")
-    ]
-    return sel.pivot_table(index="seed", columns="step", values="value", aggfunc="first")
-
-
-def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Per seed: the forgetting statistics of each architecture's full-data run, and the test accuracy of every
-    run (member columns mode, fraction, repeat; the statistics belong to the full-data run)."""
-    rows = []
-    counts = {p: example_counts(runs, p) for p in grid(cfg)}
-    learned_runs = runs[(runs["split"] == "example") & (runs["metric"] == "learned")]
-    learned = {p: learned_runs[learned_runs["point"] == p].pivot_table(index="seed", columns="step", values="value")
-               for p in grid(cfg)}  # fmt: skip
-    for point, table in counts.items():
-        for seed, c in table.iterrows():
-            c = c.to_numpy()
-            ok = learned[point].loc[seed].to_numpy() == 1
-            rows.append((point, seed, "unforgettable_frac", float(np.mean(ok & (c == 0)))))
-            rows.append((point, seed, "never_learned_frac", float(np.mean(~ok))))
-            rows.append((point, seed, "mean_count", float(c[ok].mean()) if ok.any() else math.nan))
-            rows.append((point, seed, "forgotten_2plus_frac", float(np.mean(ok & (c >= 2)))))
-            disp = fg.dispersion_index(c[ok]) if ok.sum() >= 2 else math.nan
-            rows.append((point, seed, "dispersion_index", disp))
-            rows.append((point, seed, "tail_ratio_2", fg.tail_ratio(c[ok], 2) if ok.any() else math.nan))
-        seeds = list(table.index)
-        for a, b in zip(seeds, seeds[1:] + seeds[:1], strict=True):
-            if a != b:
-                rows.append((point, a, "spearman_next_seed", spearman(table.loc[a], table.loc[b])))
-    if not counts["cnn"].empty and not counts["mlp"].empty:
-        for seed in counts["cnn"].index.intersection(counts["mlp"].index):
-            rho = spearman(counts["cnn"].loc[seed], counts["mlp"].loc[seed])
-            rows.append(("cnn", seed, "spearman_cnn_mlp", rho))
-    stats = pd.DataFrame(rows, columns=["point", "seed", "metric", "value"]).assign(**FULL_DATA)
-    acc = runs[(runs["split"] == "test") & (runs["metric"] == "accuracy")]
-    member = ["point", *FULL_DATA, "seed"]
-    last = (
-        acc.sort_values("step")
-        .groupby(member)["value"]
-        .agg(lambda v: float(v.to_numpy()[-cfg.acc_window :].mean()))
-    )
-    accuracy = last.reset_index().assign(metric="test_acc")
-    return pd.concat([stats, accuracy], ignore_index=True)[["point", "seed", *FULL_DATA, "metric", "value"]]
-
-
-def removal_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Rows (seed, mode, fraction, accuracy) for the CNN, averaged over removal repeats; fraction 0 is the
-    full-data forgetting run."""
-    sel = metrics[(metrics["point"] == "cnn") & (metrics["metric"] == "test_acc")]
-    full = sel[sel["mode"] == "full"]
-    table = pd.concat(
-        [full.assign(mode="selected"), full.assign(mode="random"), sel[sel["mode"] != "full"]],
-        ignore_index=True,
-    ).rename(columns={"value": "accuracy"})[["seed", "mode", "fraction", "accuracy"]]
-    return table.groupby(["seed", "mode", "fraction"], as_index=False)["accuracy"].mean()
-
-
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, pd.Series]:
     out: dict[str, pd.Series] = {}
-    for claim, metric in (
-        ("unforgettable", "unforgettable_frac"),
-        ("heavy_tail", "dispersion_index"),
-        ("cross_arch_spearman", "spearman_cnn_mlp"),
+    for key, metric, member in (
+        ("unforgettable", "unforgettable_all_runs", FULL_DATA),
+        ("unforgettable" + CONTROL, "unforgettable_all_runs", SHUFFLED),
+        ("heavy_tail", "dispersion_index", FULL_DATA),
+        ("cross_arch_spearman", "spearman_cnn_mlp", FULL_DATA),
+        ("cross_arch_spearman" + CONTROL, "spearman_cnn_shuffled", FULL_DATA),
     ):
-        values = per_seed(metrics, metric, "cnn", mode="full")
+        values = per_seed(metrics, metric, "cnn", mode=member["mode"])
         if not values.empty:
-            out[claim] = values
+            out[key] = values
     rem = removal_table(metrics)
     at = rem[np.isclose(rem["fraction"], cfg.claim_fraction)]
     if not at.empty:
         wide = at.pivot_table(index="seed", columns="mode", values="accuracy")
-        if {"selected", "random"} <= set(wide.columns):
-            out["selected_removal"] = (wide["selected"] - wide["random"]).sort_index()
+        for key, mode in (("selected_removal", "selected"), ("selected_removal" + CONTROL, "control")):
+            if {mode, "random"} <= set(wide.columns):
+                out[key] = (wide[mode] - wide["random"]).sort_index()
     return out
 
 

@@ -11,7 +11,11 @@ import pandas as pd
 def draw_counts(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import matplotlib.pyplot as plt
 
-    ex = runs[(runs["split"] == "example") & (runs["metric"].isin(["forgetting_count", "learned"]))]
+    ex = runs[
+        (runs["split"] == "example")
+        & (runs["metric"].isin(["forgetting_count", "learned"]))
+        & (runs["mode"] == "full")  # not the shuffled-label control
+    ]
     wide = ex.pivot_table(index=["point", "seed", "step"], columns="metric", values="value").reset_index()
     points = [p for p in ("cnn", "mlp") if p in set(wide["point"])]
     fig, axes = plt.subplots(1, len(points), figsize=(5 * len(points), 3.6), squeeze=False)
@@ -45,7 +49,8 @@ def draw_removal(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     from . import removal_table
 
     rem = removal_table(metrics)
-    rem["removed"] = rem["mode"].map({"selected": "least forgettable", "random": "random"})
+    names = {"selected": "least forgettable", "random": "random", "control": "by shuffled-label counts"}
+    rem["removed"] = rem["mode"].map(names)
     fig, ax = plt.subplots(figsize=(5, 3.6))
     sns.lineplot(data=rem, x="fraction", y="accuracy", hue="removed", marker="o", errorbar=("ci", 95), ax=ax)
     ax.set(xlabel="fraction of training set removed", ylabel="test accuracy (CNN)")

@@ -104,3 +104,11 @@ def dispersion_index(counts: np.ndarray) -> float:
         raise ValueError("dispersion_index needs ≥ 2 finite, non-negative counts of learned examples")
     mean = float(x.mean())
     return float(x.var(ddof=1)) / mean if mean > 0 else math.nan
+
+
+def unforgettable_in_all(counts_per_run: np.ndarray) -> float:
+    """The official multi-run statistic (``order_examples_by_forgetting.py``, "number of unforgettable
+    examples"): the share of examples whose counts summed over the runs (rows; never-learned runs count P) are 0,
+    i.e. learned and never forgotten in every run."""
+    total = np.atleast_2d(np.asarray(counts_per_run, dtype=float)).sum(axis=0)
+    return float(np.mean(total == 0))

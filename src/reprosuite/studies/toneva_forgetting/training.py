@@ -12,6 +12,13 @@ from . import forgetting as fg
 MLP_ORDER_OFFSET = 5_000  # the MLP's data-order seeds differ from the CNN's (no shared order across archs)
 REMOVAL_OFFSET = 20_000  # init and data-order seeds of the removal retraining
 RANDOM_TAG = 31_337  # tags the random-removal subsets
+SHUFFLE_TAG = 1812_05159  # tags the one fixed label permutation of the shuffled-label control (all seeds)
+
+
+def shuffled_labels(y: np.ndarray) -> np.ndarray:
+    """The training labels permuted over examples, the same permutation for every seed (a fixed dataset whose
+    labels are unrelated to the inputs, with the class frequencies kept)."""
+    return np.asarray(y)[np.random.default_rng(SHUFFLE_TAG).permutation(len(y))]
 
 
 def removal_subsets(order: np.ndarray, fraction: float, seeds: list[int], repeat: int = 0) -> dict[str, list]:
@@ -90,8 +97,12 @@ def build_model(cfg, arch: str, init_seeds: list[int], device):
     )
 
 
-def fit_ensemble(cfg, arch: str, tensors: dict, keep, init_seeds, order_seeds, record: bool, label: str):
+def fit_ensemble(
+    cfg, arch: str, tensors: dict, keep, init_seeds, order_seeds, record: bool, label: str, labels=None
+):
     """Train one ensemble with SGD for ``cfg.epochs`` epochs over each member's kept examples.
+
+    ``labels`` (S, n_train) gives each member its own training labels (default: the data's, for every member).
 
     Returns the history (test accuracy and loss at every epoch boundary) and, with ``record``, the correctness of
     every presentation, (S, epochs, n_train) — kept in a buffer that ``trainer.fit`` checkpoints and restores with
@@ -104,6 +115,7 @@ def fit_ensemble(cfg, arch: str, tensors: dict, keep, init_seeds, order_seeds, r
 
     x, y, xt, yt = tensors["x"], tensors["y"], tensors["x_test"], tensors["y_test"]
     device = x.device
+    member_y = y.expand(len(init_seeds), len(y)) if labels is None else labels
     model = build_model(cfg, arch, init_seeds, device)
     size = len(init_seeds)
     stream = EpochStream(keep, cfg.batch_size, order_seeds)
@@ -115,7 +127,7 @@ def fit_ensemble(cfg, arch: str, tensors: dict, keep, init_seeds, order_seeds, r
     def loss_fn(step):
         epoch, idx = stream.at(step)
         logits = model(x[idx])
-        target = y[idx]
+        target = member_y.gather(1, idx)
         if record:
             with torch.no_grad():
                 rec[rows, epoch, idx] = (logits.argmax(-1) == target).to(rec.dtype)

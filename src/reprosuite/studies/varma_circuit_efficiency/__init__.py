@@ -7,29 +7,42 @@ tools, so the paper's model and step counts are unverified; ``Config``'s default
 Claims (abstract): memorising circuits get less efficient as the training set grows, generalising circuits do
 not, so there is a critical dataset size D_crit. Ungrokking: a grokked network trained further on a dataset
 much smaller than D_crit regresses to low test accuracy while still fitting its training set (Fig. 4 per
-third-party notes). Semi-grokking: near D_crit, test accuracy settles at a partial value (§4.2, §5.3,
-unverified). Pass rules (ours), on the final accuracies after retraining on a fraction f2 of all equations:
-1. ungrokking — per seed, the lowest test accuracy among the f2 with train accuracy 1.0 is ≤ 0.2;
-2. monotone_in_f2 — Spearman(f2, seed-mean test accuracy) ≥ 0.9 (one value);
-3. largest_f2_keeps — test accuracy at the largest f2 ≥ 0.95 per seed;
-4. semi_grokking — per seed, the test accuracy nearest the middle of [0.3, 0.8] lies in that band.
-Semi-grokking here is a partial final test accuracy after retraining a grokked net near the critical size;
-the paper's semi-grokking trains from scratch at D ≈ D_crit (both follow from the same efficiency crossover).
+third-party notes). Semi-grokking: trained from scratch at D ≈ D_crit, a network generalises only partially
+(§4.2, §5.3, unverified). Statistic of every claim: the mean with a Student-t interval. Pass rules (ours),
+kinds and negative controls, on the final accuracies after retraining on a fraction f2 of all equations:
+1. ungrokking (empirical) — per seed, the lowest test accuracy among the f2 with train accuracy 1.0 is ≤ 0.2.
+   Control: the same measurement over the retraining above the critical size (the largest f2), where the
+   generalising circuit is the more efficient one and the mechanism says nothing is lost. Weight decay 0 is not
+   such a control: cross-entropy's implicit bias towards large margins per unit of norm prices the norm too,
+   and retrained without weight decay our p = 31 nets ungrok as well.
+2. monotone_in_f2 (sanity) — per seed, Spearman(f2, test accuracy) ≥ 0.9. Retraining on nested subsets makes
+   test accuracy rise with f2 whatever drives the loss on small subsets, and a rank correlation ignores how
+   much: the order is shown, the mechanism's content — collapse below the critical size, retention above — is
+   claims 1 and 3.
+3. largest_f2_keeps (empirical) — test accuracy at the largest f2 ≥ 0.95 per seed. Control: the smallest f2,
+   below the critical size, where the mechanism says the generalisation is lost.
+4. semi_grokking (empirical) — phase 3: per seed, a fresh network trained from scratch on f_crit, the f2 at
+   which that seed's retrained test accuracy crosses 0.5 (interpolated; our estimate of D_crit), ends with test
+   accuracy in [0.3, 0.8]. Control: from scratch at the largest f2, above the critical size (full generalisation). Measured
+   at the full tier only: from scratch near the critical size the p = 31 embedding-MLP needs ≥ 10⁴ steps (ours:
+   at fraction 0.4, above it, it is still below 99 % after 25 000 steps), beyond the 2-core budget.
 
-Protocol (one training job; ``trainer.fit`` twice, so a killed job resumes in either phase):
+Protocol (one training job; ``trainer.fit`` up to three times, so a killed job resumes in any phase):
 - phase 1: the embedding-MLP (``EnsembleEmbeddingMLP``, as grokking_modular's CPU tiers) on (a + b) mod p, all
   seeds batched, full-batch AdamW (lr 1e-2, betas (0.9, 0.98), weight decay 1) on a random 70 % of the
   equations until every seed's test accuracy is ≥ 0.99 (the test set is the other 30 %);
 - phase 2: members = seeds × f2; member (seed, f2) starts from that seed's phase-1 weights and is trained
-  full-batch with a fresh AdamW of the same settings on the first round(f2 · p²) equations of the same seeded
-  permutation (a subset of its phase-1 training set) for ``steps2`` steps; test accuracy stays on the phase-1
-  test set, which no member ever trains on.
+  full-batch with a fresh AdamW of the same settings on the first round(f2 · p²) equations of the same seeded permutation (a subset of its phase-1 training set) for
+  ``steps2`` steps; test accuracy stays on the phase-1 test set, which no member ever trains on;
+- phase 3 (``steps3`` > 0): per seed, fresh networks trained from scratch on the first round(f · p²) equations
+  of the same permutation, f = f_crit and the largest f2, for ``steps3`` steps, tested on the phase-1 test set.
 
 Tiers: full: p 113 (we believe the paper's modulus), embedding 128, hidden 512, 5 seeds, f2 0.1–0.6, a 50k
-phase-1 budget and 10k retrain steps (GPU; not run, phase 1 uncalibrated at p 113). quick: p 31, 3 seeds, f2
-0.15–0.6 spaced 0.025 around the critical size, 2000 retrain steps (test accuracies plateau by ~1500); smoke:
-p 23, 2 seeds, pipeline check only.
-Cost (2-core CPU): smoke ≈ 12 s in-process; quick ≈ 75 CPU-s of training, ≈ 98 CPU-s in all.
+phase-1 budget, 10k retrain steps and 50k from-scratch steps (GPU; not run, phase 1 uncalibrated at p 113).
+quick: p 31, 3 seeds, f2 0.15–0.4 by 0.05, 0.5, 0.6, 2000 retrain steps (below the critical size the test
+accuracy still falls after that, so a shorter retraining only makes ungrokking harder to show), no phase 3;
+smoke: p 23, 2 seeds, pipeline check only.
+Cost (2-core CPU): smoke ≈ 3 CPU-s of training; quick ≈ 45 CPU-s of training.
 """
 
 from __future__ import annotations
@@ -40,13 +53,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Amendment, Claim, Rule
+from reprosuite.claims import CONTROL, Claim, Rule, per_seed
 from reprosuite.engine.data import modular
-from reprosuite.metrics import curves
-from reprosuite.metrics.stats import spearman
 from reprosuite.study import Figure, Paper, seed_list, seed_positions
 
 from . import figures
+from .amendments import AMENDMENTS as AMENDMENTS  # the study interface reads it here
+from .tables import WEIGHT_DECAY, critical_fraction, final_table, retrain_table, seed_values
 
 PAPER = Paper(
     title="Explaining grokking through circuit efficiency",
@@ -57,8 +70,8 @@ PAPER = Paper(
 
 # Measured cost per tier (2-core CPU unless stated; see the docstring), shown by `reprosuite list`.
 COST = {
-    "smoke": "~12 s (in-process, with start-up)",
-    "quick": "~98 CPU-s (75 CPU-s training)",
+    "smoke": "~3 CPU-s training",
+    "quick": "~45 CPU-s training",
     "full": "GPU, not run",
 }
 
@@ -77,13 +90,14 @@ class Config:
     # Optimiser: full-batch AdamW with weight decay (weight decay drives the circuit competition, abstract).
     lr: float = 1e-2  # not stated; ours
     beta2: float = 0.98  # not stated; ours: as Nanda et al. 2023
-    weight_decay: float = 1.0  # not stated; ours: as Nanda et al. 2023
+    weight_decay: float = WEIGHT_DECAY  # not stated; ours: as Nanda et al. 2023
     # Phase 1 (grok): train fraction and step budget; stops once every seed's test accuracy ≥ grok_threshold.
     fraction1: float = 0.7  # not stated; ours
     steps1: int = 50_000  # not stated; ours
     # Phase 2 (ungrok / semi-grok, §5 unverified): retrain fractions of all equations and steps.
     fractions2: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)  # ours
     steps2: int = 10_000  # not stated; ours
+    steps3: int = 50_000  # ours: from scratch at the critical size and above it, the phase-1 budget (0: none)
     eval_every: int = 100  # ours: phase-2 evaluation interval (plus log-spaced steps)
     grok_threshold: float = 0.99  # ours: phase 1 has grokked at this test accuracy
 
@@ -95,8 +109,9 @@ QUICK = replace(
     embed=32,
     hidden=128,
     steps1=3000,
-    fractions2=(0.15, 0.2, 0.25, 0.275, 0.3, 0.325, 0.35, 0.375, 0.4, 0.5, 0.6),
+    fractions2=(0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6),
     steps2=2000,
+    steps3=0,
 )
 TIERS = {
     "full": Config(),
@@ -111,37 +126,11 @@ WHY = {
     "embed": "a smaller embedding-MLP for the CPU budget",
     "hidden": "a smaller embedding-MLP for the CPU budget",
     "steps1": "phase 1 groks within a few hundred steps at p 31; the budget is a cap",
-    "fractions2": "f2 spaced 0.025 around the critical size measured at p 31 (smoke: three values)",
-    "steps2": "the retrained test accuracies plateau by ~1500 steps at p 31",
+    "fractions2": "fewer retrain fractions for the CPU budget (smoke: three values)",
+    "steps2": "2-core CPU budget; below the critical size a shorter retraining only makes ungrokking harder to show",
+    "steps3": "from scratch near the critical size the p 31 MLP needs ≥ 10⁴ steps: semi_grokking at full only",
     "eval_every": "smoke: a denser grid for its 300 retrain steps",
 }
-_F2_GRID = (
-    "quick: f2 re-spaced by 0.025 around the critical size (11 values 0.15–0.6; was 8: 0.15–0.4 by 0.05, 0.5, "
-    "0.6) and retraining cut from 3000 to 2000 steps; rules unchanged"
-)
-AMENDMENTS = (
-    Amendment(
-        "2026-11-22",
-        ("semi_grokking",),
-        _F2_GRID,
-        "after the first quick run left it inconclusive: every seed had an f2 in [0.3, 0.8] (0.375, 0.639, "
-        "0.517) but the 3-seed CI [0.18, 0.84] was wider than the band; the finer grid puts each seed's value "
-        "nearest the band's centre closer to it (then 0.574 [0.45, 0.69]); fewer steps to save time. Towards "
-        "green: on a fine enough grid this nearest-to-centre statistic lands in the band (audit)",
-        "inconclusive",
-        "pass",
-    ),
-    Amendment(
-        "2026-11-22",
-        ("ungrokking", "monotone_in_f2", "largest_f2_keeps"),
-        _F2_GRID,
-        "made for semi_grokking after the first quick run (see its amendment); these claims were measured under "
-        "the new grid and steps too, with the same verdicts",
-        "pass",
-        "pass",
-    ),
-)
-
 CLAIMS = (
     Claim(
         "ungrokking",
@@ -149,14 +138,17 @@ CLAIMS = (
         metric="lowest final test accuracy over f2 values with final train accuracy 1.0, per seed",
         rule=Rule.at_most(UNGROK_MAX),
         paper_text="a network regresses from perfect to low test accuracy (abstract; Fig. 4, unverified)",
+        control="retraining above the critical size: the largest f2 (nothing is lost there)",
     ),
     Claim(
         "monotone_in_f2",
-        "Final test accuracy rises with the retrain fraction f2: Spearman(f2, seed-mean test accuracy) ≥ 0.9.",
-        metric="Spearman correlation of f2 and the seed-mean final test accuracy (one value)",
+        "Final test accuracy rises with the retrain fraction f2: Spearman(f2, test accuracy) ≥ 0.9 per seed "
+        "(mean over seeds).",
+        metric="Spearman correlation of f2 and the final test accuracy, per seed",
         rule=Rule.at_least(0.9),
         paper_value=1.0,
         paper_text="test accuracy after retraining increases with dataset size (critical dataset size, §5)",
+        kind="sanity",
     ),
     Claim(
         "largest_f2_keeps",
@@ -164,13 +156,17 @@ CLAIMS = (
         metric="final test accuracy at the largest f2, per seed",
         rule=Rule.at_least(0.95),
         paper_text="above D_crit the generalising circuit stays more efficient (§5)",
+        control="the smallest f2, below the critical size (the generalisation is lost there)",
     ),
     Claim(
         "semi_grokking",
-        "Near the critical size some f2 ends with partial test accuracy, in [0.3, 0.8].",
-        metric="final test accuracy of the f2 closest to the middle of [0.3, 0.8], per seed",
+        "Trained from scratch at the critical size (the f2 where the seed's retrained test accuracy crosses "
+        "0.5), a network generalises partially: final test accuracy in [0.3, 0.8].",
+        metric="final test accuracy from scratch at the seed's critical f2, per seed",
         rule=Rule.between(*SEMI_BAND),
         paper_text="semi-grokking: partial rather than perfect test accuracy near D_crit (§4.2, §5.3, unverified)",
+        tiers=("full",),
+        control="from scratch at the largest f2, above the critical size (full generalisation)",
     ),
 )
 
@@ -223,21 +219,16 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
     torch.set_flush_denormal(True)
     a, b, c = (torch.as_tensor(data[k], device=device) for k in ("a", "b", "c"))
+    n = len(c)
     train1 = data["train1"][seed_positions(cfg, seeds)]  # (S1, n): rows by the seeds' positions
     test1 = torch.as_tensor(~train1, dtype=torch.float32, device=device)
 
-    def make_phase(member_seeds: list[int], masks: np.ndarray, test: torch.Tensor, model):
+    def make_phase(member_seeds: list[int], masks: np.ndarray, test: torch.Tensor, model, wds: list[float]):
         idx_np, w_np = _padded(masks)
         idx = torch.as_tensor(idx_np, device=device)
         weight = torch.as_tensor(w_np, device=device)
         is_train = torch.as_tensor(masks, dtype=torch.float32, device=device)
-        opt = AdamW(
-            list(model.parameters()),
-            lr=cfg.lr,
-            betas=(0.9, cfg.beta2),
-            eps=1e-8,
-            weight_decay=cfg.weight_decay,
-        )
+        opt = AdamW(list(model.parameters()), lr=cfg.lr, betas=(0.9, cfg.beta2), eps=1e-8, weight_decay=wds)
 
         def loss_fn(step: int):
             return cross_entropy(model(a[idx], b[idx]), c[idx], weight=weight)
@@ -261,7 +252,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
     # phase 1: grok at fraction1, all seeds batched
     model1 = EnsembleEmbeddingMLP(cfg.p, cfg.embed, cfg.hidden, cfg.p, seeds, device=device)
-    opt1, loss1, eval1 = make_phase(seeds, train1, test1, model1)
+    opt1, loss1, eval1 = make_phase(seeds, train1, test1, model1, [cfg.weight_decay] * len(seeds))
     log1 = trainer.log_schedule(cfg.steps1, 40, every=50)
 
     def grokked(history) -> bool:
@@ -270,92 +261,106 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
     h1 = trainer.fit(loss1, opt1, cfg.steps1, eval1, log1, done=grokked, label="varma phase 1")
 
-    # phase 2: members (f2, seed) start from the seed's phase-1 weights
-    members = [(k, f2, s) for k, f2 in enumerate(cfg.fractions2) for s in seeds]
-    member_seeds = [s for _, _, s in members]
+    # phase 2: members (f2, seed, weight decay) start from the seed's phase-1 weights
+    members = [(k, f2, s, cfg.weight_decay) for k, f2 in enumerate(cfg.fractions2) for s in seeds]
+    member_seeds = [s for _, _, s, _ in members]
     rows = torch.as_tensor([seeds.index(s) for s in member_seeds], device=device)
     model2 = EnsembleEmbeddingMLP(cfg.p, cfg.embed, cfg.hidden, cfg.p, member_seeds, device=device)
     with torch.no_grad():
         for p2, p1 in zip(model2.parameters(), model1.parameters(), strict=True):
             p2.copy_(p1.index_select(0, rows))
     at = seed_positions(cfg, member_seeds)
-    masks2 = np.stack([data["train2"][k][i] for (k, _, _), i in zip(members, at, strict=True)])
-    opt2, loss2, eval2 = make_phase(member_seeds, masks2, test1.index_select(0, rows), model2)
+    masks2 = np.stack([data["train2"][k][i] for (k, _, _, _), i in zip(members, at, strict=True)])
+    wds2 = [w for _, _, _, w in members]
+    opt2, loss2, eval2 = make_phase(member_seeds, masks2, test1.index_select(0, rows), model2, wds2)
     log2 = trainer.log_schedule(cfg.steps2, 40, every=cfg.eval_every)
     h2 = trainer.fit(loss2, opt2, cfg.steps2, eval2, log2, label="varma phase 2")
 
-    # typed member columns: the phase and the fraction of all equations the member trains on
-    phase1 = {"phase": [1] * len(seeds), "fraction": [cfg.fraction1] * len(seeds)}
-    phase2 = {"phase": [2] * len(members), "fraction": [f2 for _, f2, _ in members]}
-    return pd.concat(
-        [
-            h1.frame(seeds, ["phase1"] * len(seeds), members=phase1),
-            h2.frame(member_seeds, [f"f2={f2:g}" for _, f2, _ in members], members=phase2),
-        ],
-        ignore_index=True,
-    )
+    # typed member columns: the phase, the fraction of all equations the member trains on, its weight decay
+    frames = [
+        h1.frame(
+            seeds,
+            ["phase1"] * len(seeds),
+            members={
+                "phase": [1] * len(seeds),
+                "fraction": [cfg.fraction1] * len(seeds),
+                "wd": [cfg.weight_decay] * len(seeds),
+            },
+        ),
+        h2.frame(
+            member_seeds,
+            [f"f2={f2:g}" + ("" if w > 0 else "_wd0") for _, f2, _, w in members],
+            members={"phase": [2] * len(members), "fraction": [f2 for _, f2, _, _ in members], "wd": wds2},
+        ),
+    ]
+    if cfg.steps3 > 0:
+        # phase 3: from scratch at each seed's critical f2 (from its phase-2 test accuracies) and the largest f2
+        final = h2.records[("test", "accuracy")][1][-1].cpu().numpy()
+        scratch = []
+        for s in seeds:
+            mine = [(f2, float(final[i])) for i, (_, f2, s_, w) in enumerate(members) if s_ == s and w > 0]
+            crit = critical_fraction(np.array([f for f, _ in mine]), np.array([t for _, t in mine]))
+            if math.isfinite(crit):  # else no crossing of 0.5 to stand for D_crit: not measured for this seed
+                scratch.append((round(crit, 6), s))
+            scratch.append((max(cfg.fractions2), s))
+        s3 = [s for _, s in scratch]
+        masks3 = np.stack([modular.train_mask(n, f, s) for f, s in scratch])
+        test3 = test1.index_select(0, torch.as_tensor([seeds.index(s) for s in s3], device=device))
+        model3 = EnsembleEmbeddingMLP(cfg.p, cfg.embed, cfg.hidden, cfg.p, s3, device=device)
+        opt3, loss3, eval3 = make_phase(s3, masks3, test3, model3, [cfg.weight_decay] * len(s3))
+        log3 = trainer.log_schedule(cfg.steps3, 40, every=cfg.eval_every)
+        h3 = trainer.fit(loss3, opt3, cfg.steps3, eval3, log3, label="varma phase 3")
+        members3 = {
+            "phase": [3] * len(s3),
+            "fraction": [f for f, _ in scratch],
+            "wd": [cfg.weight_decay] * len(s3),
+        }
+        frames.append(h3.frame(s3, [f"scratch={f:g}" for f, _ in scratch], members=members3))
+    return pd.concat(frames, ignore_index=True)
 
 
 # --- metrics ------------------------------------------------------------------------------------------------
 
 
-def final_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (phase, fraction, seed): final train and test accuracy and the last step."""
-    acc = runs[runs["metric"] == "accuracy"]
-    keys = ["phase", "fraction"]
-    last = acc[acc["step"] == acc.groupby(keys)["step"].transform("max")]
-    out = last.pivot_table(index=[*keys, "seed"], columns="split", values="value").reset_index()
-    steps = acc.groupby(keys)["step"].max().rename("last_step")
-    return out.join(steps, on=keys)
-
-
 def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Per seed the phase-1 result, and per (seed, f2) the final accuracies, f2 in a typed column (NaN for
-    phase 1)."""
+    """Per seed the phase-1 result, per (seed, f2, weight decay) the final accuracies after retraining, and per
+    (seed, fraction) the from-scratch result: f2 and wd in typed columns (f2 NaN for phase 1)."""
     rows = []
+    largest = max(cfg.fractions2)
     for r in final_table(runs).itertuples():
         if r.phase == 1:
             rows += [
-                ("ungrok", math.nan, r.seed, "phase1_test_accuracy", r.test),
-                ("ungrok", math.nan, r.seed, "phase1_train_accuracy", r.train),
-                ("ungrok", math.nan, r.seed, "phase1_steps", float(r.last_step)),
+                ("ungrok", math.nan, r.wd, r.seed, "phase1_test_accuracy", r.test),
+                ("ungrok", math.nan, r.wd, r.seed, "phase1_train_accuracy", r.train),
+                ("ungrok", math.nan, r.wd, r.seed, "phase1_steps", float(r.last_step)),
+            ]
+        elif r.phase == 2:
+            rows += [
+                ("ungrok", r.fraction, r.wd, r.seed, "final_test_accuracy", r.test),
+                ("ungrok", r.fraction, r.wd, r.seed, "final_train_accuracy", r.train),
             ]
         else:
+            arm = "largest" if math.isclose(r.fraction, largest) else "critical"
             rows += [
-                ("ungrok", r.fraction, r.seed, "final_test_accuracy", r.test),
-                ("ungrok", r.fraction, r.seed, "final_train_accuracy", r.train),
+                ("ungrok", r.fraction, r.wd, r.seed, f"scratch_{arm}_test_accuracy", r.test),
+                ("ungrok", r.fraction, r.wd, r.seed, f"scratch_{arm}_train_accuracy", r.train),
             ]
-    return pd.DataFrame(rows, columns=["point", "f2", "seed", "metric", "value"])
-
-
-def retrain_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """One row per (seed, f2) with final ``train`` and ``test`` accuracy."""
-    sel = metrics[metrics["metric"].isin(["final_train_accuracy", "final_test_accuracy"])].copy()
-    sel["split"] = sel["metric"].str.split("_").str[1]
-    return sel.pivot_table(index=["seed", "f2"], columns="split", values="value").reset_index()
-
-
-def critical_fraction(f2: np.ndarray, test: np.ndarray, level: float = 0.5) -> float:
-    """The f2 at which the (f2-sorted) test accuracy first reaches ``level`` (linear interpolation), the smallest
-    f2 when it starts there, :data:`~reprosuite.metrics.curves.NEVER` when it never does."""
-    order = np.argsort(f2)
-    return curves.first_reaching(np.asarray(f2)[order], np.asarray(test)[order], level, interpolate=True)
+    return pd.DataFrame(rows, columns=["point", "f2", "wd", "seed", "metric", "value"])
 
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
-    table = retrain_table(metrics)
-    if table.empty:
-        return {}
-    out: dict[str, list[float]] = {"ungrokking": [], "largest_f2_keeps": [], "semi_grokking": []}
-    centre = sum(SEMI_BAND) / 2
-    for _, g in table.groupby("seed"):
-        fitted = g[g["train"] >= 1.0]
-        out["ungrokking"].append(float(fitted["test"].min()) if not fitted.empty else 1.0)
-        out["largest_f2_keeps"].append(float(g.loc[g["f2"].idxmax(), "test"]))
-        out["semi_grokking"].append(float(g.loc[(g["test"] - centre).abs().idxmin(), "test"]))
-    mean = table.groupby("f2")["test"].mean()
-    out["monotone_in_f2"] = [spearman(mean.index, mean.to_numpy())]
-    return out
+    table = retrain_table(metrics, cfg.weight_decay)
+    main = seed_values(table)
+    above = seed_values(table[table["f2"] == table["f2"].max()])  # the ungrokking control: the largest f2
+    return {
+        "ungrokking": main["ungrokking"],
+        "ungrokking" + CONTROL: above["ungrokking"],
+        "monotone_in_f2": main["monotone"],
+        "largest_f2_keeps": main["largest"],
+        "largest_f2_keeps" + CONTROL: main["smallest"],
+        "semi_grokking": per_seed(metrics, "scratch_critical_test_accuracy").tolist(),
+        "semi_grokking" + CONTROL: per_seed(metrics, "scratch_largest_test_accuracy").tolist(),
+    }
 
 
 FIGURES = (

@@ -40,7 +40,8 @@ def retrain_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    acc = runs[(runs["metric"] == "accuracy") & (runs["phase"] == 2)].copy()
+    acc = runs[(runs["metric"] == "accuracy") & (runs["phase"] == 2)]
+    acc = (acc[acc["wd"] == cfg.weight_decay] if "wd" in acc.columns else acc).copy()  # not the wd-0 control
     acc["f2"] = acc["fraction"].map(lambda f: f"{f:g}")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
     for ax, split in zip(axes, ("test", "train"), strict=True):

@@ -30,22 +30,35 @@ def cluster_means(d: int, norm: float) -> np.ndarray:
     return mu
 
 
-def sample(mu: np.ndarray, n: int, flip: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """``n`` points of XOR cluster data around ``mu`` (2, d).
+LABELS = ("xor", "linear", "random")
 
-    Returns ``x`` (n, d) float64, ``y`` clean labels (±1), ``y_noisy`` observed labels (±1), ``flipped`` (bool)
-    and ``cluster`` in {0, 1, 2, 3} for +μ1, −μ1, +μ2, −μ2.
+
+def sample(
+    mu: np.ndarray, n: int, flip: float, rng: np.random.Generator, labels: str = "xor"
+) -> dict[str, np.ndarray]:
+    """``n`` points of cluster data around ``mu`` (2, d).
+
+    ``labels``: ``xor`` (the paper's: ±μ1 → +1, ±μ2 → −1), ``linear`` (+μ1, +μ2 → +1 and −μ1, −μ2 → −1: the
+    same clusters, linearly separable) or ``random`` (observed labels independent of x; ``y`` stays the XOR
+    label). Returns ``x`` (n, d) float64, ``y`` clean labels (±1), ``y_noisy`` observed labels (±1),
+    ``flipped`` (bool: observed ≠ clean) and ``cluster`` in {0, 1, 2, 3} for +μ1, −μ1, +μ2, −μ2.
     """
     if not 0.0 <= flip < 0.5:
         raise ValueError(f"flip probability must be in [0, 0.5), got {flip}")
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
     d = mu.shape[1]
     cluster = rng.integers(0, 4, size=n)
     sign = np.where(cluster % 2 == 0, 1.0, -1.0)
     means = mu[cluster // 2] * sign[:, None]
     x = means + rng.standard_normal((n, d))
-    y = np.where(cluster < 2, 1.0, -1.0)
+    y = sign if labels == "linear" else np.where(cluster < 2, 1.0, -1.0)
     flipped = rng.random(n) < flip
-    return {"x": x, "y": y, "y_noisy": np.where(flipped, -y, y), "flipped": flipped, "cluster": cluster}
+    noisy = np.where(flipped, -y, y)
+    if labels == "random":  # drawn after the paper's draws, so x and the flips match the XOR data's
+        noisy = rng.choice([-1.0, 1.0], size=n)
+        flipped = noisy != y
+    return {"x": x, "y": y, "y_noisy": noisy, "flipped": flipped, "cluster": cluster}
 
 
 def data_rng(seed: int) -> np.random.Generator:

@@ -9,9 +9,17 @@ ReLU MLP train from zero init and does not matter from He init. Table 1 (MNIST, 
 over 40 runs = 20 seeds × lr 0.1 and 0.01, clip 10): zero init, no noise 11.4 / 10.1 %, noise 94.5 / 49.7 %;
 simple init N(0, 0.1²) 95.7 / 51.6 vs 97.0 / 53.6 %; He init 97.4 / 91.7 vs 97.2 / 91.7 %.
 Our pass rules, on each run's final test accuracy (chance = the test split's majority-class rate; on MNIST
-11.35 %, the paper's no-noise "best"): zero init without noise ≤ chance + 2 pp (per run); zero init with noise:
-best run ≥ 80 % (one value, the maximum over runs) and mean ≥ chance + 20 pp (ours: well under the paper's
-94.5 % / +38 pp); He init, noise − no noise (paired by seed and lr) within ±1 pp.
+11.35 %, the paper's no-noise "best"):
+- ``zero_init_no_noise_at_chance`` (sanity): zero init without noise, per run accuracy − chance, mean ≤ 2 pp.
+  It holds by mathematics (below: every hidden gradient is exactly zero), so it is shown, not counted.
+- ``zero_init_noise_best`` (empirical, full tier): the best run ≥ 80 % (one value, the maximum over runs: no
+  interval). ``zero_init_noise_mean`` (empirical, full tier): per run accuracy − chance, mean with its Student-t
+  95 % interval ≥ 20 pp (ours: well under the paper's 94.5 % / +38 pp). Negative control of both: the same
+  measurement on the zero-init runs without noise (the same seeds and data order), which cannot learn.
+- ``he_init_noise_no_effect`` (empirical): He init, noise − no noise paired by seed and lr, mean with its
+  Student-t 95 % interval within ±1 pp. Negative control: the same paired difference at simple init
+  N(0, 0.1²), where Table 1 shows noise helping: such ReLU layers scale a signal by 0.1·√(50/2) = 0.5 each
+  (2⁻²⁰ ≈ 1e-6 over 20 layers), so the net barely learns until noise's random walk has grown the weights.
 
 Protocol (§3, §4.1): 20 hidden layers of 50 ReLU units; SGD without momentum at lr 0.1 and 0.01; η = 0.01,
 γ = 0.55; Simple Init N(0, 0.1²), Good Init He et al. (2015), Bad Init all weights zero; clipping threshold 10,
@@ -20,9 +28,11 @@ noise like the weights, t counts updates from 0, 60k steps.
 Why zero init needs noise: every hidden unit outputs relu(0) = 0, so every weight and hidden-bias gradient is
 exactly zero and only the output bias (the class prior) learns. With noise the weights random-walk with variance
 lr²·Σ_t σ_t² ≈ lr²·η·t^0.45/0.45 (std ≈ 0.11 after 7k steps) and learning starts once a signal survives 20
-layers: at ~20k steps on digits (calibration, 3 seeds), so at the quick tier (6k steps) the two zero-init +
-noise claims fail for want of steps; simple init, at the scale the random walk reaches after ~5k steps, shows
-the effect within the quick budget.
+layers: at ~20k steps on digits (calibration, 3 seeds). The quick tier's 6k steps are too few for it, and the
+~30k steps it would need cost five times the quick budget (the step is compute-bound: forward, backward and
+the noise draws of 18 members), so the two zero-init + noise claims are checked at the full tier only (quick
+reports them "measured at tier full only", never "fail"). Simple init, at the scale the random walk reaches
+after ~5k steps, shows the effect within the quick budget.
 Data: scikit-learn digits (1,500 train / 297 test images) instead of MNIST, which the suite cannot load;
 a 20 × 50 MLP reaches the paper's ~97 % regime on it.
 Tiers: full = Table 1's grid × lr {0.1, 0.01} × 20 seeds, 60k steps; quick = lr 0.1, 3 seeds, 6k steps;
@@ -44,8 +54,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import Claim, Rule, per_seed
+from reprosuite.claims import CONTROL, Amendment, Claim, Rule, per_seed
 from reprosuite.study import Figure, Paper
+
+from . import figures
 
 PAPER = Paper(
     title="Adding Gradient Noise Improves Learning for Very Deep Networks",
@@ -65,11 +77,8 @@ INITS = {"zero": "zeros", "simple": "gaussian", "he": "he"}  # Table 1 names →
 class Config:
     seeds: int = 20  # Table 1: 40 runs = 20 seeds × 2 learning rates
     steps: int = 60_000  # not stated; ours: zero init + noise starts learning at ~20k steps on digits
-    inits: tuple[Literal["zero", "simple", "he"], ...] = (
-        "zero",
-        "simple",
-        "he",
-    )  # Table 1: Bad, Simple, Good
+    # Table 1: Bad, Simple, Good
+    inits: tuple[Literal["zero", "simple", "he"], ...] = ("zero", "simple", "he")
     lrs: tuple[float, ...] = (0.1, 0.01)  # §4.1: 0.1 and 0.01
     dataset: Literal["mnist", "digits", "mnist1d"] = "mnist"  # §4.1: MNIST
     data_seed: int = 0  # not stated; ours: the digits train/test split
@@ -93,7 +102,7 @@ TIERS = {
 WHY = {
     "dataset": "the full tier on real MNIST is not sized yet (its cost is unmeasured); digits is the closest image set",
     "seeds": "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests)",
-    "steps": "2-core CPU budget; too short for zero init + noise, which needs ~20k steps",
+    "steps": "2-core CPU budget; too short for zero init + noise (~20k steps): those claims are full-tier only",
     "lrs": "2-core CPU budget: lr 0.1 only",
     "log_points": "fewer evaluations for a shorter run",
     "inits": "smoke checks zero init only (seconds, for tests)",
@@ -217,6 +226,7 @@ def extract(runs: pd.DataFrame, cfg: Config) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------------- claims
+_ZERO_CONTROL = "zero init without gradient noise (the same seeds and data order): the same statistic"
 CLAIMS = (
     Claim(
         id="zero_init_no_noise_at_chance",
@@ -224,6 +234,7 @@ CLAIMS = (
         metric="per run: final test accuracy − majority-class rate",
         rule=Rule.at_most(0.02),
         paper_text="best 11.4 %, average 10.1 % (MNIST; majority class 11.35 %)",
+        kind="sanity",
     ),
     Claim(
         id="zero_init_noise_best",
@@ -232,7 +243,8 @@ CLAIMS = (
         rule=Rule.at_least(0.80),
         paper_value=0.945,
         paper_text="best 94.5 % over 40 runs (MNIST)",
-        tiers=("quick", "full"),
+        tiers=("full",),
+        control=_ZERO_CONTROL,
     ),
     Claim(
         id="zero_init_noise_mean",
@@ -240,7 +252,8 @@ CLAIMS = (
         metric="per run: final test accuracy − majority-class rate",
         rule=Rule.at_least(0.20),
         paper_text="average 49.7 % over 40 runs, half at lr 0.01 (MNIST; majority class 11.35 %)",
-        tiers=("quick", "full"),
+        tiers=("full",),
+        control=_ZERO_CONTROL,
     ),
     Claim(
         id="he_init_noise_no_effect",
@@ -250,6 +263,41 @@ CLAIMS = (
         paper_value=0.0,
         paper_text="best 97.4 vs 97.2 %, average 91.7 vs 91.7 % (MNIST, clip 10)",
         tiers=("quick", "full"),
+        control="simple init N(0, 0.1²), where noise matters (Table 1): the same paired difference",
+    ),
+)
+_FULL_ONLY = (
+    "tiers quick and full → full only (quick: measured at tier full only); negative control added: the "
+    "zero-init runs without noise"
+)
+AMENDMENTS = (
+    Amendment(
+        "2026-12-06",
+        ("zero_init_no_noise_at_chance",),
+        "kind empirical → sanity",
+        "holds by mathematics: relu(0) = 0 makes every weight and hidden-bias gradient exactly zero without "
+        "noise, so only the output bias (the class prior) learns",
+        "pass",
+        "pass",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("zero_init_noise_best", "zero_init_noise_mean"),
+        _FULL_ONLY,
+        "learning from zero init under noise starts at ~20k steps on digits (the random walk must first grow "
+        "weights that carry a signal through 20 layers); the quick tier's 6k steps cannot show it, so a quick "
+        "fail was by construction, and the ~30k steps needed cost five times the quick budget",
+        "fail",
+        "inconclusive",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("he_init_noise_no_effect",),
+        "negative control added: the same paired difference at simple init N(0, 0.1²)",
+        "a no-effect claim is evidence only where the same measurement detects the effect where the paper "
+        "shows one",
+        "inconclusive",
+        "inconclusive",
     ),
 )
 
@@ -262,93 +310,30 @@ def _runs(metrics: pd.DataFrame, init: str, noise: bool, name: str) -> pd.Series
     return pd.concat(parts, names=["lr", "seed"]) if parts else pd.Series(dtype=float)
 
 
+def _best(accuracy: pd.Series) -> list[float]:
+    """The best run's accuracy (one value; NaN if any run diverged)."""
+    return [float(accuracy.max()) if accuracy.notna().all() else math.nan]
+
+
+def _noise_effect(metrics: pd.DataFrame, init: str) -> list[float]:
+    """Per (lr, seed): final test accuracy with noise − without, at ``init``."""
+    acc = {n: _runs(metrics, init, n, "test_accuracy") for n in (True, False)}
+    return (acc[True] - acc[False]).sort_index().tolist() if len(acc[True]) else []
+
+
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, list[float]]:
     out = {"zero_init_no_noise_at_chance": _runs(metrics, "zero", False, "above_chance").tolist()}
     noisy = _runs(metrics, "zero", True, "test_accuracy")
     if len(noisy):
-        out["zero_init_noise_best"] = [float(noisy.max()) if noisy.notna().all() else math.nan]
+        # the control: the same statistics of the zero-init runs without noise (same seeds and data order)
+        out["zero_init_noise_best"] = _best(noisy)
+        out["zero_init_noise_best" + CONTROL] = _best(_runs(metrics, "zero", False, "test_accuracy"))
         out["zero_init_noise_mean"] = _runs(metrics, "zero", True, "above_chance").tolist()
-    he = {n: _runs(metrics, "he", n, "test_accuracy") for n in (True, False)}
-    if len(he[True]):
-        out["he_init_noise_no_effect"] = (he[True] - he[False]).sort_index().tolist()
+        out["zero_init_noise_mean" + CONTROL] = out["zero_init_no_noise_at_chance"]
+    if he := _noise_effect(metrics, "he"):
+        out["he_init_noise_no_effect"] = he
+        out["he_init_noise_no_effect" + CONTROL] = _noise_effect(metrics, "simple")
     return out
-
-
-# ---------------------------------------------------------------------------------------------------- figures
-# Table 1 (MNIST, clipping threshold 10): (best, average) test accuracy
-PAPER_TABLE1 = {
-    ("zero", False): (0.114, 0.101),
-    ("zero", True): (0.945, 0.497),
-    ("simple", False): (0.957, 0.516),
-    ("simple", True): (0.970, 0.536),
-    ("he", False): (0.974, 0.917),
-    ("he", True): (0.972, 0.917),
-}
-
-
-NOISE_LABELS = {True: "noise η = 0.01", False: "no noise"}
-
-
-def _label(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs.assign(**{"gradient noise": runs["noise"].map(NOISE_LABELS)})
-
-
-def draw_accuracy_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    data = _label(runs[runs["metric"].isin(["accuracy", "weight_rms"])])
-    inits = [i for i in INITS if i in set(data["init"])]
-    base = chance(make_data(cfg)["y_test"])
-    fig, axes = plt.subplots(2, len(inits), figsize=(4 * len(inits), 6), sharex=True, squeeze=False)
-    for col, init in enumerate(inits):
-        for row, (split, metric) in enumerate((("test", "accuracy"), ("train", "weight_rms"))):
-            ax = axes[row, col]
-            sel = data[(data["init"] == init) & (data["split"] == split) & (data["metric"] == metric)]
-            sns.lineplot(
-                sel,
-                x="step",
-                y="value",
-                hue="gradient noise",
-                hue_order=[NOISE_LABELS[True], NOISE_LABELS[False]],
-                style="lr" if len(cfg.lrs) > 1 else None,
-                errorbar=("pi", 100),
-                ax=ax,
-                legend=row == 0 and col == 0,
-            )
-            if row == 0:
-                ax.axhline(base, color="grey", ls="--", lw=1)
-                ax.set(title=f"{init} init", ylim=(0, 1), ylabel="test accuracy" if col == 0 else "")
-            else:
-                ax.axhline(math.sqrt(2 / cfg.width), color="grey", ls=":", lw=1)
-                ax.set(ylabel="weight RMS" if col == 0 else "", xlabel="step")
-    return fig
-
-
-def draw_table1(runs: pd.DataFrame, metrics: pd.DataFrame, cfg: Config):
-    import matplotlib.pyplot as plt
-
-    acc = _label(final_accuracy(runs))
-    inits = [i for i in INITS if i in set(acc["init"])]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
-    width = 0.38
-    for ax, (title, how, k) in zip(
-        axes, (("best run", "max", 0), ("average over runs", "mean", 1)), strict=True
-    ):
-        for j, (noise, colour) in enumerate(((False, "C1"), (True, "C0"))):
-            sel = acc[acc["gradient noise"] == NOISE_LABELS[noise]]
-            values = [sel[sel["init"] == i]["value"].agg(how) for i in inits]
-            pos = np.arange(len(inits)) + (j - 0.5) * width
-            ax.bar(pos, values, width, color=colour, label=f"ours, {NOISE_LABELS[noise]}")
-            paper = [PAPER_TABLE1[(i, noise)][k] for i in inits]
-            ax.scatter(pos, paper, color="black", marker="_", s=300, lw=2, zorder=3)
-        ax.set(
-            xticks=np.arange(len(inits)), xticklabels=[f"{i} init" for i in inits], title=title, ylim=(0, 1)
-        )
-    axes[0].set_ylabel("final test accuracy")
-    axes[1].scatter([], [], color="black", marker="_", s=300, lw=2, label="paper (MNIST, clip 10)")
-    axes[1].legend(fontsize=8, loc="upper left")
-    return fig
 
 
 FIGURES = (
@@ -361,7 +346,7 @@ FIGURES = (
             "rate) and the RMS of all weights (bottom; dotted = He scale √(2/50)): under noise the zero-init "
             "weights random-walk away from 0, without it they stay exactly 0."
         ),
-        draw=draw_accuracy_curves,
+        draw=figures.draw_accuracy_curves,
     ),
     Figure(
         name="table1",
@@ -370,6 +355,6 @@ FIGURES = (
             "Experiment 3). Ours: best and average final test accuracy over seeds (and learning rates) per "
             "init, without (orange) and with (blue) gradient noise; black ticks = the paper's numbers."
         ),
-        draw=draw_table1,
+        draw=figures.draw_table1,
     ),
 )

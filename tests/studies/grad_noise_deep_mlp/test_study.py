@@ -48,6 +48,8 @@ ACC = {
     ("zero", True): [0.08, 0.9, 0.95],
     ("he", False): [0.95, 0.96, 0.97],
     ("he", True): [0.96, 0.96, 0.95],
+    ("simple", False): [0.07, 0.07, 0.5],
+    ("simple", True): [0.95, 0.83, 0.95],
 }
 
 
@@ -57,11 +59,17 @@ def test_extract_and_measure_follow_the_pass_rules():
     assert set(metrics.columns) == {"point", "seed", "init", "noise", "lr", "metric", "value"}
     assert metrics["noise"].dtype == bool and metrics["lr"].dtype == float
     measured = gn.measure(metrics, CFG)
-    assert set(measured) == {c.id for c in gn.CLAIMS}
+    controls = {c.id + "/control" for c in gn.CLAIMS if c.control}
+    assert set(measured) == {c.id for c in gn.CLAIMS} | controls
+    assert all(c.control for c in gn.CLAIMS if c.kind == "empirical")
     assert measured["zero_init_no_noise_at_chance"] == pytest.approx([0.08 - base] * 3)
     assert measured["zero_init_noise_best"] == pytest.approx([0.95])
     assert measured["zero_init_noise_mean"] == pytest.approx([0.08 - base, 0.9 - base, 0.95 - base])
     assert measured["he_init_noise_no_effect"] == pytest.approx([0.01, 0.0, -0.02])
+    # the controls: the same statistics without noise at zero init, the same difference at simple init
+    assert measured["zero_init_noise_best/control"] == pytest.approx([0.08])
+    assert measured["zero_init_noise_mean/control"] == pytest.approx([0.08 - base] * 3)
+    assert measured["he_init_noise_no_effect/control"] == pytest.approx([0.88, 0.76, 0.45])
 
 
 def test_measure_pairs_runs_by_learning_rate_and_seed_and_keeps_divergence():
@@ -90,7 +98,8 @@ def test_figures_draw_on_a_run_table():
         assert fig.axes
         if figure.name == "table1":
             best = sorted(round(b.get_height(), 3) for b in fig.axes[0].patches)
-            assert best == [0.08, 0.95, 0.96, 0.97]  # max per (init, noise), bars in both panels
+            # max per (init, noise), bars in both panels
+            assert best == [0.08, 0.5, 0.95, 0.95, 0.96, 0.97]
         plt.close(fig)
 
 

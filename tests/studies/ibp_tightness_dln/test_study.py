@@ -53,6 +53,28 @@ def test_training_tightens_ibp_members():
     assert (last["ibp"] > 2 * first["ibp"]).all()
 
 
+def test_the_control_arm_is_standard_training_from_another_initial_net():
+    data = st.make_data(CFG)
+    cfg = dataclasses.replace(CFG, steps=120, lr=3e-3)
+    assert st.grid(cfg)["train"]["modes"] == ["standard", "standard_b", "ibp"]
+    assert st.grid(dataclasses.replace(cfg, control=False))["train"]["modes"] == ["standard", "ibp"]
+    runs = st.train(cfg, st.grid(cfg)["train"], data, [0, 1], "cpu")
+    assert set(runs["seed"]) == {0, 1}
+    tau = runs[runs["metric"] == "tightness"].pivot_table(
+        index=["step", "seed"], columns="variant", values="value"
+    )
+    first, last = tau.loc[0], tau.loc[cfg.steps]
+    assert (first["standard_b"] != first["standard"]).all()  # an independent initial net
+    assert (last["ibp"] > 2 * last["standard_b"]).all()
+    # the other arms train as they do without the control beside them
+    alone = st.train(cfg, {"kind": "train"}, data, [0, 1], "cpu")
+    key = ["variant", "seed", "step", "split", "metric"]
+    both = runs[runs["variant"] != "standard_b"].sort_values(key)["value"].to_numpy()
+    np.testing.assert_allclose(both, alone.sort_values(key)["value"].to_numpy(), rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="last"):
+        st.train(cfg, {"kind": "train", "modes": ["ibp", "standard"]}, data, [0], "cpu")
+
+
 class Killed(Exception):
     pass
 
@@ -108,7 +130,7 @@ def synthetic_runs(slope_error: float = 0.0) -> pd.DataFrame:
                 init = ("init", f"L{depth}-n{width}", depth, width, nan, seed, 0, "init")
                 rows.append((*init, "tightness", tau))
                 rows.append((*init, "theory", theo))
-        for mode, values in (("standard", (0.03, 0.05)), ("ibp", (0.03, 0.8))):
+        for mode, values in (("standard", (0.03, 0.05)), ("ibp", (0.03, 0.8)), ("standard_b", (0.03, 0.06))):
             for step, tau in zip((0, 100), values, strict=True):
                 test = ("train", mode, nan, nan, mode, seed, step, "test")
                 rows.append((*test, "tightness", tau * (1 + seed)))
@@ -127,11 +149,12 @@ def test_extract_and_measure():
     assert set(metrics.columns) == {"point", "seed", "metric", "depth", "width", "mode", "value"}
     assert len(metrics[(metrics.metric == "ratio") & (metrics.depth == 3)]) == 2 * 3
     measured = st.measure(metrics, cfg)
-    assert set(measured) == {c.id for c in st.CLAIMS}
+    assert set(measured) == {c.id for c in st.CLAIMS} | {"ibp_training_tightens/control"}
     # widths ≥ 64 only: (64/16)^0.05 and (256/16)^0.05, times 1.1 on seed 1
     assert measured["init_closed_form"] == pytest.approx([16**0.05 - 1, 1.1 * 16**0.05 - 1])
     assert measured["init_width_slope"] == pytest.approx([0.05, 0.05])
     assert measured["ibp_training_tightens"] == pytest.approx([16.0, 16.0])
+    assert measured["ibp_training_tightens/control"] == pytest.approx([1.2, 1.2])
 
 
 def test_figures_draw():
