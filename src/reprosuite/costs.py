@@ -97,6 +97,12 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
                 st.train(cfg, grid[point], load_data(data), study_mod.seed_list(cfg), dev)
             except probe_mod.ProbeStop as stop:
                 note, complete = f"stopped after {limit_s:g} s in {stop}: a lower bound", False
+            except MemoryError as err:
+                note, complete = f"out of memory: {limits()}{err}", False
+            except RuntimeError as err:
+                if "allocate" not in str(err):
+                    raise
+                note, complete = f"out of memory: {limits()}{str(err).splitlines()[0]}", False
             except Exception as err:  # a truncated fit may starve what follows it; the timings stand
                 if not probe.fits:
                     raise
@@ -128,6 +134,32 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
     if entry["device"] == "cuda":
         entry["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated(dev) / 2**20, 1)
     return entry
+
+
+def limit_memory(mb: int | None) -> None:
+    """Cap this process's address space at ``mb`` MB: a paper-scale job that needs more fails with a
+    MemoryError the probe records ("out of memory"), instead of the machine running out."""
+    if mb:
+        resource.setrlimit(resource.RLIMIT_AS, (mb * 2**20, mb * 2**20))
+
+
+def limits() -> str:
+    cap = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return (
+        "" if cap == resource.RLIM_INFINITY else f"needs more than the {cap / 2**30:.0f} GB address space; "
+    )
+
+
+def probe_study(name: str, tier: str, steps: int, limit_s: float, device: str = "cpu"):
+    """Prepare a study's data and probe each of its training jobs in this process: (point, entry) pairs."""
+    from reprosuite import pipeline
+
+    st = study_mod.get(name)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data.npz"
+        pipeline.prepare(name, tier, data)
+        for point in config_mod.check_grid(st, config_mod.resolve(st, tier)):
+            yield point, probe_job(name, tier, point, str(data), steps, limit_s, device)
 
 
 def probe(
@@ -178,6 +210,12 @@ def fmt_seconds(s: float) -> str:
     return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
 
 
-if __name__ == "__main__":  # one probed job, in a process of its own (its peak memory is its own)
-    name, tier, point, data, steps, limit_s, device = sys.argv[1:8]
-    print(json.dumps(probe_job(name, tier, point, data, int(steps), float(limit_s), device)))
+if __name__ == "__main__":
+    if sys.argv[1] == "--study":  # every job of a study in this process, its memory capped (the tests)
+        name, tier, steps, limit_s, mem_mb = sys.argv[2:7]
+        limit_memory(int(mem_mb))
+        for point, entry in probe_study(name, tier, int(steps), float(limit_s)):
+            print(json.dumps({"point": point, **entry}), flush=True)
+    else:  # one probed job, in a process of its own (its peak memory is its own)
+        name, tier, point, data, steps, limit_s, device = sys.argv[1:8]
+        print(json.dumps(probe_job(name, tier, point, data, int(steps), float(limit_s), device)))

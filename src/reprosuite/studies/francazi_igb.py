@@ -276,9 +276,14 @@ def g0_untrained(x, activation: str, pool: int, depths, width: int, seeds: list[
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
+    from reprosuite.engine.train import trainer
+
     parts = []
+    families = architectures(cfg, point)
+    chunks = len(range(0, cfg.inits, cfg.chunk))
+    progress, done = trainer.Progress(len(families) * len(seeds) * chunks, "untrained networks"), 0
     with torch.no_grad():
-        for fam in architectures(cfg, point):
+        for fam in families:
             family = variant_name(fam["activation"], 0, fam["pool"])
             for seed, row in zip(seeds, seed_positions(cfg, seeds), strict=True):
                 x = torch.as_tensor(data["x"][row], device=device)
@@ -292,6 +297,8 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
                     )
                     for d, v in chunk.items():
                         g0[d].append(v.cpu().numpy())
+                    done += 1
+                    progress.update(done)
                 for d, values in g0.items():
                     parts.append(
                         pd.DataFrame(

@@ -247,7 +247,7 @@ def _evaluate(probs, q, target, emb_in, emb_out) -> dict:
     return {"error": err, "unstored_mass": am.unseen_mass(probs, q), "stored": float((q > 0).sum())}
 
 
-def _t_sweep(cfg: Config, probs: np.ndarray, seed: int) -> list[tuple]:
+def _t_sweep(cfg: Config, probs: np.ndarray, seed: int, tick) -> list[tuple]:
     from . import memory as am
 
     rng = _rng(seed, "T")
@@ -261,10 +261,11 @@ def _t_sweep(cfg: Config, probs: np.ndarray, seed: int) -> list[tuple]:
         q = am.memory_weights(np.bincount(tokens[:t], minlength=cfg.n_tokens), cfg.t_scheme)
         rows += _rows(seed, cfg.t_scheme, t, _evaluate(probs, q, target, emb_in, emb_out))
         rows += _rows(seed, f"{cfg.t_scheme}{SMALL}", t, _evaluate(probs, q, target, *small))
+        tick()
     return rows
 
 
-def _d_sweep(cfg: Config, probs: np.ndarray, seed: int) -> list[tuple]:
+def _d_sweep(cfg: Config, probs: np.ndarray, seed: int, tick) -> list[tuple]:
     from . import memory as am
 
     rng, control_rng = _rng(seed, "d"), _rng(seed, "d_control")
@@ -280,15 +281,26 @@ def _d_sweep(cfg: Config, probs: np.ndarray, seed: int) -> list[tuple]:
             rows += _rows(seed, scheme, d, _evaluate(probs, q, target, emb_in, emb_out))
             if scheme == "top":
                 rows += _rows(seed, f"top{SMALL}", d, _evaluate(probs, q, target, *small))
+        tick()
     return rows
 
 
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     """No optimiser: each seed builds its memories in closed form (numpy; ``device`` is not used)."""
+    from reprosuite.engine.train import trainer
+
     probs = np.asarray(data["probs"], dtype=np.float64)
+    values = cfg.t_values if point["sweep"] == "T" else cfg.d_values
+    progress = trainer.Progress(len(seeds) * len(values), f"memories {point['sweep']}-sweep")
+    done = [0]
+
+    def tick():
+        done[0] += 1
+        progress.update(done[0])
+
     rows = []
     for seed in seeds:
-        rows += (_t_sweep if point["sweep"] == "T" else _d_sweep)(cfg, probs, seed)
+        rows += (_t_sweep if point["sweep"] == "T" else _d_sweep)(cfg, probs, seed, tick)
     return pd.DataFrame(rows, columns=["variant", "seed", "step", "split", "metric", "value"])
 
 

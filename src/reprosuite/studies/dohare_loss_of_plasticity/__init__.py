@@ -48,7 +48,6 @@ without the stationary control (≈ 35 s of training); full not measured.
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -198,6 +197,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     import torch
 
     from reprosuite.engine.train import checkpoint as ckpt_mod
+    from reprosuite.engine.train import trainer
 
     from . import online
 
@@ -271,7 +271,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
     if first == 0:
         take_probe(0)
-    start, last_report = time.perf_counter(), time.perf_counter()
+    progress = trainer.Progress(cfg.steps - first * cfg.chunk, "lop")
     for ci in range(first, n_chunks):
         if ci > first:
             slot.save(lambda ci=ci: snapshot(ci))
@@ -282,11 +282,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
         done = (ci + 1) * cfg.chunk
         if done % cfg.probe_every == 0:
             take_probe(done)
-        now = time.perf_counter()
-        if now - last_report > 10 or ci == n_chunks - 1:
-            last_report = now
-            us = (now - start) / ((ci + 1 - first) * cfg.chunk) * 1e6
-            print(f"[lop] step {done}/{cfg.steps}, {us:.0f} µs/step", file=sys.stderr, flush=True)
+        progress.update(done - first * cfg.chunk, force=ci == n_chunks - 1)
     slot.save(lambda: snapshot(n_chunks), force=True)
     return _frame(cfg, members, errors, probes)
 
