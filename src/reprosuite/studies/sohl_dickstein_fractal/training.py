@@ -137,7 +137,7 @@ def _train_chunk(problem: Problem, lr1: Tensor, lr2: Tensor, steps: int, tick: C
 
 
 def _forward(problem: Problem, w1: Tensor, w2: Tensor) -> Tensor:
-    """The official network's output (n,) at weights (w1, w2) (as :func:`train_pixels_reference`)."""
+    """The official network's output (n,) at weights (w1, w2)."""
     h = problem.x
     for layer in (w1, w2):
         z = h @ layer / math.sqrt(layer.shape[0])
@@ -296,22 +296,11 @@ def find_boundary(
 
 def train_pixels_reference(problem: Problem, lr1: Tensor, lr2: Tensor, steps: int) -> Tensor:
     """Loss trajectories (steps, M) by a plain per-pixel autograd loop (the official net/loss/update)."""
-    x, y = problem.x, problem.y
-    w = problem.width
     out = torch.empty(steps, lr1.shape[0], dtype=torch.float64)
     for i in range(lr1.shape[0]):
         theta = [problem.w1.clone().requires_grad_(True), problem.w2.clone().requires_grad_(True)]
         for step in range(steps):
-            h = x
-            for layer in theta:
-                z = h @ layer / math.sqrt(layer.shape[0])
-                if problem.nonlinearity == "tanh":
-                    h = torch.tanh(z * math.sqrt(2.0))
-                elif problem.nonlinearity == "relu":
-                    h = torch.relu(z) * math.sqrt(2.0)
-                else:
-                    h = z
-            loss = ((z / math.sqrt(w) - y) ** 2).mean()
+            loss = ((_forward(problem, *theta) - problem.y.reshape(-1)) ** 2).mean()
             out[step, i] = loss.detach()
             g1, g2 = torch.autograd.grad(loss, theta)
             with torch.no_grad():
