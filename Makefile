@@ -19,7 +19,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The quick tier reads the official MNIST files (hinton_forward_forward): fetched into the data directory unless
+# they are there with their official checksums.
 suite: $(STAMP)
+	$(BIN)/reprosuite data fetch mnist
 	$(BIN)/snakemake $(ARGS)
 
 test: $(STAMP)

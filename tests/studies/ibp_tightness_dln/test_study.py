@@ -103,7 +103,8 @@ def test_training_killed_mid_epoch_resumes_to_the_same_run_table(tmp_path, monke
 
 
 def test_mnist_is_a_required_dataset_and_tiers_deviate_where_explained():
-    assert st.datasets(st.Config()) == ("mnist",) and st.datasets(st.TIERS["full"]) == ()
+    assert st.datasets(st.Config()) == ("mnist",) and st.datasets(st.TIERS["full"]) == ("mnist",)
+    assert st.TIERS["full"] == st.Config() and st.datasets(st.TIERS["quick"]) == ()
     with pytest.raises(config.ConfigError, match="dataset"):
         config.resolve("ibp_tightness_dln", "smoke", {"dataset": "cifar10"})
     s = study.get("ibp_tightness_dln")

@@ -158,3 +158,18 @@ def test_centred_orthogonal_arm_starts_at_the_zero_map():
     assert (first["orthogonal-lr0.05"].to_numpy() > 3 * zero_map).all()
     last = runs[(runs.step == 3) & (runs.metric == "loss")].set_index(["variant", "seed"]).value
     assert (last["orthogonal_centred-lr0.05"].to_numpy() < zero_map).all()
+
+
+def test_depth_sweep_in_parts_trains_each_member_as_one_ensemble_does(monkeypatch):
+    from reprosuite.studies.saxe_dln_dynamics import training
+
+    cfg = dataclasses.replace(saxe.TIERS["quick"], depth_lrs=(0.02, 0.05), depth_steps=5, n_features=16)
+    data = saxe.make_data(cfg)
+    point = saxe.grid(cfg)["depth-4"]
+    whole = saxe.train(cfg, point, data, [5, 6], "cpu")
+    monkeypatch.setattr(training, "WEIGHT_BUDGET", 1)  # one member per part
+    parts = saxe.train(cfg, point, data, [5, 6], "cpu")
+    key = ["variant", "seed", "step", "split", "metric"]
+    loss = [frame[frame.metric == "loss"].set_index(key).value.sort_index() for frame in (whole, parts)]
+    assert len(loss[0]) == len(loss[1]) and loss[0].index.equals(loss[1].index)
+    np.testing.assert_allclose(loss[1].to_numpy(), loss[0].to_numpy(), rtol=1e-5)

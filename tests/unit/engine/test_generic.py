@@ -15,11 +15,18 @@ SRC = Path(reprosuite.__file__).parent
 ALLOWLIST = {
     "reprosuite.engine.models.conv": "batched 1-D CNN (MNIST-1D's ConvBase generalised)",
     "reprosuite.engine.models.parametrization": "standard / NTK / maximal-update width parametrisations",
-    "reprosuite.engine.train.gradients": "per-member gradient clipping and annealed gradient noise",
     "reprosuite.engine.analysis.hessian": "largest Hessian eigenvalue by power iteration",
     "reprosuite.engine.analysis.kernels": "empirical NTK, kernel alignment, linearised models",
     "reprosuite.engine.analysis.ibp": "interval bound propagation",
     "reprosuite.engine.analysis.robustness": "PGD attacks and local complexity of ReLU networks",
+    "reprosuite.engine.analysis.lmc": "linear-mode-connectivity loss barrier between two parameter sets",
+    "reprosuite.engine.analysis.emc": "effective-model-complexity search (doubling + bisection, censoring flags)",
+    "reprosuite.engine.analysis.groups": "finite groups from multiplication tables: classes, character tables, "
+    "real-irrep projectors",
+    "reprosuite.engine.models.ghost_bn": "Ghost Batch Normalisation for batched ensembles",
+    "reprosuite.engine.models.recurrent": "batched LSTM / vanilla / stack- and tape-augmented RNN cells",
+    "reprosuite.engine.train.forward_forward": "layer-local forward-forward training: goodness, detached "
+    "normalised layer inputs, local losses",
 }
 
 

@@ -67,7 +67,7 @@ PAPER = Paper(
     code="https://github.com/ekinakyurek/google-research/tree/master/incontext",
 )
 
-COST = {"smoke": "~25 CPU-s", "quick": "~165 CPU-s", "full": "GPU: ~1e5 steps, not run"}
+COST = {"smoke": "~25 CPU-s", "quick": "~50 CPU-s", "full": "GPU: ~1e5 steps, not run"}
 
 TASK_STREAM = 104_729  # tags the training-task seeds, apart from initialisation
 
@@ -100,7 +100,7 @@ QUICK = replace(
     d_model=32,
     heads=2,
     noise_vars=(0.0,),
-    steps=3000,
+    steps=1000,
     lr=1e-3,
     eval_tasks=200,
     log_points=6,
@@ -169,6 +169,17 @@ AMENDMENTS = (
         "a claim passes only when the same measurement on a model without in-context regression does not",
         "inconclusive",
         "inconclusive",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("closer_to_ols_than_gd_knn", "matches_ols", "ridge_lambda_matches_noise"),
+        "quick: training steps 3000 → 1000",
+        "every claim is checked at the full tier only, so the quick tier trains for its figures alone; the "
+        "suite's 2-core budget goes to claims that quick can decide. At 1000 steps the quick model's training "
+        "loss is 2.34 (3000 steps: 1.91) and its SPD to OLS at k = 15 is 0.38 (0.25): the figures show the model "
+        "earlier on its way towards OLS",
+        "inconclusive (measured at tier full only)",
+        "inconclusive (measured at tier full only)",
     ),
 )
 

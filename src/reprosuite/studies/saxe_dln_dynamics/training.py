@@ -16,6 +16,9 @@ INITS = ("orthogonal", "gaussian")
 # Orthogonal init with the network's initial output subtracted, f(x) = W_tot x − W_tot(0) x: the same isometric
 # start, but no random initial map to unlearn before the target is learned (the set-up check of Fig. 6A)
 CENTRED = "orthogonal_centred"
+# Bytes of float32 weights trained in one ensemble of the depth sweep (ours): a job's peak memory is ~4× its
+# weights (weights, gradients, the backward pass), so ~3 GB; deeper full-tier depths train their members in parts
+WEIGHT_BUDGET = 768 * 2**20
 
 
 def _mse(model, x, y):
@@ -75,6 +78,26 @@ def modes(cfg, point: dict, data: dict, seeds: list[int], device) -> pd.DataFram
 
 
 def depth_sweep(cfg, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
+    """One depth of the sweep: every (init, lr, seed) member, trained in as few ensembles as fit the memory
+    budget (:data:`WEIGHT_BUDGET`); a member's run does not depend on the ensemble it is trained in."""
+    # members: init × learning rate × seed, so one job covers a whole depth of Fig. 6A
+    inits = point.get("inits", INITS)
+    members = [(init, lr, seed) for init in inits for lr in cfg.depth_lrs for seed in seeds]
+    n_in, n_out = data["x"].shape[1], data["y"].shape[1]
+    sizes = [n_in] + [cfg.depth_width] * (point["depth"] - 1) + [n_out]
+    weight_bytes = 4 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+    parts = min(len(members), max(1, math.ceil(len(members) * weight_bytes / WEIGHT_BUDGET)))
+    label = f"saxe depth {point}"
+    frames = [
+        _depth_members(
+            cfg, point, data, [members[i] for i in part], device, label + (f" part {k}" if parts > 1 else "")
+        )
+        for k, part in enumerate(np.array_split(np.arange(len(members)), parts))
+    ]
+    return frames[0] if parts == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _depth_members(cfg, point: dict, data: dict, members: list, device, label: str) -> pd.DataFrame:
     import torch
 
     from reprosuite.engine.models import layers
@@ -83,9 +106,6 @@ def depth_sweep(cfg, point: dict, data: dict, seeds: list[int], device) -> pd.Da
     dt = torch.float32
     x = torch.as_tensor(data["x"], dtype=dt, device=device)
     y = torch.as_tensor(dynamics.depth_targets(cfg, data), dtype=dt, device=device)
-    # members: init × learning rate × seed, so one job covers a whole depth of Fig. 6A
-    inits = point.get("inits", INITS)
-    members = [(init, lr, seed) for init in inits for lr in cfg.depth_lrs for seed in seeds]
     sizes = [x.shape[1]] + [cfg.depth_width] * (point["depth"] - 1) + [y.shape[1]]
     model = layers.EnsembleMLP(
         sizes,
@@ -122,6 +142,6 @@ def depth_sweep(cfg, point: dict, data: dict, seeds: list[int], device) -> pd.Da
         evaluate,
         log_steps,
         done=done,
-        label=f"saxe depth {point}",
+        label=label,
     )
     return history.frame([m[2] for m in members], [f"{m[0]}-lr{m[1]:.4g}" for m in members])

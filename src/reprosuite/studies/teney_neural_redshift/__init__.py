@@ -264,7 +264,9 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     n = cfg.resolution
     stride = max(1, math.ceil(n / cfg.sample_side))
     rows, samples = [], []
-    progress = trainer.Progress(len(cfg.depths), f"redshift {act}")
+    # one unit per network (depth, amplitude): the complexity measures below are the slow part at full scale
+    units = len(cfg.depths) * len(cfg.amplitudes)
+    progress = trainer.Progress(units, f"redshift {act}")
     gens = layers.generators([1000 * s for s in seeds])
     with torch.no_grad():
         outs = random_functions(x, cfg.depths, cfg.width, cfg.amplitudes, gens, act).cpu().numpy()
@@ -293,7 +295,8 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
                             }
                         )
                     )
-        progress.update(k + 1, force=k + 1 == len(cfg.depths))
+            done = k * len(cfg.amplitudes) + i + 1
+            progress.update(done, force=done == units)
     table = pd.DataFrame(rows).assign(step=0, split="random_init")
     return pd.concat([table, *samples], ignore_index=True)
 
