@@ -13,9 +13,18 @@ import pytest
 import yaml
 
 from reprosuite import fingerprint, io, study
+from reprosuite.engine.data import official
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.workflow
+
+
+def requires_mnist(tier: str) -> None:
+    """Skip, naming the file, where the official MNIST that the tier's studies read is not in the data directory
+    (a run would stop before any job: tested in test_a_missing_dataset_stops_before_any_job…)."""
+    absent = official.missing(["mnist"])
+    if absent:
+        pytest.skip(f"the {tier} tier reads the official MNIST and {absent[0][1]} is absent")
 
 
 def snakemake(
@@ -76,12 +85,14 @@ def smoke_run(tmp_path_factory):
 
 
 def test_dry_run_of_the_default_config_plans_every_study(tmp_path):
+    requires_mnist("quick")
     proc = snakemake(copy_workflow(tmp_path), "-n")
     assert studies_touched(proc.stdout) == set(study.names())
     assert "train" in proc.stdout and "suite_claims" in proc.stdout
 
 
 def test_lint_is_clean():
+    requires_mnist("quick")
     proc = snakemake(ROOT, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Lints for" not in proc.stdout + proc.stderr
@@ -637,6 +648,7 @@ def job_resources(stdout: str) -> list[tuple[str, dict[str, str], dict[str, str]
 
 
 def test_only_training_asks_for_more_than_an_hour_on_slurm_at_the_full_tier(tmp_path):
+    requires_mnist("full")
     work = copy_workflow(tmp_path, tier="full")
     profile = work / "profiles" / "slurm" / "config.yaml"
     settings = yaml.safe_load(profile.read_text())
