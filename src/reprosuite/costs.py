@@ -60,6 +60,11 @@ def lookup(table: dict, study: str, tier: str, point_name: str, cfg, point: dict
     return entry
 
 
+def out_of_memory(entry: dict) -> bool:
+    """The probe ran out of memory in this job: its time and peak are not its cost."""
+    return entry.get("note", "").startswith("out of memory")
+
+
 def resources(entry: dict, max_runtime_min: int = MAX_RUNTIME_MIN) -> dict[str, int]:
     """Runtime (minutes) and memory (MB) of a training job from its cost entry, with the safety factors."""
     runtime = math.ceil(entry["est_s"] * SAFETY / 60)
@@ -201,7 +206,8 @@ def probe(
     if table_path is not None:
         table = load(table_path)
         for name, entries in found.items():
-            table.setdefault(tier, {})[name] = entries
+            # a job that ran out of memory under the probe's cap has no cost to size it by: left unknown
+            table.setdefault(tier, {})[name] = {p: e for p, e in entries.items() if not out_of_memory(e)}
         table_path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     return found
 

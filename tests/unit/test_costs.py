@@ -72,3 +72,23 @@ def test_train_resources_take_the_measured_cost_and_a_hook_never_asks_for_less(m
 def test_the_probe_command_refuses_an_unknown_study(capsys):
     assert cli.main(["probe", "--tier", "smoke", "--studies", "no_such_study", "--dry"]) == 2
     assert "no_such_study" in capsys.readouterr().err
+
+
+def test_a_job_that_ran_out_of_memory_is_left_out_of_the_table(tmp_path, monkeypatch):
+    """Its time and peak under the probe's cap are not its cost: the job stays unknown (default resources)."""
+    import subprocess
+
+    st = study.get(STUDY)
+    grid = list(config.check_grid(st, config.resolve(st, "smoke")))
+    entry = {"status": "partial", "est_s": 2.0, "device": "cpu", "peak_mb": 900.0}
+
+    def fake_run(cmd, **kwargs):
+        note = "out of memory: needs more than the 1 GB address space" if cmd[-5] == grid[0] else ""
+        return subprocess.CompletedProcess(cmd, 0, json.dumps({**entry, "note": note}) + "\n", "")
+
+    monkeypatch.setattr(costs.subprocess, "run", fake_run)
+    table_path = tmp_path / "costs.json"
+    found = costs.probe("smoke", [STUDY], table_path=table_path, log=lambda m: None)
+    assert set(found[STUDY]) == set(grid)  # reported
+    assert set(json.loads(table_path.read_text())["smoke"][STUDY]) == set(grid[1:])  # not recorded
+    assert costs.out_of_memory(found[STUDY][grid[0]]) and not costs.out_of_memory(found[STUDY][grid[1]])
