@@ -1,11 +1,13 @@
 """Batched ensembles vs sequential per-member loops, measured side by side in one run (issue 3).
 
 For each workload, S members are trained for the same number of SGD steps (a) as one ensemble on the engine
-(`EnsembleMLP` + ensemble `SGD`), all members stacked in one set of batched matmuls, (b) the same with the
-engine's default grouping of members (`layers.member_chunk`: groups where stacked activations would leave the
-cache) and (c) one plain `nn.Sequential` + `torch.optim.SGD` after another (at most --seq-members of them timed,
-the rest extrapolated). Prints wall time, achieved GFLOP/s (6·B·Σ fan_in·fan_out per member per step) and that as a
-fraction of the fp32 matmul peak measured at the start of the same run, at 1 and 2 threads.
+(`EnsembleMLP` + ensemble `SGD`) with all members stacked in one set of batched matmuls, (b) the same with the
+engine's default choice (`layers.member_chunk`: stacked, or on a CPU one member at a time through `addmm` where a
+member's activations are large; the same as (a) where it stacks) and (c) one plain `nn.Sequential` +
+`torch.optim.SGD` after another (at most --seq-members of them timed, the rest extrapolated). The full tiers'
+workloads give every member its own minibatch, (S, B, in), as the studies' minibatch streams do. Prints wall
+time, the speed-ups against (c), achieved GFLOP/s (6·B·Σ fan_in·fan_out per member per step) as a fraction of the
+fp32 matmul peak measured at the start of the same run, at 1 and 2 threads.
 
     .venv/bin/python benchmarks/bench_engine.py            # CPU
     .venv/bin/python benchmarks/bench_engine.py --device cuda
@@ -32,6 +34,7 @@ class Workload:
     batch: int
     activation: str
     steps: int
+    own_batches: bool = False  # each member its own minibatch (S, B, in), else one (B, in) shared by all
 
 
 WORKLOADS = (
@@ -42,6 +45,13 @@ WORKLOADS = (
     Workload("MLP 100-256-256-10, full 2048", (100, 256, 256, 10), 32, 2048, "relu", 20),
     Workload("deep linear 6x64, mb 128", (64,) * 7, 32, 128, "linear", 100),
     Workload("deep linear 6x64, full 2048", (64,) * 7, 32, 2048, "linear", 20),
+    # full tiers' own shapes (member counts of one job, each member its own minibatch as in the studies)
+    Workload(
+        "grad_noise_deep_mlp full: 784-50x20-10, mb 64", (784, *(50,) * 20, 10), 240, 64, "relu", 10, True
+    ),
+    Workload("kirkpatrick_ewc full: 784-400-400-10, mb 32", (784, 400, 400, 10), 25, 32, "relu", 40, True),
+    Workload("lr_batch_rmt full: 40-256-256-10, B 512", (40, 256, 256, 10), 36, 512, "relu", 30, True),
+    Workload("lr_batch_rmt full: 40-256-256-10, B 64", (40, 256, 256, 10), 36, 64, "relu", 100, True),
 )
 
 
@@ -76,7 +86,7 @@ def batched(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.device,
         if step == 2:  # two warm-up steps
             sync(device)
             start = time.perf_counter()
-        loss = ((model(x) - y) ** 2).mean(dim=(1, 2))
+        loss = ((model(x) - y) ** 2).mean(dim=(1, 2))  # x, y: (B, ·) shared or (S, B, ·) own batches
         opt.zero_grad()
         loss.sum().backward()
         opt.step()
@@ -91,6 +101,7 @@ def sequential(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.devi
     total = 0.0
     timed = min(w.members, most)
     for m in range(timed):
+        xm, ym = (x[m], y[m]) if w.own_batches else (x, y)
         torch.manual_seed(m)
         mods: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(zip(w.sizes[:-1], w.sizes[1:], strict=True)):
@@ -103,7 +114,7 @@ def sequential(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.devi
             if step == 2:
                 sync(device)
                 start = time.perf_counter()
-            loss = ((model(x) - y) ** 2).mean()
+            loss = ((model(xm) - ym) ** 2).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -130,23 +141,27 @@ def main() -> None:
         peak = matmul_peak(device)
         print(f"\n## {threads} thread(s): fp32 matmul peak {peak:.1f} GFLOP/s")
         print(
-            "| workload | members | stacked s | grouped s (group) | sequential s | stacked speed-up | grouped "
-            "speed-up | stacked % peak | grouped % peak | seq % peak |\n|---|---|---|---|---|---|---|---|---|---|"
+            "| workload | members | stacked s | engine default s (plan) | sequential s | stacked vs seq | "
+            "default vs seq | stacked % peak | default % peak | seq % peak |\n|---|---|---|---|---|---|---|---|---|---|"
         )
         for w in WORKLOADS:
             if args.only not in w.name:
                 continue
             g = torch.Generator().manual_seed(0)
-            x = torch.randn(w.batch, w.sizes[0], generator=g).to(device)
-            y = torch.randn(w.batch, w.sizes[-1], generator=g).to(device)
+            lead = (w.members,) if w.own_batches else ()
+            x = torch.randn(*lead, w.batch, w.sizes[0], generator=g).to(device)
+            y = torch.randn(*lead, w.batch, w.sizes[-1], generator=g).to(device)
             tb = batched(w, x, y, device, chunk=w.members)
-            group = layers.member_chunk(w.members, w.batch, max(w.sizes), device)
-            tg = batched(w, x, y, device, chunk=None) if group < w.members else tb
+            plan = layers.member_chunk(w.members, w.batch, max(w.sizes[1:]), device)
+            td = batched(w, x, y, device, chunk=None) if plan < w.members else tb
             ts = sequential(w, x, y, device, args.seq_members)
-            fb, fg, fs = (flops(w) / t / 1e9 for t in (tb, tg, ts))
+            fb, fd, fs = (flops(w) / t / 1e9 for t in (tb, td, ts))
+            label = (
+                "per member" if plan == layers.PER_MEMBER else "stacked" if plan >= w.members else f"{plan}"
+            )
             print(
-                f"| {w.name} | {w.members} | {tb:.3f} | {tg:.3f} ({group}) | {ts:.3f} | {ts / tb:.2f}x | "
-                f"{ts / tg:.2f}x | {100 * fb / peak:.0f} % | {100 * fg / peak:.0f} % | {100 * fs / peak:.0f} % |",
+                f"| {w.name} | {w.members} | {tb:.3f} | {td:.3f} ({label}) | {ts:.3f} | {ts / tb:.2f}x | "
+                f"{ts / td:.2f}x | {100 * fb / peak:.0f} % | {100 * fd / peak:.0f} % | {100 * fs / peak:.0f} % |",
                 flush=True,
             )
 

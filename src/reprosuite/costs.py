@@ -5,7 +5,9 @@ the GPU where there is one), each in a process of its own, for the first steps o
 (:mod:`reprosuite.engine.train.probe`), and records per job: the device, the date, the seconds per update and
 per evaluation, the peak memory, and the job's extrapolated total — the time outside the fits as measured, plus
 each fit's full step and evaluation counts at the measured rates. A job whose fits all ran to their end within
-the probe is measured, not extrapolated. A job stopped in a loop of its own is a lower bound (``partial``).
+the probe is measured, not extrapolated. A job stopped in a loop of its own is a lower bound (``partial``). A job that
+could not allocate its memory is recorded as ``out of memory`` with ``needs_mb``, a lower bound on its memory
+(its peak so far plus the allocation that failed), and no time.
 Early stopping cannot be foreseen, so an extrapolation is an upper bound for a job that stops early.
 
 The table (``costs.json`` beside this module, committed) is keyed by tier, study and grid point; an entry is
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -61,12 +64,28 @@ def lookup(table: dict, study: str, tier: str, point_name: str, cfg, point: dict
 
 
 def out_of_memory(entry: dict) -> bool:
-    """The probe ran out of memory in this job: its time and peak are not its cost."""
-    return entry.get("note", "").startswith("out of memory")
+    """The probe ran out of memory in this job: its time is unknown, its memory only bounded from below."""
+    return entry.get("status") == "out of memory" or entry.get("note", "").startswith("out of memory")
+
+
+_SIZE = re.compile(r"allocate (?:memory: you tried to allocate )?(\d+(?:\.\d+)?) ?(bytes|KiB|MiB|GiB)")
+_UNIT = {"bytes": 2**-20, "KiB": 2**-10, "MiB": 1.0, "GiB": 2**10}
+
+
+def needs_mb(peak_mb: float, error: str) -> float:
+    """A lower bound on the memory of a job that failed to allocate: its peak so far plus the allocation that
+    failed (read from torch's or numpy's message; the peak alone where the message names no size)."""
+    found = _SIZE.search(error)
+    return peak_mb + (float(found.group(1)) * _UNIT[found.group(2)] if found else 0.0)
 
 
 def resources(entry: dict, max_runtime_min: int = MAX_RUNTIME_MIN) -> dict[str, int]:
-    """Runtime (minutes) and memory (MB) of a training job from its cost entry, with the safety factors."""
+    """Runtime (minutes) and memory (MB) of a training job from its cost entry, with the safety factors. A job
+    that ran out of memory on the probe asks for its lower bound on memory and the partition's time limit (its
+    time is unknown; a job cut at the limit resumes from its checkpoint)."""
+    if out_of_memory(entry):
+        mem = math.ceil(entry.get("needs_mb", entry["peak_mb"]) * MEM_SAFETY + MEM_BASE_MB)
+        return {"runtime": max_runtime_min, "mem_mb": mem}
     runtime = math.ceil(entry["est_s"] * SAFETY / 60)
     mem = math.ceil(entry["peak_mb"] * MEM_SAFETY + MEM_BASE_MB)
     return {"runtime": min(max(runtime, MIN_RUNTIME_MIN), max_runtime_min), "mem_mb": mem}
@@ -93,7 +112,7 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
     grid = config_mod.check_grid(st, cfg)
     dev = device_mod.setup(device, 1)
     start = time.perf_counter()
-    note, complete = "", True
+    note, complete, oom = "", True, None
     with tempfile.TemporaryDirectory() as tmp, probe_mod.probing(steps, limit_s) as probe:
         from reprosuite.engine.train import checkpoint
 
@@ -103,11 +122,12 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
             except probe_mod.ProbeStop as stop:
                 note, complete = f"stopped after {limit_s:g} s in {stop}: a lower bound", False
             except MemoryError as err:
-                note, complete = f"out of memory: {limits()}{err}", False
+                note, complete, oom = f"out of memory: {limits()}{err}", False, str(err)
             except RuntimeError as err:
                 if "allocate" not in str(err):
                     raise
-                note, complete = f"out of memory: {limits()}{str(err).splitlines()[0]}", False
+                oom = str(err).splitlines()[0]
+                note, complete = f"out of memory: {limits()}{oom}", False
             except Exception as err:  # a truncated fit may starve what follows it; the timings stand
                 if not probe.fits:
                     raise
@@ -119,6 +139,7 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
     rest = sum(f.projected_s() - f.ran_s() for f in fits)
     rest += sum(p.seconds * (p.total / p.done - 1) for p in loops if 0 < p.done < p.total)
     status = "partial" if not complete or note else "extrapolated" if truncated or rest > 0 else "measured"
+    status = "out of memory" if oom is not None else status
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     entry = {
         "config": job_digest(cfg, grid[point]),
@@ -136,6 +157,8 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
         "step_s": round(sum(f.step_s() * f.steps for f in fits) / max(sum(f.steps for f in fits), 1), 6),
         "note": note,
     }
+    if oom is not None:
+        entry["needs_mb"] = round(needs_mb(peak_mb, oom), 1)
     if entry["device"] == "cuda":
         entry["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated(dev) / 2**20, 1)
     return entry
@@ -206,8 +229,8 @@ def probe(
     if table_path is not None:
         table = load(table_path)
         for name, entries in found.items():
-            # a job that ran out of memory under the probe's cap has no cost to size it by: left unknown
-            table.setdefault(tier, {})[name] = {p: e for p, e in entries.items() if not out_of_memory(e)}
+            # a job that ran out of memory is recorded with its lower bound on memory and no time
+            table.setdefault(tier, {})[name] = entries
         table_path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     return found
 

@@ -233,6 +233,8 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
     seconds: dict[tuple[str, str], float] = defaultdict(float)  # (study, how known) -> seconds
     peak: dict[str, float] = defaultdict(float)
     unknown: dict[str, int] = defaultdict(int)
+    oom: dict[tuple[str, str], int] = defaultdict(int)  # (study, where probed) -> jobs out of memory there
+    needs: dict[str, float] = defaultdict(float)  # study -> the largest lower bound on a job's memory
     for rule, study, output in pending_jobs(proc.stdout):
         jobs[(study, rule)] += 1
         if rule != "train":
@@ -251,6 +253,10 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
         if entry is None:
             unknown[study] += 1
             continue
+        if costs.out_of_memory(entry):  # no time; its memory only bounded from below
+            needs[study] = max(needs[study], entry.get("needs_mb", entry["peak_mb"]))
+            oom[(study, f"on {entry['device']} {entry['date']}")] += 1
+            continue
         how = f"{entry['status']} on {entry['device']} {entry['date']}"
         seconds[(study, how)] += entry["est_s"]
         peak[study] = max(peak[study], entry["peak_mb"])
@@ -261,9 +267,15 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
         per_rule = ", ".join(f"{r} {n}" for (s, r), n in sorted(jobs.items()) if s == study)
         known = [(how, t) for (s, how), t in sorted(seconds.items()) if s == study]
         est = "; ".join(f"{costs.fmt_seconds(t)} ({how})" for how, t in known) or "–"
+        for (s, where), n in sorted(oom.items()):
+            if s == study:
+                est += f" (+{n} training jobs out of memory {where}: time unknown)"
         if unknown[study]:
             est += f" (+{unknown[study]} training jobs never run here nor probed: `reprosuite probe --tier {tier}`)"
-        rows.append([study, per_rule, est, f"{peak[study]:.0f} MB" if peak[study] else "–"])
+        mem = f"{peak[study]:.0f} MB" if peak[study] else "–"
+        if needs[study] > peak[study]:
+            mem = f"> {needs[study]:.0f} MB (out of memory)"
+        rows.append([study, per_rule, est, mem])
     by_device: dict[str, float] = defaultdict(float)
     for (_, how), t in seconds.items():
         by_device["GPU" if " on cuda " in how else "CPU"] += t / 3600
@@ -272,5 +284,7 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
         _table(rows, ["study", "jobs", "training time (how known)", "peak memory"])
         + f"\n\n{sum(jobs.values())} jobs; training {totals}"
         + (f"; {sum(unknown.values())} training jobs of unknown cost" if unknown else "")
+        + (f"; {sum(oom.values())} out of memory on the probe (time unknown)" if oom else "")
         + (f"; largest peak memory {max(peak.values()):.0f} MB" if peak else "")
+        + (f"; largest lower bound of a job out of memory {max(needs.values()):.0f} MB" if needs else "")
     )

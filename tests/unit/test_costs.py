@@ -74,21 +74,44 @@ def test_the_probe_command_refuses_an_unknown_study(capsys):
     assert "no_such_study" in capsys.readouterr().err
 
 
-def test_a_job_that_ran_out_of_memory_is_left_out_of_the_table(tmp_path, monkeypatch):
-    """Its time and peak under the probe's cap are not its cost: the job stays unknown (default resources)."""
+def test_a_job_that_ran_out_of_memory_is_recorded_with_a_lower_bound_on_its_memory(tmp_path, monkeypatch):
+    """Its time under the probe's cap is not its cost: the table keeps its memory lower bound and no time, and
+    the job asks for that memory (with the safety factors) and the partition's time limit."""
     import subprocess
 
     st = study.get(STUDY)
     grid = list(config.check_grid(st, config.resolve(st, "smoke")))
-    entry = {"status": "partial", "est_s": 2.0, "device": "cpu", "peak_mb": 900.0}
+    entry = {"status": "partial", "est_s": 2.0, "device": "cpu", "peak_mb": 900.0, "note": ""}
+    oom = {
+        **entry,
+        "status": "out of memory",
+        "needs_mb": 3900.0,
+        "note": "out of memory: needs more than 1 GB",
+    }
 
     def fake_run(cmd, **kwargs):
-        note = "out of memory: needs more than the 1 GB address space" if cmd[-5] == grid[0] else ""
-        return subprocess.CompletedProcess(cmd, 0, json.dumps({**entry, "note": note}) + "\n", "")
+        return subprocess.CompletedProcess(
+            cmd, 0, json.dumps(oom if cmd[-5] == grid[0] else entry) + "\n", ""
+        )
 
     monkeypatch.setattr(costs.subprocess, "run", fake_run)
     table_path = tmp_path / "costs.json"
     found = costs.probe("smoke", [STUDY], table_path=table_path, log=lambda m: None)
-    assert set(found[STUDY]) == set(grid)  # reported
-    assert set(json.loads(table_path.read_text())["smoke"][STUDY]) == set(grid[1:])  # not recorded
-    assert costs.out_of_memory(found[STUDY][grid[0]]) and not costs.out_of_memory(found[STUDY][grid[1]])
+    recorded = json.loads(table_path.read_text())["smoke"][STUDY]
+    assert set(found[STUDY]) == set(recorded) == set(grid)
+    assert costs.out_of_memory(recorded[grid[0]]) and not costs.out_of_memory(recorded[grid[1]])
+    assert costs.resources(recorded[grid[0]], max_runtime_min=600) == {
+        "runtime": 600,
+        "mem_mb": 3900 * 3 // 2 + 1000,
+    }
+    assert costs.resources(recorded[grid[1]], max_runtime_min=600)["runtime"] == costs.MIN_RUNTIME_MIN
+
+
+def test_the_lower_bound_adds_the_allocation_that_failed_to_the_peak():
+    torch_msg = (
+        "[enforce fail] DefaultCPUAllocator: can't allocate memory: you tried to allocate 2097152 bytes."
+    )
+    assert costs.needs_mb(100.0, torch_msg) == pytest.approx(102.0)
+    assert costs.needs_mb(100.0, "Unable to allocate 61.0 MiB for an array with shape (200, 40000)") == 161.0
+    assert costs.needs_mb(100.0, "CUDA out of memory. Tried to allocate 1.50 GiB") == pytest.approx(1636.0)
+    assert costs.needs_mb(100.0, "std::bad_alloc") == 100.0  # no size named: the peak alone

@@ -142,6 +142,7 @@ def test_quick_deviates_from_the_paper_in_budget_only():
         "depth_width",
         "depth_lrs",
         "depth_steps",
+        "depth_data",
     }
 
 

@@ -23,7 +23,6 @@ ALLOWLIST = {
     "reprosuite.engine.analysis.emc": "effective-model-complexity search (doubling + bisection, censoring flags)",
     "reprosuite.engine.analysis.groups": "finite groups from multiplication tables: classes, character tables, "
     "real-irrep projectors",
-    "reprosuite.engine.models.ghost_bn": "Ghost Batch Normalisation for batched ensembles",
     "reprosuite.engine.models.recurrent": "batched LSTM / vanilla / stack- and tape-augmented RNN cells",
     "reprosuite.engine.train.forward_forward": "layer-local forward-forward training: goodness, detached "
     "normalised layer inputs, local losses",

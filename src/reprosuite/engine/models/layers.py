@@ -1,8 +1,10 @@
 """Ensemble layers and the suite's feed-forward model families, with a leading member dimension S.
 
-Weights are explicit batched tensors (S, out, in) multiplied with ``torch.matmul``/``baddbmm``; inputs are either
-shared by all members, (B, in), or per member, (S, B, in). Member ``s`` is initialised from its own generator
-seeded with ``seeds[s]``, so it equals a single model built with that seed (see :func:`init_weight`).
+Weights are explicit batched tensors (S, out, in) multiplied with ``torch.matmul``/``baddbmm`` (or, in
+:class:`EnsembleMLP` on a CPU where one member's activations are large, member by member with ``torch.addmm`` on
+views of them); inputs are either shared by all members, (B, in), or per member, (S, B, in). Member ``s`` is
+initialised from its own generator seeded with ``seeds[s]``, so it equals a single model built with that seed (see
+:func:`init_weight`).
 """
 
 from __future__ import annotations
@@ -74,22 +76,42 @@ def init_weight(
     return torch.stack(out)
 
 
-# Members per group when an ensemble's stacked activations would leave the cache (CPU only): the largest group whose
-# activations of one layer, group × batch × width floats, fit in this budget. Measured on the project's 2-core EPYC
-# (benchmarks/bench_engine.py, benchmarks/RESULTS.md), 32 members, 1 thread, speed against a per-member loop:
-# MLP 100-256-256-10 at full batch 2048 0.54x stacked, 0.84x in groups of 2 (4 MiB); deep linear 6x64 at full
-# batch 2048 0.81x stacked, 0.89x in groups of 8; at minibatch 128 stacking all members stays best (1.0-2.3x).
-CHUNK_BYTES = 4 * 2**20
+# How EnsembleMLP runs its members through the layers on a CPU, by the size of one member's activations of its
+# widest layer, batch × max(sizes[1:]) × itemsize (the input, often the widest, is no activation). Measured
+# 2026-12-06 on the project's 2-core EPYC (benchmarks/bench_engine.py, idle machine unless stated, 1 thread, speed
+# against one plain nn.Linear model trained after another; a sweep of batch sizes under load, ±20 % run to run):
+# - below MEMBER_BYTES: all S members stacked in one batched matmul per layer. Wins for small nets and minibatches:
+#   tiny nets 9-41x; deep linear 6x64 at batch 128 2.3x (1.4x per member); MLP 100-256-256-10 at 128 1.05x;
+#   MLP 40-256-256-10 at B 64, 36 members 1.29x; 784-50x20-10 at minibatch 64, 240 members 1.67x (1.2-1.5x per
+#   member, loaded).
+# - from MEMBER_BYTES on: one member after another, each layer one ``torch.addmm(bias, x, wᵀ)`` (``mm`` without
+#   bias) on the member's view of the stacked weight — nn.Linear's own kernel — so that a member's activations stay
+#   in cache from layer to layer; one batched optimiser step for all. MLP 100-256-256-10 at full batch 2048: 0.90x
+#   (stacked 0.54x); deep linear 6x64 at 2048: 0.81x (0.73x); MLP 40-256-256-10 at B 512: 0.98x (0.88x); loaded
+#   sweep at batch 256-1024: 1.06-1.15x against 0.77-1.04x stacked. The plain loop stays ahead at full batch: it
+#   runs each member's backward right after its forward, with its activations still in cache, where the ensemble
+#   runs every member's forward before any backward.
+# Groups of members (``chunk`` between 1 and S; the earlier default where S stacked activations passed 4 MiB)
+# never beat the better of the two in the sweep (MLP 100-256-256-10 at full batch 2048 in groups of 2: 0.87x
+# against 1.22x per member; 784-50x20-10 in groups of 20: 1.1x against 1.6x stacked), so the default no longer
+# groups; a group size can still be given. Neither path reaches the plain loop where the parameters, not the
+# activations, dominate: 784-400-400-10 at minibatch 32 (kirkpatrick_ewc's full tier, 25 members) 0.59x stacked,
+# 0.75-0.85x per member (loaded): the loop trains one member for all its steps with its weights, gradients and
+# momentum (5.7 MB) in cache while every ensemble step streams all members' (143 MB); interleaved step by step the
+# plain models take 138 ms a step against 148 per member and 170 stacked. On a GPU all members stay stacked: one
+# launch for the whole ensemble is what makes batching pay.
+MEMBER_BYTES = 256 * 2**10
+# member_chunk's answer (and EnsembleMLP's ``chunk``) for one member at a time through addmm / mm
+PER_MEMBER = 0
 
 
 def member_chunk(members: int, batch: int, width: int, device: torch.device | str = "cpu", itemsize: int = 4):
-    """How many members :class:`EnsembleMLP` runs through its layers at once (see ``CHUNK_BYTES``); all of them
-    on a GPU, where one launch for the whole ensemble is what makes batching pay."""
-    if torch.device(device).type != "cpu":
-        return members
-    fit = max(1, min(members, CHUNK_BYTES // max(1, batch * width * itemsize)))
-    groups = -(-members // fit)
-    return -(-members // groups)  # groups of equal size: 33 members in 17 + 16, not 32 + 1
+    """How :class:`EnsembleMLP` runs ``members`` members through its layers (see ``MEMBER_BYTES``): all of them
+    stacked (returns ``members``), or on a CPU where one member's activations of a layer, ``batch × width ×
+    itemsize`` bytes, reach ``MEMBER_BYTES``, one member at a time through ``addmm`` (returns ``PER_MEMBER``)."""
+    if torch.device(device).type == "cpu" and batch * width * itemsize >= MEMBER_BYTES:
+        return PER_MEMBER
+    return members
 
 
 def ensemble_matmul(x: Tensor, w: Tensor) -> Tensor:
@@ -98,7 +120,15 @@ def ensemble_matmul(x: Tensor, w: Tensor) -> Tensor:
 
 
 class EnsembleMLP(nn.Module):
-    """S independent MLPs ``in → hidden… → out`` with one activation; ``bias=False`` gives deep linear nets."""
+    """S independent MLPs ``in → hidden… → out`` with one activation; ``bias=False`` gives deep linear nets.
+
+    ``chunk`` (None: :func:`member_chunk` decides per batch size, once for each) sets how the members go through
+    the layers: all stacked (``chunk ≥ S``) or in groups of ``chunk``, in batched matmuls ``x @ wᵀ + b``, each
+    member's result the same whatever the group size; or (``chunk = PER_MEMBER``, 0) one member after another as
+    ``torch.addmm(b, x, wᵀ)``, which fuses the bias add into the matrix product (bias-free layers: ``torch.mm``):
+    that path gives each member what a plain nn.Linear model with its weights gives, and the stacked result only
+    within float rounding.
+    """
 
     def __init__(
         self,
@@ -114,10 +144,13 @@ class EnsembleMLP(nn.Module):
         chunk: int | None = None,
     ):
         super().__init__()
-        self.chunk = chunk  # members per group in forward; None: member_chunk() decides per input size
+        # members per group in forward (PER_MEMBER: one at a time through addmm); None: member_chunk() decides
+        self.chunk = chunk
+        self._plans: dict[tuple, int] = {}  # member_chunk's answer per (batch, device, dtype)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
         self.sizes = tuple(sizes)
+        self.width = max(self.sizes[1:])  # the widest layer output: what member_chunk weighs
         self.act = ACTIVATIONS[activation]
         gens = generators(seeds)
         self.weights = nn.ParameterList()
@@ -134,37 +167,87 @@ class EnsembleMLP(nn.Module):
     def size(self) -> int:
         return self.weights[0].shape[0]
 
+    def plan(self, batch: int) -> int:
+        """Members per group for a batch of this size (``PER_MEMBER``: one at a time), see :func:`member_chunk`."""
+        if self.chunk is not None:
+            return self.chunk
+        w0 = self.weights[0]
+        key = (batch, w0.device, w0.dtype, w0.shape[0])
+        chunk = self._plans.get(key)
+        if chunk is None:
+            chunk = self._plans[key] = member_chunk(
+                w0.shape[0], batch, self.width, w0.device, w0.element_size()
+            )
+        return chunk
+
     def forward(self, x: Tensor, return_hidden: bool = False):
         """x (B, in) shared or (S, B, in) → (S, B, out); with ``return_hidden`` also each layer's pre-activation.
 
-        Members go through the layers in groups of ``chunk`` (see :func:`member_chunk`): each member's result is
-        the same whatever the grouping; only the speed differs.
+        Members go through the layers as :meth:`plan` says: stacked or in groups, each member's result the same
+        whatever the grouping, or one member at a time through ``addmm`` (equal to nn.Linear, and to the stacked
+        result within rounding); only the speed differs.
         """
-        size = self.size
-        w0 = self.weights[0]
-        chunk = self.chunk or member_chunk(size, x.shape[-2], max(self.sizes), w0.device, w0.element_size())
-        if chunk >= size:
-            return self._forward(x, None, return_hidden)
-        parts = [
-            self._forward(x if x.dim() == 2 else x[a : a + chunk], slice(a, a + chunk), return_hidden)
-            for a in range(0, size, chunk)
-        ]
+        weights = list(self.weights)
+        biases = None if self.biases is None else list(self.biases)
+        size = weights[0].shape[0]
+        chunk = self.plan(x.shape[-2])
+        if chunk == PER_MEMBER and x.dim() <= 3:
+            return self._forward_members(x, weights, biases, return_hidden)
+        if chunk >= size or chunk == PER_MEMBER:  # inputs with more leading dimensions broadcast stacked
+            return self._forward(x, weights, biases, return_hidden)
+        parts = []
+        for a in range(0, size, chunk):
+            members = slice(a, a + chunk)
+            parts.append(
+                self._forward(
+                    x if x.dim() == 2 else x[members],
+                    [w[members] for w in weights],
+                    None if biases is None else [b[members] for b in biases],
+                    return_hidden,
+                )
+            )
         if not return_hidden:
             return torch.cat(parts)
         hidden = [torch.cat(layer) for layer in zip(*(h for _, h in parts), strict=True)]
         return torch.cat([out for out, _ in parts]), hidden
 
-    def _forward(self, x: Tensor, members: slice | None, return_hidden: bool):
+    def _forward(self, x: Tensor, weights: list[Tensor], biases: list[Tensor] | None, return_hidden: bool):
         hidden = []
-        n = len(self.weights)
-        for i, w in enumerate(self.weights):
-            z = ensemble_matmul(x, w if members is None else w[members])
-            if self.biases is not None:
-                b = self.biases[i] if members is None else self.biases[i][members]
-                z = z + b.unsqueeze(1)
-            hidden.append(z)
-            x = self.act(z) if i < n - 1 else z
+        last = len(weights) - 1
+        act = self.act
+        for i, w in enumerate(weights):
+            z = torch.matmul(x, w.transpose(-1, -2))
+            if biases is not None:  # in place on the fresh product: the same sums, one allocation fewer
+                z = z.add_(biases[i].unsqueeze(1))
+            if return_hidden:
+                hidden.append(z)
+            x = act(z) if i < last else z
         return (x, hidden) if return_hidden else x
+
+    def _forward_members(
+        self, x: Tensor, weights: list[Tensor], biases: list[Tensor] | None, return_hidden: bool
+    ):
+        """One member after another, each layer as nn.Linear runs it on a 2-D input: ``addmm(b, x, wᵀ)``, or ``mm``
+        without bias. ``unbind`` gives every member's (out, in) view of the stacked parameter; its backward stacks
+        the members' gradients into the (S, out, in) gradient in one copy."""
+        ws = [w.unbind(0) for w in weights]
+        bs = None if biases is None else [b.unbind(0) for b in biases]
+        xs = x.unbind(0) if x.dim() == 3 else None
+        last = len(weights) - 1
+        act = self.act
+        outs = []
+        hidden: list[list[Tensor]] = [[] for _ in weights]
+        for s in range(len(ws[0])):
+            h = x if xs is None else xs[s]
+            for i in range(last + 1):
+                wt = ws[i][s].t()
+                z = torch.mm(h, wt) if bs is None else torch.addmm(bs[i][s], h, wt)
+                if return_hidden:
+                    hidden[i].append(z)
+                h = act(z) if i < last else z
+            outs.append(h)
+        out = torch.stack(outs)
+        return (out, [torch.stack(h) for h in hidden]) if return_hidden else out
 
     def product(self) -> Tensor:
         """The end-to-end matrix W_L ··· W_1 (S, out, in) of a linear network."""

@@ -76,3 +76,55 @@ def draw_probes(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
         ax.set(xlabel="example (online step)", ylabel=label, ylim=(0, cfg.hidden + 0.2))
     fig.tight_layout()
     return fig
+
+
+MNIST_LABELS = {
+    "mnist_backprop": "backprop",
+    "mnist_l2": "L2",
+    "mnist_cbp": "continual backprop",
+    "mnist_same": "backprop, one permutation",
+}
+MNIST_PALETTE = {
+    "backprop": "C3",
+    "L2": "C2",
+    "continual backprop": "C0",
+    "backprop, one permutation": "0.55",
+}
+
+
+def draw_mnist(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    order = list(MNIST_LABELS.values())
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    acc = runs[(runs["split"] == "mnist") & (runs["metric"] == "accuracy")].copy()
+    acc["task"] = acc["step"] // cfg.mnist_examples
+    acc["accuracy"] = 100 * acc["value"]
+    acc["method"] = acc["variant"].map(MNIST_LABELS)
+    dead = runs[(runs["split"] == "mnist_probe") & (runs["metric"] == "dead_units")].copy()
+    dead["task"] = dead["step"] // cfg.mnist_examples
+    dead["method"] = dead["variant"].map(MNIST_LABELS)
+    for ax, table, y, label in (
+        (axes[0], acc, "accuracy", "online accuracy per task (%)"),
+        (axes[1], dead, "value", "dead hidden units at task start"),
+    ):
+        sns.lineplot(
+            data=table,
+            x="task",
+            y=y,
+            hue="method",
+            hue_order=order,
+            palette=MNIST_PALETTE,
+            errorbar=("ci", 95),
+            ax=ax,
+        )
+        ax.set(xlabel="task", ylabel=label)
+    if not acc.empty:
+        total = int(acc["task"].max())
+        fit, w = cfg.mnist_fit_tasks, cfg.mnist_window
+        for lo, hi in ((fit, fit + w), (total - w, total)):
+            axes[0].axvspan(lo, hi, color="0.9", zorder=0)
+    axes[0].set_title("Online permuted MNIST (shaded: claim windows)", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -16,8 +16,9 @@ Our pass rules, on each run's final test accuracy (chance = the test split's maj
   interval). ``zero_init_noise_mean`` (empirical, full tier): per run accuracy − chance, mean with its Student-t
   95 % interval ≥ 20 pp (ours: well under the paper's 94.5 % / +38 pp). Negative control of both: the same
   measurement on the zero-init runs without noise (the same seeds and data order), which cannot learn.
-- ``he_init_noise_no_effect`` (empirical): He init, noise − no noise paired by seed and lr, mean with its
-  Student-t 95 % interval within ±1 pp. Negative control: the same paired difference at simple init
+- ``he_init_noise_no_effect`` (empirical, full tier): He init, noise − no noise paired by seed and lr, mean with
+  its Student-t 95 % interval within ±1 pp (quick's 3 seeds on 297 test images give an interval of ≈ ±5 pp: it
+  could never pass there, so it is checked at full, whose 40 runs per arm can). Negative control: the same paired difference at simple init
   N(0, 0.1²), where Table 1 shows noise helping: such ReLU layers scale a signal by 0.1·√(50/2) = 0.5 each
   (2⁻²⁰ ≈ 1e-6 over 20 layers), so the net barely learns until noise's random walk has grown the weights.
 
@@ -28,16 +29,17 @@ noise like the weights, t counts updates from 0, 60k steps.
 Why zero init needs noise: every hidden unit outputs relu(0) = 0, so every weight and hidden-bias gradient is
 exactly zero and only the output bias (the class prior) learns. With noise the weights random-walk with variance
 lr²·Σ_t σ_t² ≈ lr²·η·t^0.45/0.45 (std ≈ 0.11 after 7k steps) and learning starts once a signal survives 20
-layers: at ~20k steps on digits (calibration, 3 seeds). The quick tier's 6k steps are too few for it, and the
+layers: at ~20k steps on digits (calibration, 3 seeds). The quick tier's 3k steps are too few for it, and the
 ~30k steps it would need cost five times the quick budget (the step is compute-bound: forward, backward and
 the noise draws of 18 members), so the two zero-init + noise claims are checked at the full tier only (quick
-reports them "measured at tier full only", never "fail"). Simple init, at the scale the random walk reaches
-after ~5k steps, shows the effect within the quick budget.
+reports them "measured at tier full only", never "fail"). Simple init, the control of the He-init claim, shows
+the effect of noise after ~5k steps on digits.
 Data: MNIST (official 60,000 / 10,000 split, 784 standardised pixels) at the full tier, as in §4.1; the quick
 and smoke tiers use scikit-learn digits (1,500 train / 297 test images), on which a 20 × 50 MLP reaches the
 paper's ~97 % regime within the CPU budget.
 Tiers: full = Table 1's grid (3 inits × noise / none) × lr {0.1, 0.01} × 20 seeds on MNIST, 60k steps;
-quick = digits, lr 0.1, 3 seeds, 6k steps; smoke = digits, zero init only, 1 seed, 300 steps.
+quick = digits, lr 0.1, 3 seeds, 3k steps (its runs show the curves and the sanity check; no empirical claim is
+decided at quick); smoke = digits, zero init only, 1 seed, 300 steps.
 
 Deviations from the paper at the full tier:
 - batch size 64, 60k updates, biases at zero with noise like the weights, t counted from 0: not stated in the
@@ -50,7 +52,7 @@ Implementation: one job trains every (init, noise, lr, seed) as a member of one 
 their initial weights (where the init draws any) and minibatch order, so noise / no noise are compared pairwise;
 :class:`~reprosuite.engine.train.gradients.GradientTransform` clips each member's global norm, then adds noise.
 
-Cost (2 shared CPU cores, one thread): smoke ~26 CPU-s, quick ~154 CPU-s for the whole study; full (MNIST,
+Cost (2 shared CPU cores, one thread): smoke ~26 CPU-s, quick ~80 CPU-s for the whole study; full (MNIST,
 one job of 240 ensemble members) ~60 CPU-h estimated by the probe (3.3 s per update on a loaded CPU, peak
 2.6 GB).
 """
@@ -80,7 +82,7 @@ PAPER = Paper(
 
 COST = {
     "smoke": "~26 CPU-s",
-    "quick": "~154 CPU-s",
+    "quick": "~80 CPU-s",
     "full": "~60 CPU-h (probe: 1 job, 240 members, 3.3 s/update, peak 2.6 GB)",
 }
 
@@ -107,7 +109,7 @@ class Config:
 
 
 FULL = Config()
-QUICK = replace(Config(), dataset="digits", seeds=3, steps=6000, lrs=(0.1,), log_points=30)
+QUICK = replace(Config(), dataset="digits", seeds=3, steps=3000, lrs=(0.1,), log_points=30)
 TIERS = {
     "full": FULL,
     "quick": QUICK,
@@ -116,7 +118,8 @@ TIERS = {
 WHY = {
     "dataset": "2-core CPU budget: scikit-learn digits (1,500 train / 297 test images) stands in for MNIST",
     "seeds": "2-core CPU budget (quick ≤ 3 min; smoke: seconds, for tests)",
-    "steps": "2-core CPU budget; too short for zero init + noise (~20k steps): those claims are full-tier only",
+    "steps": "2-core CPU budget; too short for zero init + noise (~20k steps): those claims are full-tier only; "
+    "the quick tier decides no empirical claim (its runs are for the figures and the sanity check)",
     "lrs": "2-core CPU budget: lr 0.1 only",
     "log_points": "fewer evaluations for a shorter run",
     "inits": "smoke checks zero init only (seconds, for tests)",
@@ -276,7 +279,7 @@ CLAIMS = (
         rule=Rule.between(-0.01, 0.01),
         paper_value=0.0,
         paper_text="best 97.4 vs 97.2 %, average 91.7 vs 91.7 % (MNIST, clip 10)",
-        tiers=("quick", "full"),
+        tiers=("full",),
         control="simple init N(0, 0.1²), where noise matters (Table 1): the same paired difference",
     ),
 )
@@ -325,6 +328,26 @@ AMENDMENTS = (
         "shows one",
         "inconclusive",
         "inconclusive",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("he_init_noise_no_effect",),
+        "tiers quick and full → full only; quick: 6000 → 3000 steps",
+        "the quick tier cannot pass this equivalence claim: with 3 seeds on 297 test images the paired "
+        "difference's 95 % interval has a half-width of ≈ 5 pp (per-seed SD 2.1 pp × t(2) 4.30 / √3), five "
+        "times the ±1 pp band, and ≈ 20 seeds would be needed; the full tier's 40 runs per arm can. Without an "
+        "empirical claim, the quick runs serve the figures and the sanity check, which 3000 steps show",
+        "inconclusive",
+        "measured at tier full only",
+    ),
+    Amendment(
+        "2026-12-06",
+        ("zero_init_no_noise_at_chance", "zero_init_noise_best", "zero_init_noise_mean"),
+        "quick: 6000 → 3000 steps",
+        "the quick tier decides none of the empirical claims (he_init_noise_no_effect moved to the full tier); "
+        "its runs serve the figures and the sanity check, which holds at any step count",
+        "sanity claim pass; the zero-init + noise claims measured at tier full only",
+        "sanity claim pass; the zero-init + noise claims measured at tier full only",
     ),
 )
 

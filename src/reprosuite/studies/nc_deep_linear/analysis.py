@@ -10,6 +10,10 @@ import pandas as pd
 from reprosuite.claims import CONTROL
 
 from . import collapse
+from .mlp_claims import MLP_MEASURES
+
+MLP_VARIANTS = ("mlp_nobias", "mlp_bias")
+MLP_METRICS = ("nc1", "nc1_h", "nc2_i", "nc2_etf", "nc3_i", "nc3_etf", "mse", "accuracy")
 
 NC_METRICS = ("loss", "nc1", "nc2", "nc3")
 
@@ -35,9 +39,19 @@ def extract(runs: pd.DataFrame, cfg) -> pd.DataFrame:
     """Per (depth point, seed): ``<variant>.<nc metric>`` at the last step; for imbalanced runs also the
     size–norm rank correlation and the largest relative error of the row norms of W_M ⋯ W_1 against s_k^M."""
     last = final_state(runs)
+    first = runs[(runs["step"] == 0) & (runs["metric"] == "nc1") & runs["variant"].isin(MLP_VARIANTS)]
+    at_init = first.set_index(["point", "variant", "seed"])["value"]
     rows = []
     for (point, variant, seed), member in last.groupby(["point", "variant", "seed"]):
         values = member.set_index("metric")["value"]
+        if variant in MLP_VARIANTS:  # the MLP on MNIST: its final metrics, and NC1 at initialisation
+            rows.extend(
+                (point, seed, f"{variant}.{name}", float(values.get(name, np.nan))) for name in MLP_METRICS
+            )
+            rows.append(
+                (point, seed, f"{variant}.nc1_init", float(at_init.get((point, variant, seed), np.nan)))
+            )
+            continue
         for name in NC_METRICS:
             rows.append((point, seed, f"{variant}.{name}", float(values.get(name, np.nan))))
         if variant in ("imbalanced", "balanced"):
@@ -69,6 +83,7 @@ _MEASURES = {
     "imbalanced_rank_order": (("imbalanced.rank_corr",), "min", ("balanced.rank_corr",)),
     "imbalanced_closed_form": (("imbalanced.nc2",), "max", ()),
     "imbalanced_closed_form_norms": (("imbalanced.w_norm_rel_err",), "max", ()),
+    **MLP_MEASURES,
 }
 
 

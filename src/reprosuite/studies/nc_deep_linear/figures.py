@@ -20,7 +20,9 @@ def draw_nc_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    data = runs[runs["metric"].isin(["nc1", "nc2", "nc3"])].copy()
+    data = runs[
+        runs["metric"].isin(["nc1", "nc2", "nc3"]) & runs["variant"].isin(list(_VARIANT_TITLES))
+    ].copy()
     data["depth"] = data["point"].str.removeprefix("M").astype(int)
     variants = [v for v in _VARIANT_TITLES if v in set(data["variant"])]
     fig, axes = plt.subplots(3, len(variants), figsize=(4 * len(variants), 8.5), sharex=True, squeeze=False)
@@ -76,4 +78,48 @@ def draw_imbalanced_norms(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
             ax.set_ylabel(which if col == 0 else "")
             ax.set_xlabel("class (size)" if row == 1 else "")
     axes[0, 0].legend(fontsize=8)
+    return fig
+
+
+_MLP = {
+    "mlp_nobias": ("bias-free (vs I)", "nc2_i", "nc3_i"),
+    "mlp_bias": ("last-layer bias (vs ETF)", "nc2_etf", "nc3_etf"),
+}
+
+
+def draw_mlp_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg, width: int = 512):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    data = runs[runs["variant"].isin(list(_MLP)) & (runs["split"] == "train")].copy()
+    if data.empty:
+        fig, ax = plt.subplots()
+        ax.text(0.5, 0.5, "no MLP runs at this tier", ha="center")
+        return fig
+    widths = sorted({int(p.split("_")[1].removeprefix("w")) for p in data["point"]})
+    data = data[data["point"].str.startswith(f"mlp_w{width if width in widths else widths[0]}_")]
+    data["depth"] = data["point"].str.split("_").str[2].str.removeprefix("M").astype(int)
+    per_epoch = max(1, 60_000 // cfg.mlp_batch)
+    data["epoch"] = data["step"] / per_epoch
+    fig, axes = plt.subplots(3, 2, figsize=(8, 8.5), sharex=True, squeeze=False)
+    for col, (variant, (title, nc2, nc3)) in enumerate(_MLP.items()):
+        for row, (name, label) in enumerate((("nc1", "NC1"), (nc2, "NC2"), (nc3, "NC3"))):
+            ax = axes[row, col]
+            sel = data[(data["variant"] == variant) & (data["metric"] == name)]
+            sns.lineplot(
+                sel,
+                x="epoch",
+                y="value",
+                hue="depth",
+                palette="viridis",
+                errorbar=("pi", 100),
+                ax=ax,
+                legend=row == 0 and col == 0,
+            )
+            ax.set_yscale("log")
+            ax.set_title(title if row == 0 else "")
+            ax.set_ylabel(label)
+            ax.axhline(0.1, color="grey", ls="--", lw=1)
+    if axes[0, 0].get_legend() is not None:
+        axes[0, 0].legend(title="depth M", fontsize=8)
     return fig

@@ -31,7 +31,10 @@ def extract(runs: pd.DataFrame, cfg) -> pd.DataFrame:
             rows.append(
                 (point, seed, "half_time_slope", curves.loglog_slope(g.s[finite], g.t_half[finite], 3))
             )
-    level = cfg.criterion * dynamics.zero_map_loss(dynamics.depth_targets(cfg, dynamics.task(cfg)))
+    if cfg.depth_data == "mnist":  # App. C: a fixed threshold on the training error E
+        level = cfg.mnist_threshold
+    else:
+        level = cfg.criterion * dynamics.zero_map_loss(dynamics.depth_targets(cfg, dynamics.task(cfg)))
     depth = runs[runs.point.str.startswith("depth") & (runs.metric == "loss")]
     for (point, variant, seed), g in depth.groupby(["point", "variant", "seed"]):
         g = g.sort_values("step")

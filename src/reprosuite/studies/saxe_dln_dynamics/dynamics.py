@@ -100,5 +100,5 @@ def best_lr(table: pd.DataFrame) -> pd.DataFrame:
 def depth_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """The ``best_*`` metrics of the depth sweep, with an integer ``depth`` column."""
     d = metrics[metrics.point.str.startswith("depth") & metrics.metric.str.startswith("best_")].copy()
-    d["depth"] = d.point.str.removeprefix("depth-").astype(int)
+    d["depth"] = d.point.str.extract(r"^depth-(\d+)", expand=False).astype(int)  # MNIST points: depth-D-…
     return d
