@@ -123,7 +123,7 @@ def product(weights) -> object:
 def _train_part(cfg, sizes, data: dict, members: list, device, label: str, cache: dict) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine.train import optim, trainer
+    from reprosuite.engine.train import optim
 
     dt = torch.float32
     drawn = [_draws(sizes, SCHEMES[m[0]], m[2], cache) for m in members]
@@ -145,15 +145,4 @@ def _train_part(cfg, sizes, data: dict, members: list, device, label: str, cache
         w = product(weights) - offset
         return 0.5 * ((w @ sxx) * w).sum(dim=(1, 2)) - (w * syx).sum(dim=(1, 2)) + e0
 
-    def evaluate(step):
-        return {("train", "loss"): loss()}
-
-    def done(history):
-        # every member has reached the criterion or diverged (from the logged history: resumes stop alike)
-        logged = torch.stack(history.records[("train", "loss")][1]).cpu()  # (T, S)
-        return bool(((logged <= level).any(dim=0) | ~opt.active.cpu()).all())
-
-    steps = cfg.depth_steps
-    log_steps = sorted(set(range(min(steps, 200) + 1)) | set(trainer.log_schedule(steps, 100)))
-    history = trainer.fit(loss, opt, steps, evaluate, log_steps, done=done, label=label)
-    return history.frame([m[2] for m in members], [f"{m[0]}-lr{m[1]:.4g}" for m in members])
+    return training.fit_to_criterion(loss, opt, level, cfg.depth_steps, members, label)

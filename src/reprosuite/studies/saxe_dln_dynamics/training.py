@@ -101,7 +101,7 @@ def _depth_members(cfg, point: dict, data: dict, members: list, device, label: s
     import torch
 
     from reprosuite.engine.models import layers
-    from reprosuite.engine.train import optim, trainer
+    from reprosuite.engine.train import optim
 
     dt = torch.float32
     x = torch.as_tensor(data["x"], dtype=dt, device=device)
@@ -125,6 +125,16 @@ def _depth_members(cfg, point: dict, data: dict, members: list, device, label: s
     def loss(step=None):
         return 0.5 * ((model(x) - offset - y) ** 2).sum(dim=(1, 2)) / x.shape[0]  # as _mse, centred members
 
+    return fit_to_criterion(loss, opt, level, cfg.depth_steps, members, label)
+
+
+def fit_to_criterion(loss, opt, level: float, steps: int, members: list, label: str) -> pd.DataFrame:
+    """Full-batch GD on ``loss`` until every member's logged loss is ≤ ``level`` or it diverged, at most ``steps``;
+    every step logged up to 200, then ~100 log-spaced ones. The run table of ``members`` (scheme, lr, seed)."""
+    import torch
+
+    from reprosuite.engine.train import trainer
+
     def evaluate(step):
         return {("train", "loss"): loss()}
 
@@ -133,15 +143,6 @@ def _depth_members(cfg, point: dict, data: dict, members: list, device, label: s
         logged = torch.stack(history.records[("train", "loss")][1]).cpu()  # (T, S)
         return bool(((logged <= level).any(dim=0) | ~opt.active.cpu()).all())
 
-    steps = cfg.depth_steps
     log_steps = sorted(set(range(min(steps, 200) + 1)) | set(trainer.log_schedule(steps, 100)))
-    history = trainer.fit(
-        loss,
-        opt,
-        steps,
-        evaluate,
-        log_steps,
-        done=done,
-        label=label,
-    )
+    history = trainer.fit(loss, opt, steps, evaluate, log_steps, done=done, label=label)
     return history.frame([m[2] for m in members], [f"{m[0]}-lr{m[1]:.4g}" for m in members])
