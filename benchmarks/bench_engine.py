@@ -1,9 +1,11 @@
 """Batched ensembles vs sequential per-member loops, measured side by side in one run (issue 3).
 
 For each workload, S members are trained for the same number of SGD steps (a) as one ensemble on the engine
-(`EnsembleMLP` + ensemble `SGD`) with all members stacked in one set of batched matmuls, (b) the same with the
-engine's default choice (`layers.member_chunk`: stacked, or on a CPU one member at a time through `addmm` where a
-member's activations are large; the same as (a) where it stacks) and (c) one plain `nn.Sequential` +
+(`EnsembleMLP` + ensemble `SGD`) with all members stacked in one set of batched matmuls, (b) the engine's default
+choice: on a CPU where one member's step works on a megabyte or more (`layers.train_parts`), the members in turn,
+each a one-member ensemble trained for all its steps; otherwise one ensemble as `layers.member_chunk` runs it
+(stacked, or one member at a time through `addmm` within each step where a member's activations are large; the
+same as (a) where it stacks) and (c) one plain `nn.Sequential` +
 `torch.optim.SGD` after another (at most --seq-members of them timed, the rest extrapolated). The full tiers'
 workloads give every member its own minibatch, (S, B, in), as the studies' minibatch streams do. Prints wall
 time, the speed-ups against (c), achieved GFLOP/s (6·B·Σ fan_in·fan_out per member per step) as a fraction of the
@@ -94,6 +96,28 @@ def batched(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.device,
     return time.perf_counter() - start
 
 
+def in_turn(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.device, most: int) -> float:
+    """The engine's members in turn (``layers.train_parts`` = 1): one-member ensembles, each trained for all its
+    steps, one after another; at most ``most`` timed and the rest extrapolated, as :func:`sequential`."""
+    total = 0.0
+    timed = min(w.members, most)
+    for m in range(timed):
+        xm, ym = (x[m : m + 1], y[m : m + 1]) if w.own_batches else (x, y)
+        model = layers.EnsembleMLP(w.sizes, [m], activation=w.activation, device=device)
+        opt = optim.SGD(list(model.parameters()), lr=1e-3, momentum=0.9)
+        for step in range(w.steps + 2):
+            if step == 2:
+                sync(device)
+                start = time.perf_counter()
+            loss = ((model(xm) - ym) ** 2).mean(dim=(1, 2))
+            opt.zero_grad()
+            loss.sum().backward()
+            opt.step()
+        sync(device)
+        total += time.perf_counter() - start
+    return total * w.members / timed
+
+
 def sequential(w: Workload, x: torch.Tensor, y: torch.Tensor, device: torch.device, most: int) -> float:
     """Time of training the members one after another; at most ``most`` are timed and the rest extrapolated
     (members are independent and equally expensive)."""
@@ -152,12 +176,22 @@ def main() -> None:
             x = torch.randn(*lead, w.batch, w.sizes[0], generator=g).to(device)
             y = torch.randn(*lead, w.batch, w.sizes[-1], generator=g).to(device)
             tb = batched(w, x, y, device, chunk=w.members)
+            turn = layers.train_parts(w.members, w.batch, w.sizes, device) < w.members
             plan = layers.member_chunk(w.members, w.batch, max(w.sizes[1:]), device)
-            td = batched(w, x, y, device, chunk=None) if plan < w.members else tb
+            if turn:
+                td = in_turn(w, x, y, device, args.seq_members)
+            else:
+                td = batched(w, x, y, device, chunk=None) if plan < w.members else tb
             ts = sequential(w, x, y, device, args.seq_members)
             fb, fd, fs = (flops(w) / t / 1e9 for t in (tb, td, ts))
             label = (
-                "per member" if plan == layers.PER_MEMBER else "stacked" if plan >= w.members else f"{plan}"
+                "in turn"
+                if turn
+                else "per member"
+                if plan == layers.PER_MEMBER
+                else "stacked"
+                if plan >= w.members
+                else f"{plan}"
             )
             print(
                 f"| {w.name} | {w.members} | {tb:.3f} | {td:.3f} ({label}) | {ts:.3f} | {ts / tb:.2f}x | "

@@ -4,8 +4,9 @@
 the GPU where there is one), each in a process of its own, for the first steps of each of its fits only
 (:mod:`reprosuite.engine.train.probe`), and records per job: the device, the date, the seconds per update and
 per evaluation, the peak memory, and the job's extrapolated total — the time outside the fits as measured, plus
-each fit's full step and evaluation counts at the measured rates. A job whose fits all ran to their end within
-the probe is measured, not extrapolated. A job stopped in a loop of its own is a lower bound (``partial``). A job that
+each fit's full step and evaluation counts at the measured rates. A CPU job is timed in the CPU seconds of its
+one thread (``clock: cpu``), so that a busy probing machine does not inflate it; a GPU job in wall seconds. A job
+whose fits all ran to their end within the probe is measured, not extrapolated. A job stopped in a loop of its own is a lower bound (``partial``). A job that
 could not allocate its memory is recorded as ``out of memory`` with ``needs_mb``, a lower bound on its memory
 (its peak so far plus the allocation that failed), and no time.
 Early stopping cannot be foreseen, so an extrapolation is an upper bound for a job that stops early.
@@ -111,9 +112,11 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
     cfg = config_mod.resolve(st, tier)
     grid = config_mod.check_grid(st, cfg)
     dev = device_mod.setup(device, 1)
-    start = time.perf_counter()
+    cpu_clock = getattr(dev, "type", str(dev)) == "cpu"
+    clock = time.process_time if cpu_clock else time.perf_counter
+    start, start_clock = time.perf_counter(), clock()
     note, complete, oom = "", True, None
-    with tempfile.TemporaryDirectory() as tmp, probe_mod.probing(steps, limit_s) as probe:
+    with tempfile.TemporaryDirectory() as tmp, probe_mod.probing(steps, limit_s, cpu_clock) as probe:
         from reprosuite.engine.train import checkpoint
 
         with checkpoint.checkpointing(Path(tmp) / "checkpoints", "probe", every_s=math.inf):
@@ -132,7 +135,7 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
                 if not probe.fits:
                     raise
                 note = f"the job did not finish on truncated fits ({type(err).__name__}: {err})"
-    wall = time.perf_counter() - start
+    wall, ran = time.perf_counter() - start, clock() - start_clock
     fits, loops = probe.fits, probe.loops
     truncated = any(f.ran_steps < f.steps for f in fits)
     # the job as run, plus what its fits and loops did not run, at the rates they ran at
@@ -149,7 +152,9 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
         "torch": torch.__version__,
         "probe_steps": steps,
         "wall_s": round(wall, 3),
-        "est_s": round(wall + rest, 3),
+        "clock": "cpu" if cpu_clock else "wall",
+        "ran_s": round(ran, 3),
+        "est_s": round(ran + rest, 3),
         "peak_mb": round(peak_mb, 1),
         "status": status,
         "fits": len(fits),

@@ -28,5 +28,5 @@ def test_every_full_tier_job_runs_its_first_step(name):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert set(entries) == set(config.check_grid(st, cfg))
     for point, entry in entries.items():
-        assert entry["est_s"] >= entry["wall_s"] > 0, (point, entry)
+        assert entry["est_s"] >= entry["ran_s"] > 0 and entry["wall_s"] > 0, (point, entry)
         assert entry["status"] in ("measured", "extrapolated", "partial"), (point, entry)

@@ -30,7 +30,8 @@ def test_probe_records_every_training_job_of_the_tier(probed):
     for point, entry in found[STUDY].items():
         assert entry["device"] == "cpu" and entry["probe_steps"] == 2 and entry["date"]
         assert entry["status"] in ("measured", "extrapolated") and entry["fits"] >= 1
-        assert entry["est_s"] >= entry["wall_s"] > 0 and entry["peak_mb"] > 50
+        assert entry["est_s"] >= entry["ran_s"] > 0 and entry["wall_s"] > 0 and entry["peak_mb"] > 50
+        assert entry["clock"] == "cpu"  # a CPU job: timed in its CPU seconds
         assert costs.lookup(table, STUDY, "smoke", point, cfg, grid[point]) == entry
         other = config.resolve(st, "smoke", seeds=[7])  # another config: the probe does not apply
         assert costs.lookup(table, STUDY, "smoke", point, other, grid[point]) is None

@@ -51,3 +51,22 @@ def test_members_equal_single_models():
     alone = model([4])
     tok = torch.randn(2, 3, 6, 4, dtype=torch.float64)
     torch.testing.assert_close(both(tok)[1], alone(tok[1:])[0])
+
+
+def test_probe_outputs_in_chunks_equal_one_pass():
+    """Chunking the evaluation prompts bounds memory only: every chunk size gives the one-pass outputs exactly.
+
+    At the quick tier's sizes, where every product of a pass is one BLAS GEMM per member whatever the chunk (ATen
+    multiplies tiny ones, K·M·N < 400, in a loop of its own that rounds differently)."""
+    n, m, d, t = 16, 16, 4, 6
+    net = icl.EnsembleICLTransformer(d + 1, 2 * n, 32, 2, 2, [0, 1])
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(t, n, d, generator=gen), torch.randn(2, t, n, generator=gen)
+    probes = torch.randn(t, n * m, d, generator=gen)
+    ctx = icl.prompt_tokens(x.expand(2, -1, -1, -1), y)
+    probe_tok = icl.prompt_tokens(probes, torch.zeros(t, n * m))[:, 0::2].expand(2, -1, -1, -1)
+    pos, mask = icl.probe_layout(n, m)
+    with torch.no_grad():
+        direct = net(torch.cat([ctx, probe_tok], dim=2), pos, mask)
+        for chunk in (1, 4, t, 10):
+            assert torch.equal(icl.probe_outputs(net, x, y, probes, m, chunk), direct)

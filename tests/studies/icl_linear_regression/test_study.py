@@ -49,6 +49,18 @@ def test_quick_tier_deviations_from_the_paper():
     }
 
 
+def test_evaluation_passes_stay_bounded_at_the_full_tier():
+    full = st.TIERS["full"]
+    members = 2 * len(full.noise_vars) * full.seeds
+    chunk = st.eval_chunk(full, members)
+    tokens = 2 * full.exemplars + full.exemplars * full.probes
+    # float32 activations of one pass: ≤ 128 MB each (all 1000 prompts at once: 37 GB each)
+    assert 1 <= chunk < full.eval_tasks and chunk * members * tokens * full.d_model * 4 <= 2**27
+    for tier in ("quick", "smoke"):  # small tiers: every prompt in one pass
+        cfg = st.TIERS[tier]
+        assert st.eval_chunk(cfg, cfg.seeds * len(cfg.noise_vars)) >= cfg.eval_tasks
+
+
 def test_baselines_on_the_evaluation_prompts():
     data = st.make_data(CFG)
     clean = st.baseline_predictions(CFG, data, 0.0)
@@ -144,3 +156,112 @@ def test_training_logs_every_comparison():
     assert "ilwd.ols.k1" not in metrics  # implicit weights only where k ≥ d
     final = runs[(runs["step"] == CFG.steps) & (runs["metric"] == "loss")]["value"]
     assert np.isfinite(final).all()
+
+
+def test_full_tier_members_are_trained_in_groups_within_the_byte_budget_on_a_cpu(monkeypatch):
+    torch = pytest.importorskip("torch")
+    full = st.TIERS["full"]
+    member_seeds = [
+        s for _ in range(2 * len(full.noise_vars)) for s in range(full.seeds)
+    ]  # as train orders them
+    for depth in full.depths:
+        groups = st.member_groups(full, depth, member_seeds, "cpu")
+        assert sorted(i for g in groups for i in g) == list(range(len(member_seeds)))
+        # at least 2 members (a one-member ensemble takes another optimiser update), each within the budget
+        assert all(len(g) >= 2 and len(g) * st.member_bytes(full, depth) <= st.TRAIN_BYTES for g in groups)
+        assert [member_seeds[i] for g in groups for i in g] == sorted(member_seeds)  # seed by seed
+        assert st.member_groups(full, depth, member_seeds, torch.device("cuda")) == [list(range(50))]
+    assert len(st.member_groups(full, 8, member_seeds, "cpu")) > 1  # all 50 at once: ~40 GB at 8 layers
+    for tier in ("quick", "smoke"):  # small tiers: one ensemble, as before
+        cfg = st.TIERS[tier]
+        assert len(st.member_groups(cfg, max(cfg.depths), list(range(cfg.seeds)), "cpu")) == 1
+    monkeypatch.setattr(st, "TRAIN_BYTES", 1)  # an odd member count: no lone member, even over the budget
+    assert [len(g) for g in st.member_groups(full, 1, [0, 1, 2, 0, 1], "cpu")] == [3, 2]
+
+
+def test_members_trained_in_groups_give_the_table_of_one_ensemble(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from reprosuite.engine.train import trainer
+
+    cfg = dataclasses.replace(CFG, control=True)
+    data = st.make_data(cfg)
+    together = st.train(cfg, {"depth": 2}, data, [0, 1], "cpu")
+    monkeypatch.setattr(st, "TRAIN_BYTES", 1)  # groups of 2
+    assert len(st.member_groups(cfg, 2, [0, 1] * 4, "cpu")) == 4
+    pd.testing.assert_frame_equal(
+        st.train(cfg, {"depth": 2}, data, [0, 1], "cpu"), together, check_exact=True
+    )
+
+    real_fit = trainer.fit
+
+    def diverging(at):
+        """trainer.fit whose i-th call's members have an infinite loss from the steps ``at[i]`` (per member) on."""
+        calls = []
+
+        def fit(loss_fn, *args, **kwargs):
+            start = torch.tensor(at[len(calls)])
+            calls.append(1)
+            return real_fit(
+                lambda step: torch.where(start <= step, torch.inf, loss_fn(step)), *args, **kwargs
+            )
+
+        return fit
+
+    def run(at):
+        monkeypatch.setattr(trainer, "fit", diverging(at))
+        return st.train(CFG, {"depth": 1}, data, [0, 1], "cpu")
+
+    # a group whose members all diverge stops there, while one ensemble goes on, evaluating them as they were
+    never = 10**9
+    monkeypatch.setattr(st, "TRAIN_BYTES", 2**60)
+    together = run([[never, never, 5, 5]])
+    monkeypatch.setattr(st, "member_groups", lambda *args: [[0, 1], [2, 3]])
+    grouped = run([[never, never], [5, 5]])
+    pd.testing.assert_frame_equal(grouped, together, check_exact=True)
+    frozen = grouped[(grouped["noise_var"] == 0.25) & (grouped["metric"] == "loss")]
+    assert list(frozen["step"]) == [0, 0, 10, 10, 20, 20] and np.isfinite(frozen["value"]).all()
+    assert (frozen["value"].to_numpy()[2:4] == frozen["value"].to_numpy()[4:]).all()
+    # every member diverges: one ensemble stops at the last one's step (12: evaluated at 0 and 10), so do groups
+    monkeypatch.setattr(st, "member_groups", lambda *args: [[0, 2], [1, 3]])
+    grouped = run([[5, 5], [12, 12]])
+    monkeypatch.setattr(st, "member_groups", lambda *args: [[0, 1, 2, 3]])
+    together = run([[5, 12, 5, 12]])
+    assert set(together["step"]) == {0, 10}
+    pd.testing.assert_frame_equal(grouped, together, check_exact=True)
+
+
+def test_a_job_killed_in_the_second_group_resumes_there_to_the_identical_table(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    from reprosuite.engine.train import checkpoint, trainer
+
+    class Killed(Exception):
+        pass
+
+    monkeypatch.setattr(st, "TRAIN_BYTES", 1)  # seed 0's members, then seed 1's
+    data = st.make_data(CFG)
+    reference = st.train(CFG, {"depth": 1}, data, [0, 1], "cpu")
+    real_fit, calls = trainer.fit, []
+
+    def killed_in_group_2(loss_fn, *args, **kwargs):
+        calls.append(1)
+        if len(calls) != 2:
+            return real_fit(loss_fn, *args, **kwargs)
+
+        def loss(step):
+            if step == 12:
+                raise Killed
+            return loss_fn(step)
+
+        return real_fit(loss, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "fit", killed_in_group_2)
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=0.0), pytest.raises(Killed):
+        st.train(CFG, {"depth": 1}, data, [0, 1], "cpu")
+    assert (tmp_path / "fit1.pt").exists() and not (tmp_path / "fit2.pt").exists()
+    monkeypatch.setattr(trainer, "fit", real_fit)
+    capsys.readouterr()
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=0.0):
+        resumed = st.train(CFG, {"depth": 1}, data, [0, 1], "cpu")
+    err = capsys.readouterr().err
+    assert "[icl L=1 group 2/2: seed 1, 2 members] resumed from" in err and "at step 12" in err
+    pd.testing.assert_frame_equal(resumed, reference, check_exact=True)

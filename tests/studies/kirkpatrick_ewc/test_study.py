@@ -171,3 +171,29 @@ def test_extract_and_measure_give_the_paired_claim_values():
     v = ke.measure(ke.extract(calm, cfg), cfg)
     assert claims.verdict(ke.CLAIMS[2].rule, v["sgd_forgets"]) == "fail"
     assert claims.verdict(ke.CLAIMS[0].rule, v["ewc_keeps_old_task"]) == "fail"
+
+
+def test_members_trained_in_turn_give_each_member_its_result_and_resume(tmp_path, monkeypatch):
+    """Where one member's step is large on a CPU (the full tier), the members are trained one after another: the
+    same rows, each member's values as in the ensemble up to float rounding, and a killed job resumes exactly."""
+    pytest.importorskip("torch")
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import checkpoint
+
+    data = ke.make_data(CFG)
+    point = ke.grid(CFG)["permuted"]
+    together = ke.train(CFG, point, data, [0, 1], "cpu")
+    monkeypatch.setattr(layers, "TURN_BYTES", 0)  # every member in turn
+    in_turn = ke.train(CFG, point, data, [0, 1], "cpu")
+    keys = ["variant", "seed", "step", "split", "metric"]
+    a, b = (f.sort_values(keys).reset_index(drop=True) for f in (together, in_turn))
+    pd.testing.assert_frame_equal(b[keys], a[keys])
+    np.testing.assert_allclose(b["value"], a["value"], rtol=1e-5, atol=1e-6)
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=0.0):
+        first = ke.train(CFG, point, data, [0, 1], "cpu")
+    n_fits = len(ke.methods(CFG)) * 2 * CFG.n_tasks
+    assert (tmp_path / f"fit{n_fits - 1}.pt").exists()
+    (tmp_path / f"fit{n_fits - 1}.pt").unlink()  # the last member's last task: lost, retrained on resume
+    with checkpoint.checkpointing(tmp_path, "fp", every_s=0.0):
+        resumed = ke.train(CFG, point, data, [0, 1], "cpu")
+    pd.testing.assert_frame_equal(resumed, first, check_exact=True)

@@ -168,3 +168,49 @@ def test_extract_round_trips_through_metric_table(runs):
     assert values["test_lags_train"].values == (1.0, 1.0)
     assert all(v <= 0 for v in values["test_loss_monotone_wd0"].values)
     assert len(values["test_lags_train/control"].values) == 2
+
+
+def test_shared_inputs_equal_a_batched_computation_over_member_copies():
+    """training_inputs, batched_errors and cov_times_on_cpu, which compute once per (seed, N) or per seed without
+    per-member copies of the data, give bit for bit what the batched computation over (M, n_max, d) copies gives."""
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(0)
+    n_max, d = 40, 16
+    pool = torch.randn(2, n_max, d, dtype=torch.float64, generator=g)
+    ns = (40, 27, 18)
+    keys = [(p, n, 0) for p in (0, 1) for _ in range(2) for n in ns] + [(p, n, 1) for p in (0, 1) for n in ns]
+    idx = torch.tensor([p for p, _, _ in keys])
+    mask = torch.arange(n_max).unsqueeze(0) < torch.tensor([n for _, n, _ in keys]).unsqueeze(1)
+    count = mask.sum(1).to(torch.float64)
+    x = pool[idx] * mask.unsqueeze(-1)  # (M, n_max, d): per-member copies, rows beyond N zero
+    cov = x.transpose(1, 2) @ x / count.view(-1, 1, 1)
+    white = torch.tensor([bool(w) for *_, w in keys])
+    lam, vec = torch.linalg.eigh(cov[white])
+    x[white] = x[white] @ (vec @ torch.diag_embed(lam.rsqrt()) @ vec.transpose(1, 2))
+    cov[white] = x[white].transpose(1, 2) @ x[white] / count[white].view(-1, 1, 1)
+
+    lean_cov, eig, whitened = lev.training_inputs(pool, keys, count)
+    assert torch.equal(lean_cov, cov) and torch.equal(eig, torch.linalg.eigvalsh(cov))
+    assert sorted(whitened) == sorted(ns) and all(len(sel) == 2 for sel, _ in whitened.values())
+    for n, (sel, inputs) in whitened.items():
+        assert torch.equal(inputs, x[sel, :n])
+
+    for d_out in (1, 3):
+        diff = torch.randn(len(keys), d, d_out, dtype=torch.float64, generator=g)
+        errors = ((x @ diff) ** 2).mean(-1)  # (M, n_max)
+        plain = [m for m, (p, _, w) in enumerate(keys) if p == 1 and not w]
+        lean = lev.batched_errors(pool[1], diff[plain])  # the seed's pool shared by its members
+        assert torch.equal(lean * mask[plain], errors[plain])
+        for n, (sel, inputs) in whitened.items():
+            assert torch.equal(lev.batched_errors(inputs, diff[sel], rows=n_max), errors[sel, :n])
+        assert torch.equal(lev.batched_errors(pool[0], diff[:1]), errors[:1])  # a lone member as in the batch
+
+    diff = torch.randn(len(keys), d, 1, dtype=torch.float64, generator=g, requires_grad=True)
+    weights = torch.randn(len(keys), d, 1, dtype=torch.float64, generator=g)
+    direct = (cov * diff.transpose(1, 2)).sum(-1, keepdim=True)
+    (grad,) = torch.autograd.grad((direct * weights).sum(), diff)
+    product = lev.cov_times_on_cpu(cov)
+    for _ in range(2):  # the buffer is reused
+        lean = product(diff)
+        assert torch.equal(lean, direct)
+        assert torch.equal(torch.autograd.grad((lean * weights).sum(), diff)[0], grad)

@@ -138,3 +138,22 @@ def test_training_produces_both_tables():
     assert len(members) == n_sgd + n_adam
     assert set(members[members["optimizer"] == "sgd"]["log2_lr"]) == set(st.lr_grid(*cfg.sgd_log2_lr, 1.0))
     assert set(runs["step"]) == {0, cfg.epochs * (128 // 16)}
+
+
+def test_members_trained_in_turn_give_each_member_its_result(monkeypatch):
+    """At B = 512 on a CPU the (learning rate, seed) members are trained one after another (layers.train_parts):
+    the same rows, each member's values as in one ensemble up to float rounding."""
+    pytest.importorskip("torch")
+    from reprosuite.engine.models import layers
+
+    rng = np.random.default_rng(1)
+    data = {"x": rng.normal(size=(128, 5)).astype(np.float32), "y": rng.integers(0, 3, 128).astype(np.int64)}
+    point = {"kind": "lr", "batch": 32}
+    together = st.train(CFG, point, data, [0, 1], "cpu")
+    monkeypatch.setattr(layers, "TURN_BYTES", 0)
+    in_turn = st.train(CFG, point, data, [0, 1], "cpu")
+    keys = ["variant", "seed", "step", "split", "metric"]
+    a, b = (f.sort_values(keys).reset_index(drop=True) for f in (together, in_turn))
+    pd.testing.assert_frame_equal(b.drop(columns="value"), a.drop(columns="value"))
+    np.testing.assert_allclose(b["value"], a["value"], rtol=1e-5, atol=1e-6)
+    assert a["value"].notna().sum() > len(a) // 2

@@ -126,3 +126,43 @@ def test_figure_draws():
     fig = xu.FIGURES[0].draw(runs, xu.extract(runs, CFG), CFG)
     assert len(fig.axes) == 2
     plt.close(fig)
+
+
+def test_member_groups_bound_the_state_and_keep_every_number(monkeypatch):
+    torch = pytest.importorskip("torch")
+    full = config.resolve("xu_xor_benign_grokking", "full")
+    seeds = list(range(full.seeds))
+    # full tier on a CPU: 544 MB of state a member, groups of 4 (their (n,)-rows start at multiples of 32 floats)
+    groups = xu.member_groups(full, full.d, seeds, "cpu")
+    assert [len(g) for g in groups] == [4] * 25 and sum(groups, []) == seeds
+    assert xu.member_groups(full, full.d, seeds, torch.device("cuda")) == [seeds]  # a GPU: all at once
+    quick = config.resolve("xu_xor_benign_grokking", "quick")
+    assert xu.member_groups(quick, quick.d, [0, 1, 2], "cpu") == [[0, 1, 2]]
+    nine = xu.member_groups(full, full.d, list(range(9)), "cpu")
+    assert nine == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]  # no one-member group
+    # grouped training gives each member the numbers of one batch of all members
+    cfg, seeds = dataclasses.replace(CFG, d=300, width=50, n=8, steps=4), list(range(7))
+    data = xu.make_data(cfg)
+    together = xu.train(cfg, {"d": 300}, data, seeds, "cpu")
+    monkeypatch.setattr(xu, "GROUP_BYTES", 1)  # the smallest aligned groups
+    assert [len(g) for g in xu.member_groups(cfg, 300, seeds, "cpu")] == [4, 3]
+    pd.testing.assert_frame_equal(xu.train(cfg, {"d": 300}, data, seeds, "cpu"), together)
+
+
+def test_inputs_and_init_cast_member_by_member_as_stacked():
+    torch = pytest.importorskip("torch")
+    from reprosuite.engine.models import layers
+
+    mu = xu.make_data(CFG)["mu"][:, :300]
+    inputs = xu.group_data(CFG, mu, [3, 5], "xor", "cpu")
+    sets = [xu.seed_data(CFG, mu, s) for s in (3, 5)]
+    fields = (("x", 0, "x"), ("x_test", 1, "x"), ("y_noisy", 0, "y_noisy"), ("y_test", 1, "y"))
+    for key, split, name in fields:
+        stacked = torch.as_tensor(np.stack([s[split][name] for s in sets])).to(torch.float32)
+        assert torch.equal(inputs[key], stacked)
+    assert inputs["n_flipped"] == [float(s[0]["flipped"].sum()) for s in sets]
+    w, _ = xu.xc.init_params([3, 5], 6, 300, 1e-3)
+    gens = layers.generators([3, 5])
+    for g in gens:  # the readout signs are drawn first
+        torch.randint(0, 2, (6,), generator=g)
+    assert torch.equal(w.detach(), layers.init_weight((6, 300), "gaussian", gens, 1e-3).to(torch.float32))

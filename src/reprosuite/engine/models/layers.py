@@ -26,6 +26,14 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "leaky_relu": lambda x: nn.functional.leaky_relu(x, 0.1),
 }
 
+# in-place forms of the activations whose backward needs only their output: applied to a fresh pre-activation that
+# nothing else keeps, they spare a write of the layer's activations (exact: the same values)
+IN_PLACE: dict[str, Callable[[Tensor], Tensor]] = {
+    "relu": torch.relu_,
+    "tanh": torch.tanh_,
+    "sigmoid": torch.sigmoid_,
+}
+
 
 def generators(seeds: Sequence[int]) -> list[torch.Generator]:
     """One CPU generator per member: initialisation is drawn on CPU, so a seed gives the same net on any device."""
@@ -103,6 +111,36 @@ def init_weight(
 MEMBER_BYTES = 256 * 2**10
 # member_chunk's answer (and EnsembleMLP's ``chunk``) for one member at a time through addmm / mm
 PER_MEMBER = 0
+# Where one member's step works on TURN_BYTES or more on a CPU — its activations, batch × Σ layer widths ×
+# itemsize, plus its weights, Σ fan_in × fan_out × itemsize — the members are trained one after another, each for
+# all its steps (train_parts), as a plain loop does: its weights, gradients, optimiser state and activations then
+# stay in cache from step to step, where every step of the ensemble streams all members' through memory. A
+# one-member ensemble runs nn.Linear's kernels with its activation in place, and its optimiser torch.optim's own
+# update (optim.EnsembleOptimizer.single), so it is never slower than the plain model. benchmarks/bench_engine.py
+# (RESULTS.md, "Members in turn"), 1 thread, against one plain model after another: kirkpatrick_ewc's full tier
+# (784-400-400-10 at minibatch 32, 2.0 MB a member) 0.59x stacked, in turn above 1x; MLP 100-256-256-10 at full
+# batch 2048 (4.7 MB) 0.90x per member within each step, in turn above 1x; below the threshold stacked or
+# per-member steps win: MLP 100-256-256-10 at minibatch 128 (0.64 MB), deep linear 6x64 at 128 (0.3 MB),
+# grad_noise's 784-50x20-10 at 64 (0.6 MB), lr_batch_rmt's 40-256-256-10 at 64 (0.4 MB).
+TURN_BYTES = 2**20
+
+
+def train_parts(members: int, batch: int, sizes: Sequence[int], device="cpu", itemsize: int = 4) -> int:
+    """How many of an :class:`EnsembleMLP`'s ``members`` to train at once (see ``TURN_BYTES``): all of them, or on
+    a CPU where one member's step works on ``TURN_BYTES`` or more, one (the members in turn, each for all its
+    steps). Each member's result is the same either way; use :func:`parts` to split the members."""
+    if torch.device(device).type != "cpu":
+        return members
+    activations = batch * sum(sizes[1:]) * itemsize
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)) * itemsize
+    return 1 if activations + weights >= TURN_BYTES else members
+
+
+def parts(items: Sequence, size: int) -> list[list]:
+    """``items`` (members) in consecutive parts of ``size``: the groups that :func:`train_parts` trains at once."""
+    if size < 1:
+        raise ValueError(f"a part holds at least one member, not {size}")
+    return [list(items[a : a + size]) for a in range(0, len(items), size)]
 
 
 def member_chunk(members: int, batch: int, width: int, device: torch.device | str = "cpu", itemsize: int = 4):
@@ -147,11 +185,13 @@ class EnsembleMLP(nn.Module):
         # members per group in forward (PER_MEMBER: one at a time through addmm); None: member_chunk() decides
         self.chunk = chunk
         self._plans: dict[tuple, int] = {}  # member_chunk's answer per (batch, device, dtype)
+        self.single: bool | None = None  # one member (set at the first forward, with the parameter lists)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
         self.sizes = tuple(sizes)
         self.width = max(self.sizes[1:])  # the widest layer output: what member_chunk weighs
         self.act = ACTIVATIONS[activation]
+        self.act_ = IN_PLACE.get(activation, self.act)
         gens = generators(seeds)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList() if bias else None
@@ -166,6 +206,11 @@ class EnsembleMLP(nn.Module):
     @property
     def size(self) -> int:
         return self.weights[0].shape[0]
+
+    def _apply(self, *args, **kwargs):
+        """.to(), .double(), …: the parameter lists are read again at the next forward."""
+        self.single = None
+        return super()._apply(*args, **kwargs)
 
     def plan(self, batch: int) -> int:
         """Members per group for a batch of this size (``PER_MEMBER``: one at a time), see :func:`member_chunk`."""
@@ -187,8 +232,12 @@ class EnsembleMLP(nn.Module):
         whatever the grouping, or one member at a time through ``addmm`` (equal to nn.Linear, and to the stacked
         result within rounding); only the speed differs.
         """
-        weights = list(self.weights)
-        biases = None if self.biases is None else list(self.biases)
+        if self.single is None:  # the parameters, and whether there is one member, fixed once
+            self.single = self.weights[0].shape[0] == 1
+            self._params = (list(self.weights), None if self.biases is None else list(self.biases))
+        weights, biases = self._params
+        if self.single and x.dim() <= 3:  # one member (trained in turn): a plain MLP, no batched matmul
+            return self._forward_one(x if x.dim() == 2 else x[0], weights, biases, return_hidden)
         size = weights[0].shape[0]
         chunk = self.plan(x.shape[-2])
         if chunk == PER_MEMBER and x.dim() <= 3:
@@ -223,6 +272,21 @@ class EnsembleMLP(nn.Module):
                 hidden.append(z)
             x = act(z) if i < last else z
         return (x, hidden) if return_hidden else x
+
+    def _forward_one(
+        self, h: Tensor, weights: list[Tensor], biases: list[Tensor] | None, return_hidden: bool
+    ):
+        """A one-member ensemble as nn.Linear layers run it (``addmm``, or ``mm`` without bias), on the parameters'
+        ``squeeze(0)`` views, whose backward is a view too, the activation in place where it can be: (1, B, out)."""
+        hidden = []
+        last = len(weights) - 1
+        for i, w in enumerate(weights):
+            wt = w.squeeze(0).t()
+            z = torch.mm(h, wt) if biases is None else torch.addmm(biases[i].squeeze(0), h, wt)
+            if return_hidden:
+                hidden.append(z.unsqueeze(0))
+            h = z if i == last else self.act(z) if return_hidden else self.act_(z)
+        return (h.unsqueeze(0), hidden) if return_hidden else h.unsqueeze(0)
 
     def _forward_members(
         self, x: Tensor, weights: list[Tensor], biases: list[Tensor] | None, return_hidden: bool

@@ -55,10 +55,15 @@ class LoopTiming:
 
 
 class Probe:
-    def __init__(self, steps: int, limit_s: float):
+    """The probe of one job. ``clock`` times its steps, evaluations and loops: the process's CPU time for a CPU job
+    (``cpu_clock``: one thread, so its CPU seconds are the seconds it takes on a core of its own, however busy the
+    probing machine is), wall time for a GPU job (whose work runs on the device). Its time limit is wall time."""
+
+    def __init__(self, steps: int, limit_s: float, cpu_clock: bool = False):
         if steps < 1:
             raise ValueError(f"a probe runs at least one step per fit, not {steps}")
         self.steps, self.limit_s = steps, limit_s
+        self.clock = time.process_time if cpu_clock else time.perf_counter
         self.start = time.perf_counter()
         self.fits: list[FitTiming] = []
         self.loops: list[LoopTiming] = []
@@ -75,10 +80,10 @@ def active() -> Probe | None:
 
 
 @contextmanager
-def probing(steps: int, limit_s: float = 120.0) -> Iterator[Probe]:
+def probing(steps: int, limit_s: float = 120.0, cpu_clock: bool = False) -> Iterator[Probe]:
     """Fits run their first ``steps`` updates only; loops timed by progress lines stop after ``limit_s``."""
     global _ACTIVE
-    _ACTIVE = probe = Probe(steps, limit_s)
+    _ACTIVE = probe = Probe(steps, limit_s, cpu_clock)
     try:
         yield probe
     finally:

@@ -127,12 +127,13 @@ class Progress:
         self.timing = None
         if probe is not None:
             self.timing = probe_mod.LoopTiming(label, total)
+            self.clock, self.clock_start = probe.clock, probe.clock()
             probe.loops.append(self.timing)
 
     def update(self, step: int, force: bool = False) -> None:
         now = time.perf_counter()
         if self.timing is not None:
-            self.timing.done, self.timing.seconds = step, now - self.start
+            self.timing.done, self.timing.seconds = step, self.clock() - self.clock_start
             if probe_mod.active() is not None and probe_mod.active().out_of_time() and step < self.total:
                 raise probe_mod.ProbeStop(self.label)
         if not force and now - self.last < self.every_s:
@@ -182,6 +183,7 @@ def fit(
     # under a probe (reprosuite probe): the first steps only, timed, and an evaluation at the last one run
     probe = probe_mod.active()
     last, timing = steps, None
+    clock = time.perf_counter if probe is None else probe.clock
     if probe is not None:
         last = min(steps, first + probe.steps)
         timing = probe_mod.FitTiming(label, steps - first, len([s for s in to_log if first <= s <= steps]))
@@ -196,17 +198,17 @@ def fit(
                 raise ckpt_mod.Preempted(ckpt.stop_signal)
         # evaluate: log the state reached after `step` updates
         if step in to_log:
-            began = time.perf_counter() if timing is not None else 0.0
+            began = clock() if timing is not None else 0.0
             with torch.no_grad():
                 for (split, metric), values in evaluate(step).items():
                     history.log(step, split, metric, values)
             if timing is not None:
                 probe_mod.synchronize(optimizer.params[0])
-                timing.eval_s += time.perf_counter() - began
+                timing.eval_s += clock() - began
                 timing.ran_evals += 1
             if step == last or (done is not None and done(history)):
                 break
-        began = time.perf_counter() if timing is not None else 0.0  # only a probe times the steps
+        began = clock() if timing is not None else 0.0  # only a probe times the steps
         # forward: one loss per member
         loss = loss_fn(step)
         # divergence: record the first non-finite step, freeze that member, let the others go on
@@ -223,7 +225,7 @@ def fit(
         optimizer.step(1.0 if lr_scale is None else lr_scale(step))
         if timing is not None:
             probe_mod.synchronize(optimizer.params[0])
-            timing.step_times.append(time.perf_counter() - began)
+            timing.step_times.append(clock() - began)
             timing.ran_steps += 1
         progress.update(step + 1)
     progress.update(step, force=True)

@@ -31,7 +31,9 @@ positions, pre-LN blocks with GELU MLPs, the prediction read at x-tokens. Traini
 drawn from a generator seeded by (seed, step), so a resumed run sees the same tasks; noise levels are extra
 ensemble members sharing their seed's tasks. The evaluation prompts (``eval_tasks`` of them, ``probes`` probe
 inputs per prefix) are fixed in ``make_data``; every prefix length is scored in one pass with a probe mask.
-Ours (the official repository was not reachable through our search tools): the metric normalisation, the probe
+On a CPU, where all members' training step would not fit in ``TRAIN_BYTES`` (the full tier's 50 members), they
+are trained seed by seed in groups, one group after another for all its steps (``member_groups``): the members
+of an ensemble do not interact, so every number is the same as in one ensemble. Ours (the official repository was not reachable through our search tools): the metric normalisation, the probe
 count, one-step GD's step size n/(n + d + 1 + σ²) (the one minimising its expected error) and kNN's k = 3.
 
 Tiers: full = the paper's §4 protocol (GPU) with the control arm. Quick = d = 4, 16 exemplars, 2 layers of
@@ -70,6 +72,19 @@ PAPER = Paper(
 COST = {"smoke": "~25 CPU-s", "quick": "~50 CPU-s", "full": "GPU: ~1e5 steps, not run"}
 
 TASK_STREAM = 104_729  # tags the training-task seeds, apart from initialisation
+# activation elements of one evaluation pass (members × prompts × tokens × d_model; 128 MB in float32). A probe
+# prompt is long (2n + n·m tokens: 720 at the full tier), so 250 prompts for the full tier's 50 members would
+# hold 9.2 GB per activation and over 120 GB in a pass; 2²⁵ elements (3 prompts there) hold ~2.3 GB in a pass
+EVAL_ELEMENTS = 2**25
+# bytes of one training step's working set on a CPU (members × ``member_bytes``) above which the members are
+# trained in groups, one group after another (``member_groups``). At the full tier a member's step takes
+# 0.13–0.2 GB per layer (peak RSS of 2–20 members at 1–8 layers, one thread), so all 50 at once take 7–10 GB at
+# L = 1 and 40–60 GB at L = 8; in groups of 17, 10, 5 and 2 members (L = 1, 2, 4, 8) its first groups peaked
+# at 2.9, 2.8, 4.9 and 4.4 GB, evaluation passes included (the 2 GB or so of one pass is then a large part)
+TRAIN_BYTES = 2**32
+# float32 values a training step holds per member, layer, prompt token and model dimension (measured ~36 at the
+# full tier's shapes, d_model 256, 80 tokens, 8 heads, batch 64; ``member_bytes``)
+STEP_VALUES = 40
 
 
 @dataclass(frozen=True)
@@ -184,6 +199,15 @@ AMENDMENTS = (
 )
 
 
+def eval_chunk(cfg: Config, members: int) -> int:
+    """Evaluation prompts per forward pass for ``members`` members: the most whose activations
+    (members, prompts, 2n + n·m, d_model) hold at most ``EVAL_ELEMENTS`` elements, and at least one. A prompt's
+    outputs do not depend on the other prompts of its pass, so this bounds memory without changing a number
+    (:func:`.model.probe_outputs`; the smoke and quick tiers score all their prompts in one pass)."""
+    tokens = 2 * cfg.exemplars + cfg.exemplars * cfg.probes
+    return max(1, EVAL_ELEMENTS // (members * tokens * cfg.d_model))
+
+
 def grid(cfg: Config) -> dict[str, dict]:
     return {f"L{depth}": {"depth": int(depth)} for depth in cfg.depths}
 
@@ -204,13 +228,10 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
 def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    from reprosuite.engine.train import optim, trainer
-
-    from . import baselines as bl
-    from . import model as icl
+    from reprosuite.engine.train import trainer
 
     torch.set_flush_denormal(True)
-    n, d, m = cfg.exemplars, cfg.dim, cfg.probes
+    depth = int(point["depth"])
     # members: (noise level, shuffled targets, seed), arm-major then noise-major; a control member starts from
     # its seed's initial weights and sees its seed's tasks, with each prompt's labels taken from another task
     arms = (False, True) if cfg.control else (False,)
@@ -218,13 +239,87 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
     member_seeds = [m[2] for m in members]
     noise = [m[0] for m in members]
     shuffled = [m[1] for m in members]
+    # evaluation prompts and baselines per noise level, shared by the groups
+    refs = {v: baseline_predictions(cfg, data, v) for v in cfg.noise_vars}
+    x_eval = torch.as_tensor(data["x"], dtype=torch.float32, device=device)
+    probes = torch.as_tensor(data["probes"], dtype=torch.float32, device=device)
+    probe_np = data["probes"].reshape(x_eval.shape[0], cfg.exemplars, cfg.probes, cfg.dim)
+    log_steps = trainer.log_schedule(cfg.steps, cfg.log_points, spacing="linear")
+    groups = member_groups(cfg, depth, member_seeds, device)
+    parts = []
+    for g, group in enumerate(groups):
+        label = f"icl L={depth}"
+        if len(groups) > 1:
+            first, last = member_seeds[group[0]], member_seeds[group[-1]]
+            which = f"seed {first}" if first == last else f"seeds {first}-{last}"
+            label += f" group {g + 1}/{len(groups)}: {which}, {len(group)} members"
+        part = [members[i] for i in group]
+        evals = (x_eval, probes, probe_np, refs)
+        parts.append(_train_group(cfg, depth, part, evals, log_steps, label, device, len(groups) > 1))
+    history = parts[0][0] if len(groups) == 1 else _merge(parts, groups, len(members))
+    variants = [
+        f"noise{v:.4f}" + ("-shuffled" if arm else "") for v, arm in zip(noise, shuffled, strict=True)
+    ]
+    return history.frame(member_seeds, variants, members={"noise_var": noise, "shuffled": shuffled})
+
+
+def member_bytes(cfg: Config, depth: int) -> int:
+    """Estimated bytes that one member adds to a training step's working set: ``STEP_VALUES`` float32 values per
+    layer, prompt token and model dimension of the batch (its activations kept for the backward pass, their
+    gradients, the attention weights, its parameters and Adam state)."""
+    return depth * cfg.batch * 2 * cfg.exemplars * cfg.d_model * STEP_VALUES * 4
+
+
+def member_groups(cfg: Config, depth: int, member_seeds: list[int], device) -> list[list[int]]:
+    """The members (indices into ``member_seeds``) trained together, one group after another, each for all its
+    steps. All of them at once on a GPU, or on a CPU where their training step fits in ``TRAIN_BYTES``
+    (:func:`member_bytes`); else seed by seed (a seed's members share their training tasks) in consecutive groups
+    of nearly equal size, as few as keep each within the budget, and of 2 members at least: a one-member
+    ensemble takes the optimiser's single-model update (``optim.EnsembleOptimizer.single``), which rounds
+    differently. A member's results are the same in any group (the members of an ensemble do not interact, and
+    its tasks come from its seed's generator)."""
+    import torch
+
+    size = len(member_seeds)
+    per_group = max(2, TRAIN_BYTES // member_bytes(cfg, depth))
+    if torch.device(device).type != "cpu" or size <= per_group:
+        return [list(range(size))]
+    order = sorted(range(size), key=lambda i: member_seeds.index(member_seeds[i]))  # seed-major, stable
+    count = min(
+        math.ceil(size / per_group), size // 2
+    )  # over the budget only for 2 members a group and odd size
+    sizes = [size // count + (g < size % count) for g in range(count)]
+    bounds = np.cumsum([0, *sizes])
+    return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _train_group(
+    cfg: Config, depth: int, members: list, evals: tuple, log_steps: list, label, device, grouped
+):
+    """Train the ``members`` (noise level, shuffled targets, seed) together for all steps, evaluating them on
+    ``evals`` (prompts x, probe inputs as float32 tensors and as float64 (T, n, m, d), baselines per noise level).
+
+    Returns the group's History and the last step it reached. Where every member of the group diverges,
+    ``trainer.fit`` stops at that step, while an ensemble of all members goes on as long as one of them is left,
+    evaluating the diverged ones as they were frozen: so then, if the members are ``grouped``, the group's are
+    evaluated at the remaining log steps too (:func:`_merge` keeps those up to the last step any group reached)."""
+    import torch
+
+    from reprosuite.engine.train import optim, trainer
+
+    from . import baselines as bl
+    from . import model as icl
+
+    n, d, m = cfg.exemplars, cfg.dim, cfg.probes
+    member_seeds = [m[2] for m in members]
+    noise = [m[0] for m in members]
     sigma = torch.tensor([math.sqrt(v) for v in noise], device=device)
-    swap = torch.tensor(shuffled, device=device).view(-1, 1, 1)
+    swap = torch.tensor([m[1] for m in members], device=device).view(-1, 1, 1)
     model = icl.EnsembleICLTransformer(
-        d + 1, 2 * n, cfg.d_model, cfg.heads, int(point["depth"]), member_seeds, device=device
+        d + 1, 2 * n, cfg.d_model, cfg.heads, depth, member_seeds, device=device
     )
     opt = optim.AdamW(list(model.parameters()), lr=cfg.lr, weight_decay=0.0)
-    unique = sorted(set(seeds))
+    unique = sorted(set(member_seeds))
     member = torch.tensor([unique.index(s) for s in member_seeds], device=device)
 
     def tasks(step: int):
@@ -246,26 +341,16 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
         return ((pred - y) ** 2).mean(dim=(1, 2))
 
     # evaluation prompts and baselines, per member's noise level
-    refs = {v: baseline_predictions(cfg, data, v) for v in cfg.noise_vars}
+    x_eval, probes, probe_np, refs = evals
     per_member = [refs[v] for v in noise]
-    x_eval = torch.as_tensor(data["x"], dtype=torch.float32, device=device)
-    probes = torch.as_tensor(data["probes"], dtype=torch.float32, device=device)
     y_eval = torch.stack([torch.as_tensor(r["y"], dtype=torch.float32) for r in per_member]).to(device)
     t_eval = x_eval.shape[0]
-    probe_tokens = icl.prompt_tokens(probes, torch.zeros(probes.shape[:2], device=device))[:, 0::2]
-    pos, mask = icl.probe_layout(n, m)
+    chunk = eval_chunk(cfg, len(member_seeds))
     names = [k for k in refs[cfg.noise_vars[0]] if k != "y" and not k.endswith(".probe")]
-    probe_np = data["probes"].reshape(t_eval, n, m, d)
 
     def evaluate(step: int):
-        chunks = []
-        for i in range(0, t_eval, 250):  # bounded memory for the (T, 2n + n·m) probe prompts
-            ctx = icl.prompt_tokens(
-                x_eval[i : i + 250].expand(len(member_seeds), -1, -1, -1), y_eval[:, i : i + 250]
-            )
-            tok = torch.cat([ctx, probe_tokens[i : i + 250].expand(len(member_seeds), -1, -1, -1)], dim=2)
-            chunks.append(model(tok, pos, mask))
-        out = torch.cat(chunks, dim=1).double().cpu().numpy()  # (S, T, 2n + n·m)
+        out = icl.probe_outputs(model, x_eval, y_eval, probes, m, chunk)
+        out = out.double().cpu().numpy()  # (S, T, 2n + n·m)
         query, probe = out[:, :, 0 : 2 * n : 2], out[:, :, 2 * n :].reshape(-1, t_eval, n, m)
         logged = {("test", "loss"): torch.as_tensor(((query - y_eval.cpu().numpy()) ** 2).mean((1, 2)))}
         for name in names:
@@ -280,12 +365,38 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
                     logged["test", f"ilwd.{name}.k{k}"] = torch.tensor(ilwd, dtype=torch.float64)
         return logged
 
-    log_steps = trainer.log_schedule(cfg.steps, cfg.log_points, spacing="linear")
-    history = trainer.fit(loss_fn, opt, cfg.steps, evaluate, log_steps, label=f"icl L={point['depth']}")
-    variants = [
-        f"noise{v:.4f}" + ("-shuffled" if arm else "") for v, arm in zip(noise, shuffled, strict=True)
-    ]
-    return history.frame(member_seeds, variants, members={"noise_var": noise, "shuffled": shuffled})
+    history = trainer.fit(loss_fn, opt, cfg.steps, evaluate, log_steps, label=label)
+    reached = max(history.records["test", "loss"][0])
+    if grouped and bool(torch.isfinite(history.diverged_at).all()):  # all diverged: stopped, frozen since
+        logged, reached = reached, int(history.diverged_at.max())
+        with torch.no_grad():
+            for step in sorted(s for s in log_steps if s > logged):
+                for (split, metric), values in evaluate(step).items():
+                    history.log(step, split, metric, values)
+    return history, reached
+
+
+def _merge(parts: list[tuple], groups: list[list[int]], size: int):
+    """One History of all ``size`` members from the groups' (History, last step reached), member ``groups[g][i]``
+    being member i of group g: the records in the groups' order, at each log step up to the last step any group
+    reached, which is where an ensemble of all members stops (only once every member has diverged)."""
+    import torch
+
+    from reprosuite.engine.train import trainer
+
+    end = max(reached for _, reached in parts)
+    merged = trainer.History(size)
+    for (history, _), group in zip(parts, groups, strict=True):
+        merged.diverged_at[group] = history.diverged_at.cpu()
+    for split, metric in parts[0][0].records:
+        logs = [history.records[split, metric] for history, _ in parts]
+        for step in sorted({s for steps, _ in logs for s in steps if s <= end}):
+            values = torch.full((size,), math.nan, dtype=torch.float64)
+            for (steps, vals), group in zip(logs, groups, strict=True):
+                if step in steps:  # always, but where a probe stopped the groups at different steps
+                    values[group] = vals[steps.index(step)].cpu()
+            merged.log(step, split, metric, values)
+    return merged
 
 
 # ---------------------------------------------------------------------------------------------------- metrics

@@ -51,6 +51,30 @@ def probe_layout(n: int, m: int) -> tuple[Tensor, Tensor]:
     return pos, mask
 
 
+def probe_outputs(net: nn.Module, x: Tensor, y: Tensor, probes: Tensor, m: int, chunk: int) -> Tensor:
+    """Outputs (S, T, 2n + n·m) of ``net`` on T prompts x (T, n, d), y (S, T, n), each followed by m probe inputs
+    per prefix length (probes (T, n·m, d); :func:`probe_layout`), ``chunk`` prompts per forward pass.
+
+    The prompts do not interact, so the chunk size bounds the memory of a pass, whose activations are
+    (S, chunk, 2n + n·m, d_model) (4·d_model wide in the MLP), without changing the outputs: bit for bit on a CPU
+    as long as every product of a pass is large enough for BLAS (ATen multiplies matrices with K·M·N < 400 in a
+    loop of its own, which rounds differently). The inputs shared by the members are expanded, not copied, until
+    one chunk's tokens are built.
+    """
+    s, (t, n, _) = y.shape[0], x.shape
+    pos, mask = probe_layout(n, m)
+    out = None
+    for i in range(0, t, chunk):
+        j = min(i + chunk, t)
+        ctx = prompt_tokens(x[i:j].expand(s, -1, -1, -1), y[:, i:j])
+        probe = prompt_tokens(probes[i:j], probes.new_zeros(j - i, n * m))[:, 0::2]
+        part = net(torch.cat([ctx, probe.expand(s, -1, -1, -1)], dim=2), pos, mask)
+        if out is None:
+            out = part.new_empty(s, t, part.shape[-1])
+        out[:, i:j] = part
+    return out
+
+
 class EnsembleICLTransformer(nn.Module):
     """S pre-LN transformers mapping real token sequences (S, B, T, d_in) to one output per position (S, B, T)."""
 

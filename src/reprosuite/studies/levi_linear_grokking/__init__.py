@@ -69,7 +69,11 @@ PAPER = Paper(
     venue="ICLR 2024",
 )
 
-COST = {"smoke": "~13 CPU-s", "quick": "~42 CPU-s training (with the control)", "full": "not measured"}
+COST = {
+    "smoke": "~13 CPU-s",
+    "quick": "~42 CPU-s training (with the control)",
+    "full": "~20-22 CPU-h per point by the probe (CPU time), peak 3.7-5.0 GB",
+}
 
 
 @dataclass(frozen=True)
@@ -210,20 +214,17 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     rows = seed_positions(cfg, seeds)  # the seeds' rows in the data
     pool = torch.as_tensor(data["x_train"][rows], dtype=dt).to(device)  # (seeds, n_max, d)
     n_max = pool.shape[1]
-    idx = torch.tensor([seeds.index(s) for s, *_ in members], device=device)
-    x_tr = pool[idx]  # (M, n_max, d)
+    pos = [seeds.index(s) for s, *_ in members]  # each member's row in pool, x_te and the teachers
+    idx = torch.tensor(pos, device=device)
     sizes = torch.tensor([n for _, _, n, _ in members])
     mask = (torch.arange(n_max).unsqueeze(0) < sizes.unsqueeze(1)).to(device)
     count = mask.sum(1).to(dt)
-    x_tr = x_tr * mask.unsqueeze(-1)  # rows beyond a member's N are zero and masked
-    cov = x_tr.transpose(1, 2) @ x_tr / count.view(-1, 1, 1)  # Σ = XᵀX/N per member (M, d, d)
-    white = torch.tensor([bool(w) for *_, w in members], device=device)
-    if bool(white.any()):  # X Σ^(-1/2): the same samples with an exactly isotropic empirical covariance
-        lam_c, vec = torch.linalg.eigh(cov[white])
-        root = vec @ torch.diag_embed(lam_c.rsqrt()) @ vec.transpose(1, 2)
-        x_tr[white] = x_tr[white] @ root
-        cov[white] = x_tr[white].transpose(1, 2) @ x_tr[white] / count[white].view(-1, 1, 1)
-    x_te = torch.as_tensor(data["x_test"][rows], dtype=dt).to(device)[idx]  # (M, n_test, d)
+    keys = [(p, n, w) for p, (_, _, n, w) in zip(pos, members, strict=True)]
+    # Σ = XᵀX/N (M, d, d), its spectrum (M, d), and per N the whitened members' inputs (k, N, d)
+    cov, eig, whitened = training_inputs(pool, keys, count)
+    x_te = torch.as_tensor(data["x_test"][rows], dtype=dt).to(device)  # (seeds, n_test, d)
+    by_seed = [[m for m, q in enumerate(pos) if q == p] for p in range(len(rows))]
+    plain = [[m for m in sel if not members[m][3]] for sel in by_seed]
     teacher = torch.as_tensor(data[f"teacher_d{d_out}"][rows], dtype=dt).to(device)[idx]  # (M, d, d_out)
     gens = layers.generators([s for s, *_ in members])
     std = math.sqrt(1 / (2 * cfg.d_in * d_out))
@@ -232,19 +233,25 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     )
     opt = optim.SGD([student], lr=cfg.lr, weight_decay=[wd for _, wd, _, _ in members])
 
+    cov_times = cov_times_on_cpu(cov) if d_out == 1 and cov.device.type == "cpu" else None
+
     def train_loss(step=None):
         diff = student - teacher
-        if d_out == 1 and cov.device.type == "cpu":  # Σ·D as multiply-and-sum: ~3x faster than bmm on CPU
-            cov_diff = (cov * diff.transpose(1, 2)).sum(-1, keepdim=True)
-        else:
-            cov_diff = cov @ diff
+        # Σ·D (M, d, d_out); at d_out 1 on a CPU as multiply-and-sum, ~3x faster than bmm there
+        cov_diff = cov @ diff if cov_times is None else cov_times(diff)
         return (diff * cov_diff).sum((1, 2)) / d_out
 
-    def errors(x):
-        return ((x @ (student - teacher)) ** 2).mean(-1)  # per-sample error ‖(S−T)ᵀx‖²/d_out, (M, n)
-
     def evaluate(step):
-        e_tr, e_te = errors(x_tr), errors(x_te)
+        diff, alone = student - teacher, len(members) == 1
+        e_te = torch.empty((len(members), cfg.n_test), dtype=dt, device=device)
+        e_tr = torch.zeros(mask.shape, dtype=dt, device=device)  # (M, n_max), masked beyond each N below
+        for p, sel in enumerate(by_seed):
+            e_te[sel] = batched_errors(x_te[p], diff[sel], alone)
+        for p, sel in enumerate(plain):
+            if sel:  # all n_max samples of the seed's pool
+                e_tr[sel] = batched_errors(pool[p], diff[sel], alone)
+        for n, (sel, x) in whitened.items():
+            e_tr[sel, :n] = batched_errors(x, diff[sel], alone, n_max)
         out = {
             ("train", "mse"): train_loss(),
             ("test", "mse"): e_te.mean(-1),
@@ -272,8 +279,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
         label=f"levi d_out {d_out}",
     )
     runs = history.frame([s for s, *_ in members], names, members=typed)
-    with torch.no_grad():
-        eig = torch.linalg.eigvalsh(cov).cpu().numpy()  # (M, d): the spectrum the prediction uses
+    eig = eig.cpu().numpy()  # (M, d): the spectrum the prediction uses
     spectrum = pd.DataFrame(
         {
             "variant": np.repeat(names, cfg.d_in),
@@ -286,6 +292,86 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
         }
     )
     return pd.concat([runs, spectrum], ignore_index=True)
+
+
+def cov_times_on_cpu(cov):
+    """D ↦ Σ·D for d_out = 1 (D (M, d, 1)) as multiply-and-sum, ``(Σ * Dᵀ).sum(-1)``, differentiable in D, with its
+    (M, d, d) product — and the backward's, Gᵀ * Σ summed over rows — written into one buffer kept from step to
+    step: the same operations, hence values, as autograd's through ``(cov * diff.transpose(1, 2)).sum(-1)``,
+    without two fresh (M, d, d) tensors a step, which glibc may hand back to the system and fault in again at
+    every step (on the quick tier that made a step ~1.8x slower). On a GPU the loss takes ``cov @ diff``."""
+    import torch
+
+    buffer = torch.empty_like(cov)
+
+    class CovTimes(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, diff_t):  # diff_t = Dᵀ, (M, 1, d)
+            return torch.mul(cov, diff_t, out=buffer).sum(-1, keepdim=True)
+
+        @staticmethod
+        def backward(ctx, grad):  # grad (M, d, 1) → (M, 1, d), as Mul's backward then its sum to Dᵀ's shape
+            return torch.mul(grad.expand_as(cov), cov, out=buffer).sum(1, keepdim=True)
+
+    return lambda diff: CovTimes.apply(diff.transpose(1, 2))
+
+
+def batched_errors(x, diff, alone: bool = False, rows: int = 0):
+    """Per-sample errors ‖Dᵀx‖²/d_out, (k, n), of k members' D = S − T (k, d, d_out) on inputs x, (n, d) shared by
+    the members (a stride-0 view, no copy) or (k, n, d) one each: one batched matmul, whose every member's
+    product is rounded as in a batch over all members of ``rows`` (≥ n) samples each. On a CPU torch hands a
+    batch to MKL's batched gemm, which rounds a lone d_out = 1 product differently (as a matrix–vector product)
+    and batches of two or more alike, so a batch of one is computed as one of two unless ``alone`` (the job's
+    only member); and products of under 400 elements (d · samples · d_out) to its own kernel, so x is padded
+    with zero rows to ``rows`` where that changes the kernel."""
+    import torch
+
+    k, (n, d) = len(diff), x.shape[-2:]
+    x = x.expand(k, n, d)
+    if n * d * diff.shape[-1] < 400 <= rows * d * diff.shape[-1]:
+        return batched_errors(torch.cat([x, x.new_zeros((k, rows - n, d))], 1), diff, alone)[:, :n]
+    if k == 1 and not alone:
+        return (torch.bmm(x.expand(2, -1, -1), diff.expand(2, -1, -1))[:1] ** 2).mean(-1)
+    return (torch.bmm(x, diff) ** 2).mean(-1)
+
+
+def training_inputs(pool, keys: list[tuple[int, int, int]], count):
+    """The members' empirical covariances Σ = XᵀX/N (M, d, d) and their spectra (M, d), and the whitened members'
+    training inputs, {N: (members, (k, N, d))}, for members ``keys`` = (row p of ``pool``, N, whitened) with
+    ``count`` = N as a float. X is pool row p's first N samples (a member that is not whitened trains on them
+    directly), whitened — X Σ^(-1/2), so that Σ = I exactly — where asked.
+
+    Members differ only by weight decay beyond their key, so each (p, N) is computed once, from the (n_max, d)
+    pool block with the rows beyond N zeroed, matrix by matrix as a batched computation over all members does
+    it, and copied to the members that share it: no (M, n_max, d) array of per-member inputs is held (at the
+    full tier 180 · 10⁴ · 1000 float64, 14.4 GB); the whitened inputs take Σ_N N · d per seed."""
+    import torch
+
+    n_max, d = pool.shape[1:]
+    cov = pool.new_empty((len(keys), d, d))
+    eig = pool.new_empty((len(keys), d))
+    white: dict[int, list[int]] = {}
+    for m, (_, n, w) in enumerate(keys):
+        if w:
+            white.setdefault(n, []).append(m)
+    whitened = {n: (sel, pool.new_empty((len(sel), n, d))) for n, sel in white.items()}
+    rows = torch.arange(n_max, device=pool.device)
+    with torch.no_grad():
+        for p, n in dict.fromkeys((p, n) for p, n, _ in keys):
+            same = [m for m, k in enumerate(keys) if k[:2] == (p, n)]
+            x = pool[p] * (rows < n).unsqueeze(-1)  # (n_max, d): rows beyond N are zero
+            sigma = x.T @ x / count[same[0]]
+            if sel := [m for m in same if not keys[m][2]]:
+                cov[sel], eig[sel] = sigma, torch.linalg.eigvalsh(sigma)
+            if sel := [m for m in same if keys[m][2]]:  # X Σ^(-1/2): Σ = I exactly
+                lam, vec = torch.linalg.eigh(sigma)
+                root = vec @ torch.diag_embed(lam.rsqrt()) @ vec.T
+                x = x @ root
+                sigma = x.T @ x / count[sel[0]]
+                cov[sel], eig[sel] = sigma, torch.linalg.eigvalsh(sigma)
+                members, inputs = whitened[n]
+                inputs[[members.index(m) for m in sel]] = x[:n]
+    return cov, eig, whitened
 
 
 # --- metrics ----------------------------------------------------------------------------------------------

@@ -224,12 +224,25 @@ def _hessian_point(cfg: Config, x, y, seeds: list[int], device) -> pd.DataFrame:
 
 
 def _lr_point(cfg: Config, opt_name: str, batch: int, x, y, seeds: list[int], device) -> pd.DataFrame:
-    from reprosuite.engine.train import functional, optim, trainer
+    """Every (learning rate, seed) member at batch size B: one ensemble, or where one member's step is large on a
+    CPU (B = 512) the members in turn (``layers.train_parts``; the same result per member)."""
+    from reprosuite.engine.models import layers
 
     span = cfg.sgd_log2_lr if opt_name == "sgd" else cfg.adam_log2_lr
-    log2_lrs = lr_grid(*span, cfg.lr_step_log2)
-    member_seeds = [s for _ in log2_lrs for s in seeds]  # lr-major, seeds within
-    member_log2_lrs = [k for k in log2_lrs for _ in seeds]
+    members = [(k, s) for k in lr_grid(*span, cfg.lr_step_log2) for s in seeds]  # lr-major, seeds within
+    sizes = (x.shape[1], *cfg.hidden, int(y.max()) + 1)
+    per_part = layers.train_parts(len(members), batch, sizes, device)
+    parts = layers.parts(members, per_part)
+    return pd.concat(
+        [_lr_members(cfg, opt_name, batch, x, y, part, device) for part in parts], ignore_index=True
+    )
+
+
+def _lr_members(cfg: Config, opt_name: str, batch: int, x, y, members: list, device) -> pd.DataFrame:
+    from reprosuite.engine.train import functional, optim, trainer
+
+    member_seeds = [s for _, s in members]
+    member_log2_lrs = [k for k, _ in members]
     lrs = [2.0**k for k in member_log2_lrs]
     model = _model(cfg, x.shape[1], int(y.max()) + 1, member_seeds, device)
     params = list(model.parameters())
@@ -248,10 +261,12 @@ def _lr_point(cfg: Config, opt_name: str, batch: int, x, y, seeds: list[int], de
         n_eval = min(cfg.eval_examples, len(y))
         return {("train", "loss"): functional.cross_entropy(model(x[:n_eval]), y[:n_eval])}
 
-    history = trainer.fit(loss_fn, opt, steps, evaluate, [0, steps], label=f"{opt_name} B={batch}")
+    one = f" lr 2^{members[0][0]:g} seed {members[0][1]}" if len(members) == 1 else ""
+    label = f"{opt_name} B={batch}{one}"
+    history = trainer.fit(loss_fn, opt, steps, evaluate, [0, steps], label=label)
     labels = [f"{opt_name}|{k:g}" for k in member_log2_lrs]  # for reading; selection uses the typed columns
-    members = {"optimizer": [opt_name] * len(member_seeds), "log2_lr": member_log2_lrs}
-    return history.frame(member_seeds, labels, members=members)
+    typed = {"optimizer": [opt_name] * len(member_seeds), "log2_lr": member_log2_lrs}
+    return history.frame(member_seeds, labels, members=typed)
 
 
 # ---------------------------------------------------------------------------------------------------- metrics

@@ -25,7 +25,8 @@ Setup (paper §2, A.7; :mod:`.model`): clusters ±μ1 (clean label +1) and ±μ2
 ReLU(⟨w_j, x⟩) with fixed readouts a_j ∈ {±1/√m}, first layer N(0, ω_init² I) with ω_init = 1e-15 (§2.3: ω_init²
 is the variance), logistic loss, full-batch GD with step 1e-12 (the outputs stay tiny, so the loss stays in its
 linear regime, as in the paper's analysis); d 40000, n 200 train and 200 test points, m 1000, 100 runs. Ours:
-each seed draws its own training and clean test sets; all seeds of one grid point form one batched job.
+each seed draws its own training and clean test sets; all seeds of one grid point form one batched job (on a CPU
+trained in groups of members where all at once would not fit in memory, :func:`member_groups`).
 
 Tiers: full = A.7 (GPU-sized; 1000 steps, ours). quick: d 20000, n 100 — the paper's d/n = 200, hence its
 ‖μ‖ ≈ 35.4 and signal-to-noise; d/(√n‖μ‖²) ≈ 1.6, inside the one-step-overfitting regime (our former d 2000
@@ -62,7 +63,7 @@ PAPER = Paper(
 COST = {
     "smoke": "~17 s of training on a loaded 2-core machine",
     "quick": "~22 CPU-s of training (1.47× the former d 2000/5000 protocol, measured side by side)",
-    "full": "not measured",
+    "full": "~29 CPU-h per point by the probe (CPU time; 25 groups of 4 members, peak 3.5 GB)",
 }
 
 GROK_LEVEL = 0.95  # ours: clean test accuracy counted as near-optimal (docstring)
@@ -241,21 +242,79 @@ def seed_data(cfg: Config, mu: np.ndarray, seed: int, labels: str = "xor") -> tu
 # --- training ---------------------------------------------------------------------------------------------
 
 
-def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
+# A CPU trains the members in groups of at most this many bytes of training state (see member_groups)
+GROUP_BYTES = 4 * 2**30
+# A CPU's element-wise kernels take 32 floats a step (two AVX-512 vectors; 16 with AVX2) and the last few floats of
+# a tensor one at a time, where exp rounds otherwise (softplus's backward differed in the last bit); groups that start
+# at a multiple of 32 floats of every (members, points) tensor put each member's floats on the path that one batch
+# of all members takes
+VECTOR_FLOATS = 32
+
+
+def member_groups(cfg: Config, d: int, seeds: list[int], device) -> list[list[int]]:
+    """The seeds in consecutive groups, trained one group after another, each for all its steps.
+
+    A member's training state is its first layer, its gradient and the update's temporary (3·m·d float32) and its
+    training and test inputs ((n + n_test)·d): 544 MB at the full tier, 54 GB for its 100 members at once. On a
+    CPU a group holds at most ``GROUP_BYTES`` of it, or the smallest aligned group (4 members at the full tier;
+    all members at the quick and smoke tiers); a GPU trains all members at once, as before. Each member's numbers
+    are the same in any grouping: the losses are per member, a batched matrix product is a product per member,
+    and each group starts at a member whose (n,)- and (n_test,)-rows begin at a multiple of ``VECTOR_FLOATS``
+    floats (the last group ends where all members end); a lone last member joins the group before it, so that no
+    group is a one-member ensemble, which the engine may update another way.
+    """
     import torch
 
+    if torch.device(device).type != "cpu":
+        return [list(seeds)]
+    align = math.lcm(*(VECTOR_FLOATS // math.gcd(VECTOR_FLOATS, rows) for rows in (cfg.n, cfg.n_test)))
+    per_member = 4 * d * (3 * cfg.width + cfg.n + cfg.n_test)
+    size = max(align, GROUP_BYTES // per_member // align * align)
+    groups = [list(seeds[i : i + size]) for i in range(0, len(seeds), size)]
+    if len(groups) > 1 and len(groups[-1]) == 1:
+        groups[-2:] = [groups[-2] + groups[-1]]
+    return groups
+
+
+def group_data(cfg: Config, mu: np.ndarray, seeds: list[int], labels: str, device) -> dict:
+    """The seeds' training and test sets as float32 tensors on ``device``: ``x`` (S, n, d), ``y_noisy``,
+    ``flipped`` (S, n), ``x_test`` (S, n_test, d), ``y_test`` (S, n_test), and ``n_flipped`` (a list, per seed).
+
+    The inputs are cast into place one seed's float64 draw at a time: the same float32 values as casting the
+    stacked draws, without holding every seed's float64 sets (12.8 GB at the full tier) and their stack.
+    """
+    import torch
+
+    d = mu.shape[1]
+    x = torch.empty((len(seeds), cfg.n, d), dtype=torch.float32, device=device)
+    x_test = torch.empty((len(seeds), cfg.n_test, d), dtype=torch.float32, device=device)
+    y_noisy, flipped, y_test = [], [], []
+    for i, seed in enumerate(seeds):
+        train_set, test_set = seed_data(cfg, mu, seed, labels)
+        x[i], x_test[i] = torch.from_numpy(train_set["x"]), torch.from_numpy(test_set["x"])
+        y_noisy.append(train_set["y_noisy"])
+        flipped.append(train_set["flipped"])
+        y_test.append(test_set["y"])
+
+    def stack(arrays, dtype=torch.float32):
+        return torch.as_tensor(np.stack(arrays)).to(device=device, dtype=dtype)
+
+    return {
+        "x": x,
+        "y_noisy": stack(y_noisy),
+        "flipped": stack(flipped, torch.bool),
+        "x_test": x_test,
+        "y_test": stack(y_test),
+        "n_flipped": [float(f.sum()) for f in flipped],
+    }
+
+
+def fit_group(cfg: Config, d: int, steps: int, seeds: list[int], inputs: dict, device, label: str):
+    """Full-batch GD of the seeds' nets on their ``inputs`` (:func:`group_data`): the training history."""
     from reprosuite.engine.train import optim, trainer
 
-    torch.set_flush_denormal(True)
-    d, steps = int(point["d"]), int(point.get("steps", cfg.steps))
-    mu = np.asarray(data["mu"])[:, :d]
-    sets = [seed_data(cfg, mu, s, point.get("labels", "xor")) for s in seeds]
-
-    def stack(split: int, key: str, dtype=torch.float32):
-        return torch.as_tensor(np.stack([s[split][key] for s in sets])).to(device=device, dtype=dtype)
-
-    x, y_noisy, flipped = stack(0, "x"), stack(0, "y_noisy"), stack(0, "flipped", torch.bool)
-    x_test, y_test = stack(1, "x"), stack(1, "y")
+    x, y_noisy, flipped = inputs["x"], inputs["y_noisy"], inputs["flipped"]
+    x_test, y_test = inputs["x_test"], inputs["y_test"]
     w, a = xc.init_params(seeds, cfg.width, d, math.sqrt(cfg.init_var), device=device)
     opt = optim.SGD([w], lr=cfg.lr)
 
@@ -272,9 +331,44 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
             ("test", "accuracy"): xc.sign_accuracy(xc.forward(w, a, x_test), y_test),
         }
 
-    history = trainer.fit(
-        loss_fn, opt, steps, evaluate, trainer.log_schedule(steps, cfg.log_points), label=f"xor d{d}"
+    return trainer.fit(
+        loss_fn, opt, steps, evaluate, trainer.log_schedule(steps, cfg.log_points), label=label
     )
+
+
+def merge_histories(histories: list):
+    """The histories of consecutive member groups as the one history of all their members, in order."""
+    import torch
+
+    from reprosuite.engine.train import trainer
+
+    merged = trainer.History(sum(h.size for h in histories))
+    for key, (steps, _) in histories[0].records.items():
+        # every group logs the same steps: a fit stops early only once all its members diverged, and the
+        # logistic loss's gradient is bounded, so the weights and losses stay finite
+        if any(key not in h.records or h.records[key][0] != steps for h in histories):
+            raise RuntimeError(f"member groups logged {key} at different steps")
+        values = [torch.cat([h.records[key][1][t] for h in histories]) for t in range(len(steps))]
+        merged.records[key] = (list(steps), values)
+    merged.diverged_at = torch.cat([h.diverged_at for h in histories])
+    return merged
+
+
+def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
+    import torch
+
+    torch.set_flush_denormal(True)
+    d, steps = int(point["d"]), int(point.get("steps", cfg.steps))
+    mu = np.asarray(data["mu"])[:, :d]
+    groups = member_groups(cfg, d, seeds, device)
+    histories, n_flipped = [], []
+    for group in groups:
+        inputs = group_data(cfg, mu, group, point.get("labels", "xor"), device)
+        n_flipped += inputs["n_flipped"]
+        label = f"xor d{d}" if len(groups) == 1 else f"xor d{d} seeds {group[0]}-{group[-1]}"
+        histories.append(fit_group(cfg, d, steps, group, inputs, device, label))
+        del inputs  # the next group's inputs take their place
+    history = histories[0] if len(histories) == 1 else merge_histories(histories)
     runs = history.frame(seeds)
     n_flipped = pd.DataFrame(
         {
@@ -283,7 +377,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
             "step": 0,
             "split": "train",
             "metric": "n_flipped",
-            "value": [float(s[0]["flipped"].sum()) for s in sets],
+            "value": n_flipped,
         }
     )
     return pd.concat([runs, n_flipped], ignore_index=True)

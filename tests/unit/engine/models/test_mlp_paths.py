@@ -151,3 +151,68 @@ def test_plan_is_decided_once_per_batch_size_and_can_be_forced():
     assert wide_input.plan(1000) == 4 and wide_input.plan(2000) == layers.PER_MEMBER
     forced = layers.EnsembleMLP([3, 4, 2], range(2), chunk=layers.PER_MEMBER)
     assert forced.plan(1) == layers.PER_MEMBER and forced(torch.zeros(1, 3)).shape == (2, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("activation", "bias"), [("relu", True), ("tanh", True), ("sigmoid", True), ("linear", False)]
+)
+@pytest.mark.parametrize("own_batch", [True, False])
+def test_one_member_is_a_plain_model_bit_for_bit(activation, bias, own_batch):
+    """A one-member ensemble (members trained in turn) runs nn.Linear's kernels, its activation in place: the
+    plain model's output and gradients exactly, and its hidden pre-activations untouched by the in-place activation."""
+    acts = {**ACTS, "sigmoid": nn.Sigmoid}
+    g = torch.Generator().manual_seed(4)
+    net = layers.EnsembleMLP([6, 20, 20, 3], [5], activation=activation, bias=bias, bias_init="uniform")
+    mods: list[nn.Module] = []
+    for i, w in enumerate(net.weights):
+        lin = nn.Linear(w.shape[2], w.shape[1], bias=bias)
+        with torch.no_grad():
+            lin.weight.copy_(w[0])
+            if bias:
+                lin.bias.copy_(net.biases[i][0])
+        mods += [lin, acts[activation]()] if i < len(net.weights) - 1 else [lin]
+    ref = nn.Sequential(*mods)
+    x, y = torch.randn(50, 6, generator=g), torch.randn(50, 3, generator=g)
+    out = net(x[None] if own_batch else x)
+    assert out.shape == (1, 50, 3)
+    ((out - y) ** 2).mean(dim=(1, 2)).sum().backward()
+    expected = ref(x)
+    ((expected - y) ** 2).mean().backward()
+    assert torch.equal(out[0], expected)
+    ours = [w.grad[0] for w in net.weights]
+    if bias:
+        ours = [v for pair in zip(ours, [b.grad[0] for b in net.biases], strict=True) for v in pair]
+    for a, b in zip(ours, _grads(ref), strict=True):
+        assert torch.equal(a, b)
+    _, hidden = net(x, return_hidden=True)
+    pre = x @ net.weights[0][0].T + (net.biases[0][0] if bias else 0)
+    torch.testing.assert_close(hidden[0][0], pre)  # the pre-activation, not its activation
+    if activation == "relu":
+        assert (hidden[0] < 0).any()
+
+
+def test_one_member_path_follows_the_parameters_after_a_dtype_change():
+    net = layers.EnsembleMLP([3, 4, 2], [0])
+    assert net(torch.zeros(2, 3)).dtype == torch.float32
+    net.double()
+    assert net(torch.zeros(2, 3, dtype=torch.float64)).dtype == torch.float64
+
+
+def test_train_parts_rule():
+    # one member's step: activations batch × Σ widths plus weights Σ fan_in·fan_out, 4 bytes each, against 1 MiB
+    assert (
+        layers.train_parts(25, 32, (784, 400, 400, 10)) == 1
+    )  # kirkpatrick_ewc's full tier: 2.0 MB, in turn
+    assert layers.train_parts(36, 512, (40, 256, 256, 10)) == 1  # lr_batch_rmt at B 512: 1.3 MB
+    assert layers.train_parts(36, 64, (40, 256, 256, 10)) == 36  # at B 64: 0.4 MB, one ensemble
+    assert layers.train_parts(32, 2048, (100, 256, 256, 10)) == 1  # MLP at full batch 2048
+    assert layers.train_parts(32, 128, (100, 256, 256, 10)) == 32  # at minibatch 128: 0.6 MB
+    assert layers.train_parts(240, 64, (784, *(50,) * 20, 10)) == 240  # grad_noise_deep_mlp's full tier
+    assert layers.train_parts(64, 128, (16,) * 7) == 64  # tiny nets
+    assert layers.train_parts(25, 32, (784, 400, 400, 10), device="meta") == 25  # not a CPU: together
+    # the threshold itself: weights alone of 512 x 512 float32 = 1 MiB
+    assert layers.train_parts(4, 0, (512, 512)) == 1 and layers.train_parts(4, 0, (512, 511)) == 4
+    assert layers.parts(list("abcde"), 2) == [["a", "b"], ["c", "d"], ["e"]]
+    assert layers.parts(list("abc"), 3) == [["a", "b", "c"]]
+    with pytest.raises(ValueError, match="at least one member"):
+        layers.parts([1, 2], 0)

@@ -174,3 +174,71 @@ def test_member_chunk_runs_members_one_at_a_time_only_where_their_activations_ar
     assert layers.member_chunk(32, 2048, 256, device="meta") == 32  # not a CPU: all stacked
     net = layers.EnsembleMLP([100, 256, 256, 10], range(8), activation="relu")
     assert net(torch.zeros(4096, 100)).shape == (8, 4096, 10)  # 4 MiB per member: one member at a time
+
+
+@pytest.mark.parametrize(
+    ("engine", "stock", "kwargs"),
+    [
+        (optim.SGD, torch.optim.SGD, {"lr": 0.05}),
+        (optim.SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3}),
+        (optim.AdamW, torch.optim.AdamW, {"lr": 1e-3, "weight_decay": 0.0}),
+        (optim.AdamW, torch.optim.AdamW, {"lr": 1e-3, "weight_decay": 1e-2}),
+    ],
+    ids=["sgd", "sgd-momentum-decay", "adamw", "adamw-decay"],
+)
+def test_a_one_member_ensemble_steps_as_torch_optim_bit_for_bit(engine, stock, kwargs):
+    """Members trained in turn (layers.train_parts) are one-member ensembles; their optimiser runs torch.optim's
+    single-tensor update with Python numbers, so a member follows a model trained alone to the last bit."""
+    g = torch.Generator().manual_seed(5)
+    shapes = [(40, 30), (40,), (3, 40)]
+    start = [torch.randn(s, generator=g) for s in shapes]
+    ours = [nn.Parameter(p.clone()[None]) for p in start]
+    ref = [nn.Parameter(p.clone()) for p in start]
+    opt, ref_opt = engine(ours, **kwargs), stock(ref, foreach=False, **kwargs)
+    for step in range(12):
+        grads = [torch.randn(s, generator=g) for s in shapes]
+        for p, q, grad in zip(ours, ref, grads, strict=True):
+            p.grad, q.grad = grad.clone()[None], grad.clone()
+        scale = 0.5 if step >= 6 else 1.0  # a schedule's factor, as trainer.fit passes it
+        for group in ref_opt.param_groups:
+            group["lr"] = kwargs["lr"] * scale
+        opt.step(lr_scale=scale)
+        ref_opt.step()
+    for p, q in zip(ours, ref, strict=True):
+        assert torch.equal(p[0], q)
+
+
+def test_a_diverged_one_member_ensemble_is_left_as_it_was():
+    p = nn.Parameter(torch.ones(1, 4))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    opt.active[0] = False
+    p.grad = torch.full((1, 4), float("nan"))
+    opt.step()
+    assert torch.equal(p.detach(), torch.ones(1, 4))
+
+
+@pytest.mark.parametrize("kwargs", [{"momentum": 0.9}, {"weight_decay": [1e-3, 0.0, 1e-2]}, {}])
+def test_small_and_large_parameters_take_the_same_update(kwargs, monkeypatch):
+    """Small parameters are updated with torch._foreach_* operations, large ones one by one through a scratch
+    buffer: the same operations, so the same bits, diverged members and per-member learning rates included."""
+    g = torch.Generator().manual_seed(6)
+    shapes = [(3, 16, 16), (3, 16)]
+    start = [torch.randn(s, generator=g) for s in shapes]
+    runs = []
+    for small_bytes in (optim.SMALL_BYTES, 0):
+        monkeypatch.setattr(optim, "SMALL_BYTES", small_bytes)
+        params = [p.clone() for p in start]
+        opt = optim.SGD(params, lr=[0.1, 0.02, 0.05], **kwargs)
+        assert opt.small == (small_bytes > 0)
+        gen = torch.Generator().manual_seed(7)
+        for step in range(8):
+            for p in params:
+                p.grad = torch.randn(p.shape, generator=gen)
+            if step == 4:
+                opt.active[1] = False
+                params[0].grad[1] = float("nan")
+            opt.step(lr_scale=0.9)
+        runs.append(params)
+    for a, b, s in zip(*runs, start, strict=True):
+        assert torch.equal(a, b)
+        assert not torch.equal(a[0], s[0])  # the members trained

@@ -50,3 +50,26 @@ def test_a_studys_own_loop_is_timed_and_stopped_at_the_limit():
 def test_a_probe_runs_at_least_one_step():
     with pytest.raises(ValueError, match="at least one step"), probe.probing(steps=0):
         pass
+
+
+@pytest.mark.parametrize("cpu_clock", [True, False])
+def test_a_cpu_probe_counts_the_jobs_cpu_seconds_not_the_time_it_waited(cpu_clock):
+    """On a busy machine a CPU job waits for a core; its CPU seconds are what it takes on a core of its own."""
+    import time
+
+    w = torch.ones(2, 3, requires_grad=True)
+
+    def waiting_loss(step):
+        time.sleep(0.05)  # waits, as a job does when the machine's cores are taken
+        return (w**2).sum(1)
+
+    with probe.probing(steps=3, cpu_clock=cpu_clock) as p:
+        trainer.fit(waiting_loss, optim.SGD([w], lr=0.1), 100, lambda s: {}, [0], label="waiting")
+        progress = trainer.Progress(10, "own loop", every_s=1e9)
+        time.sleep(0.05)
+        progress.update(1)
+    (fit,), (loop,) = p.fits, p.loops
+    if cpu_clock:
+        assert fit.step_s() < 0.025 and loop.seconds < 0.025
+    else:
+        assert fit.step_s() >= 0.05 and loop.seconds >= 0.05
