@@ -115,8 +115,8 @@ PER_MEMBER = 0
 # itemsize, plus its weights, Σ fan_in × fan_out × itemsize — the members are trained one after another, each for
 # all its steps (train_parts), as a plain loop does: its weights, gradients, optimiser state and activations then
 # stay in cache from step to step, where every step of the ensemble streams all members' through memory. A
-# one-member ensemble runs nn.Linear's kernels with its activation in place, and its optimiser torch.optim's own
-# update (optim.EnsembleOptimizer.single), so it is never slower than the plain model. benchmarks/bench_engine.py
+# one-member ensemble runs nn.Linear's kernels with its activation in place, and its SGD torch.optim's own
+# update (optim.EnsembleOptimizer.single), at least as fast as the plain model in our runs. bench_engine.py
 # (RESULTS.md, "Members in turn"), 1 thread, against one plain model after another: kirkpatrick_ewc's full tier
 # (784-400-400-10 at minibatch 32, 2.0 MB a member) 0.59x stacked, in turn above 1x; MLP 100-256-256-10 at full
 # batch 2048 (4.7 MB) 0.90x per member within each step, in turn above 1x; below the threshold stacked or
