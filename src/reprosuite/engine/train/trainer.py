@@ -115,6 +115,26 @@ class History:
         return pd.concat(parts, ignore_index=True)
 
 
+def merge(parts: Sequence[tuple[History, Sequence[int]]], size: int, end: int | None = None) -> History:
+    """One History of ``size`` members from the Histories of groups of them trained apart (one group after
+    another, to fit memory or cache): ``parts`` = (a group's History, its members' positions). Every record at each
+    step any group logged up to ``end`` (default: all of them), NaN for a group that did not log that step (a fit
+    stops early once all its members have diverged), which is what one ensemble of all members would log."""
+    merged = History(size)
+    for history, members in parts:
+        merged.diverged_at[list(members)] = history.diverged_at.cpu()
+    for key in parts[0][0].records:
+        logs = [(history.records[key], list(members)) for history, members in parts]
+        steps = sorted({s for (st, _), _ in logs for s in st if end is None or s <= end})
+        for step in steps:
+            values = torch.full((size,), math.nan, dtype=torch.float64)
+            for (st, vals), members in logs:
+                if step in st:
+                    values[members] = vals[st.index(step)].cpu()
+            merged.log(step, key[0], key[1], values)
+    return merged
+
+
 class Progress:
     """Progress lines on stderr (the job's log): steps done, rate, ETA, at most every ``every_s`` seconds."""
 

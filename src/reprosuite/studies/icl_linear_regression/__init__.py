@@ -256,7 +256,12 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
         part = [members[i] for i in group]
         evals = (x_eval, probes, probe_np, refs)
         parts.append(_train_group(cfg, depth, part, evals, log_steps, label, device, len(groups) > 1))
-    history = parts[0][0] if len(groups) == 1 else _merge(parts, groups, len(members))
+    end = max(reached for _, reached in parts)  # where one ensemble of all members would stop
+    history = (
+        parts[0][0]
+        if len(groups) == 1
+        else trainer.merge([(h, g) for (h, _), g in zip(parts, groups, strict=True)], len(members), end)
+    )
     variants = [
         f"noise{v:.4f}" + ("-shuffled" if arm else "") for v, arm in zip(noise, shuffled, strict=True)
     ]
@@ -302,7 +307,7 @@ def _train_group(
     Returns the group's History and the last step it reached. Where every member of the group diverges,
     ``trainer.fit`` stops at that step, while an ensemble of all members goes on as long as one of them is left,
     evaluating the diverged ones as they were frozen: so then, if the members are ``grouped``, the group's are
-    evaluated at the remaining log steps too (:func:`_merge` keeps those up to the last step any group reached)."""
+    evaluated at the remaining log steps too (:func:`~reprosuite.engine.train.trainer.merge` keeps those up to the last step any group reached)."""
     import torch
 
     from reprosuite.engine.train import optim, trainer
@@ -374,29 +379,6 @@ def _train_group(
                 for (split, metric), values in evaluate(step).items():
                     history.log(step, split, metric, values)
     return history, reached
-
-
-def _merge(parts: list[tuple], groups: list[list[int]], size: int):
-    """One History of all ``size`` members from the groups' (History, last step reached), member ``groups[g][i]``
-    being member i of group g: the records in the groups' order, at each log step up to the last step any group
-    reached, which is where an ensemble of all members stops (only once every member has diverged)."""
-    import torch
-
-    from reprosuite.engine.train import trainer
-
-    end = max(reached for _, reached in parts)
-    merged = trainer.History(size)
-    for (history, _), group in zip(parts, groups, strict=True):
-        merged.diverged_at[group] = history.diverged_at.cpu()
-    for split, metric in parts[0][0].records:
-        logs = [history.records[split, metric] for history, _ in parts]
-        for step in sorted({s for steps, _ in logs for s in steps if s <= end}):
-            values = torch.full((size,), math.nan, dtype=torch.float64)
-            for (steps, vals), group in zip(logs, groups, strict=True):
-                if step in steps:  # always, but where a probe stopped the groups at different steps
-                    values[group] = vals[steps.index(step)].cpu()
-            merged.log(step, split, metric, values)
-    return merged
 
 
 # ---------------------------------------------------------------------------------------------------- metrics

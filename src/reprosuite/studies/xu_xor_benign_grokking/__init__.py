@@ -336,26 +336,10 @@ def fit_group(cfg: Config, d: int, steps: int, seeds: list[int], inputs: dict, d
     )
 
 
-def merge_histories(histories: list):
-    """The histories of consecutive member groups as the one history of all their members, in order."""
+def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
     from reprosuite.engine.train import trainer
-
-    merged = trainer.History(sum(h.size for h in histories))
-    for key, (steps, _) in histories[0].records.items():
-        # every group logs the same steps: a fit stops early only once all its members diverged, and the
-        # logistic loss's gradient is bounded, so the weights and losses stay finite
-        if any(key not in h.records or h.records[key][0] != steps for h in histories):
-            raise RuntimeError(f"member groups logged {key} at different steps")
-        values = [torch.cat([h.records[key][1][t] for h in histories]) for t in range(len(steps))]
-        merged.records[key] = (list(steps), values)
-    merged.diverged_at = torch.cat([h.diverged_at for h in histories])
-    return merged
-
-
-def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
-    import torch
 
     torch.set_flush_denormal(True)
     d, steps = int(point["d"]), int(point.get("steps", cfg.steps))
@@ -368,7 +352,12 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
         label = f"xor d{d}" if len(groups) == 1 else f"xor d{d} seeds {group[0]}-{group[-1]}"
         histories.append(fit_group(cfg, d, steps, group, inputs, device, label))
         del inputs  # the next group's inputs take their place
-    history = histories[0] if len(histories) == 1 else merge_histories(histories)
+    if len(histories) == 1:
+        history = histories[0]
+    else:  # the groups are consecutive members
+        starts = np.cumsum([0] + [len(g) for g in groups])
+        parts = [(h, range(a, a + len(g))) for h, g, a in zip(histories, groups, starts, strict=False)]
+        history = trainer.merge(parts, len(seeds))
     runs = history.frame(seeds)
     n_flipped = pd.DataFrame(
         {
