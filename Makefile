@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Extra arguments for snakemake / pytest, e.g.  make suite ARGS="--config tier=smoke"
+# Extra arguments for snakemake / pytest, e.g.  make suite ARGS="--config tier=smoke"; the tests run on two
+# processes (pytest-xdist), e.g.  make test PYTEST_ARGS="-n 8"  on a larger machine
 ARGS ?=
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: install suite test lint report clean
 

@@ -11,6 +11,10 @@ could not allocate its memory is recorded as ``out of memory`` with ``needs_mb``
 (its peak so far plus the allocation that failed), and no time.
 Early stopping cannot be foreseen, so an extrapolation is an upper bound for a job that stops early.
 
+A check (``python -m reprosuite.costs --check STUDY TIER STEPS LIMIT_S MEM_MB``, the tests) runs every job of a
+study briefly at its real shapes — its first fit's first updates, one seed, no evaluation, no checkpoint — to catch a bug of a
+paper-scale protocol in minutes; it records nothing.
+
 The table (``costs.json`` beside this module, committed) is keyed by tier, study and grid point; an entry is
 used only while the job's config and grid point are those it was probed with (``config`` digest). The workflow
 sizes each training job from it (:func:`resources`): runtime = the extrapolation × :data:`SAFETY`, memory =
@@ -19,6 +23,7 @@ the peak × :data:`MEM_SAFETY` + :data:`MEM_BASE_MB`, capped at the partition li
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import platform
@@ -46,6 +51,8 @@ MIN_RUNTIME_MIN = 10
 # The longest job a partition takes, in minutes, unless the suite config sets max_runtime_min (profiles/slurm):
 # longer jobs are capped there, save a checkpoint at their time limit and resume when resubmitted.
 MAX_RUNTIME_MIN = 48 * 60
+# A check (``probe_job(check=True)``) trains one seed of each job: the paper's shapes per member.
+CHECK_SEEDS = 1
 
 
 def load(path: Path = COSTS) -> dict:
@@ -100,8 +107,13 @@ def _device_name(device) -> str:
     return f"cpu: {platform.processor() or platform.machine()}"
 
 
-def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s: float, device: str) -> dict:
-    """Run one training job under the probe (in this process) and return its cost entry."""
+def probe_job(
+    study: str, tier: str, point: str, data: str, steps: int, limit_s: float, device: str, check: bool = False
+) -> dict:
+    """Run one training job under the probe (in this process) and return its cost entry. ``check``: the job's
+    first fit only, for ``steps`` updates, without evaluations (its own loops stop after ``limit_s``), with the
+    first :data:`CHECK_SEEDS` seeds, saving no checkpoint: its code runs at the paper's shapes per member; the
+    entry's status is ``checked`` (or ``out of memory``), and neither its times nor its memory are the job's."""
     import torch
 
     from reprosuite.engine.train import device as device_mod
@@ -116,14 +128,21 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
     clock = time.process_time if cpu_clock else time.perf_counter
     start, start_clock = time.perf_counter(), clock()
     note, complete, oom = "", True, None
-    with tempfile.TemporaryDirectory() as tmp, probe_mod.probing(steps, limit_s, cpu_clock) as probe:
+    probing = probe_mod.probing(steps, limit_s, cpu_clock, evaluate=not check, fits=1 if check else None)
+    with tempfile.TemporaryDirectory() as tmp, probing as probe:
         from reprosuite.engine.train import checkpoint
 
-        with checkpoint.checkpointing(Path(tmp) / "checkpoints", "probe", every_s=math.inf):
+        # a probed job saves its checkpoints as the job would; a check none (gigabytes at paper scale)
+        saving = checkpoint.checkpointing(Path(tmp) / "checkpoints", "probe", every_s=math.inf)
+        with contextlib.nullcontext() if check else saving:
             try:
-                st.train(cfg, grid[point], load_data(data), study_mod.seed_list(cfg), dev)
+                seeds = study_mod.seed_list(cfg)
+                st.train(cfg, grid[point], load_data(data), seeds[:CHECK_SEEDS] if check else seeds, dev)
             except probe_mod.ProbeStop as stop:
-                note, complete = f"stopped after {limit_s:g} s in {stop}: a lower bound", False
+                note, complete = (
+                    "" if check else f"stopped after {limit_s:g} s in {stop}: a lower bound",
+                    False,
+                )
             except MemoryError as err:
                 note, complete, oom = f"out of memory: {limits()}{err}", False, str(err)
             except RuntimeError as err:
@@ -142,7 +161,7 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
     rest = sum(f.projected_s() - f.ran_s() for f in fits)
     rest += sum(p.seconds * (p.total / p.done - 1) for p in loops if 0 < p.done < p.total)
     status = "partial" if not complete or note else "extrapolated" if truncated or rest > 0 else "measured"
-    status = "out of memory" if oom is not None else status
+    status = "out of memory" if oom is not None else "checked" if check else status
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     entry = {
         "config": job_digest(cfg, grid[point]),
@@ -162,6 +181,8 @@ def probe_job(study: str, tier: str, point: str, data: str, steps: int, limit_s:
         "step_s": round(sum(f.step_s() * f.steps for f in fits) / max(sum(f.steps for f in fits), 1), 6),
         "note": note,
     }
+    if check:  # what ran: updates of the first fit, units of the job's own loops
+        entry["ran_steps"], entry["loop_units"] = sum(f.ran_steps for f in fits), sum(p.done for p in loops)
     if oom is not None:
         entry["needs_mb"] = round(needs_mb(peak_mb, oom), 1)
     if entry["device"] == "cuda":
@@ -183,16 +204,25 @@ def limits() -> str:
     )
 
 
-def probe_study(name: str, tier: str, steps: int, limit_s: float, device: str = "cpu"):
-    """Prepare a study's data and probe each of its training jobs in this process: (point, entry) pairs."""
+def probe_study(name: str, tier: str, steps: int, limit_s: float, device: str = "cpu", check: bool = False):
+    """Prepare a study's data and probe (or ``check``) each of its training jobs in this process: (point, entry)
+    pairs. A check runs one of the jobs whose points differ only in their ``seed`` (the same code at the same
+    shapes); the others' entries name it (``same_as``)."""
     from reprosuite import pipeline
 
     st = study_mod.get(name)
+    grid = config_mod.check_grid(st, config_mod.resolve(st, tier))
+    checked: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data.npz"
         pipeline.prepare(name, tier, data)
-        for point in config_mod.check_grid(st, config_mod.resolve(st, tier)):
-            yield point, probe_job(name, tier, point, str(data), steps, limit_s, device)
+        for point, values in grid.items():
+            shapes = json.dumps({k: v for k, v in values.items() if k != "seed"}, sort_keys=True, default=str)
+            if check and shapes in checked:
+                yield point, {"status": "checked", "same_as": checked[shapes]}
+                continue
+            checked[shapes] = point
+            yield point, probe_job(name, tier, point, str(data), steps, limit_s, device, check)
 
 
 def probe(
@@ -245,10 +275,14 @@ def fmt_seconds(s: float) -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--study":  # every job of a study in this process, its memory capped (the tests)
+    if sys.argv[1] in (
+        "--study",
+        "--check",
+    ):  # every job of a study in this process, its memory capped (tests)
         name, tier, steps, limit_s, mem_mb = sys.argv[2:7]
         limit_memory(int(mem_mb))
-        for point, entry in probe_study(name, tier, int(steps), float(limit_s)):
+        jobs = probe_study(name, tier, int(steps), float(limit_s), check=sys.argv[1] == "--check")
+        for point, entry in jobs:
             print(json.dumps({"point": point, **entry}), flush=True)
     else:  # one probed job, in a process of its own (its peak memory is its own)
         name, tier, point, data, steps, limit_s, device = sys.argv[1:8]

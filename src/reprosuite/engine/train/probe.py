@@ -1,7 +1,7 @@
 """Measuring a training job's cost from its first steps, at its real shapes (``reprosuite probe``).
 
 Inside :func:`probing`, every :func:`reprosuite.engine.train.trainer.fit` runs only its first ``steps`` updates
-(evaluating on its own schedule up to there, and once at the last step it ran), times the updates and the
+(evaluating on its own schedule up to there, or once at the last step it ran where none was scheduled), times the updates and the
 evaluations apart, and records how many of each the whole fit would run. A loop of a study's own that reports
 through :class:`~reprosuite.engine.train.trainer.Progress` is timed by its progress lines and stopped with
 :class:`ProbeStop` once the probe's time limit is spent. :mod:`reprosuite.costs` extrapolates the job from these.
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 
 class ProbeStop(Exception):
-    """The probe's time limit ran out inside a loop it cannot shorten; the timings so far are kept."""
+    """The probe stops the job: its time limit ran out inside a loop it cannot shorten, or (a check) the job's
+    first fits are done. The timings so far are kept."""
 
 
 @dataclass
@@ -59,10 +60,21 @@ class Probe:
     (``cpu_clock``: one thread, so its CPU seconds are the seconds it takes on a core of its own, however busy the
     probing machine is), wall time for a GPU job (whose work runs on the device). Its time limit is wall time."""
 
-    def __init__(self, steps: int, limit_s: float, cpu_clock: bool = False):
+    def __init__(
+        self,
+        steps: int,
+        limit_s: float,
+        cpu_clock: bool = False,
+        evaluate: bool = True,
+        fits: int | None = None,
+    ):
         if steps < 1:
             raise ValueError(f"a probe runs at least one step per fit, not {steps}")
+        if fits is not None and fits < 1:
+            raise ValueError(f"a probe runs at least one fit, not {fits}")
         self.steps, self.limit_s = steps, limit_s
+        # a check (``evaluate=False``, ``fits``): no evaluation, and the job stops when its first fits are done
+        self.evaluate, self.max_fits = evaluate, fits
         self.clock = time.process_time if cpu_clock else time.perf_counter
         self.start = time.perf_counter()
         self.fits: list[FitTiming] = []
@@ -80,10 +92,17 @@ def active() -> Probe | None:
 
 
 @contextmanager
-def probing(steps: int, limit_s: float = 120.0, cpu_clock: bool = False) -> Iterator[Probe]:
-    """Fits run their first ``steps`` updates only; loops timed by progress lines stop after ``limit_s``."""
+def probing(
+    steps: int,
+    limit_s: float = 120.0,
+    cpu_clock: bool = False,
+    evaluate: bool = True,
+    fits: int | None = None,
+) -> Iterator[Probe]:
+    """Fits run their first ``steps`` updates only; loops timed by progress lines stop after ``limit_s``.
+    ``evaluate=False``: fits evaluate nothing; ``fits``: the job stops (:class:`ProbeStop`) at its fit ``fits + 1``."""
     global _ACTIVE
-    _ACTIVE = probe = Probe(steps, limit_s, cpu_clock)
+    _ACTIVE = probe = Probe(steps, limit_s, cpu_clock, evaluate, fits)
     try:
         yield probe
     finally:

@@ -200,15 +200,19 @@ def fit(
         if state["complete"]:
             return history
     progress = Progress(steps, label, probed=False)
-    # under a probe (reprosuite probe): the first steps only, timed, and an evaluation at the last one run
+    # under a probe (reprosuite probe): the first steps only, timed, with the evaluations scheduled among them
     probe = probe_mod.active()
     last, timing = steps, None
     clock = time.perf_counter if probe is None else probe.clock
     if probe is not None:
+        if probe.max_fits is not None and len(probe.fits) >= probe.max_fits:
+            raise probe_mod.ProbeStop(f"{label}: a check runs the job's first {probe.max_fits} fit(s)")
         last = min(steps, first + probe.steps)
         timing = probe_mod.FitTiming(label, steps - first, len([s for s in to_log if first <= s <= steps]))
         probe.fits.append(timing)
-        to_log = to_log | {last}
+        # one evaluation is timed at least: the last step run, where none was scheduled up to there
+        scheduled = any(first <= s <= last for s in to_log)
+        to_log = set() if not probe.evaluate else to_log if scheduled else to_log | {last}
     step = first
     for step in range(first, last + 1):
         # checkpoint: at a step boundary, on schedule or when asked to stop
@@ -226,8 +230,10 @@ def fit(
                 probe_mod.synchronize(optimizer.params[0])
                 timing.eval_s += clock() - began
                 timing.ran_evals += 1
-            if step == last or (done is not None and done(history)):
+            if done is not None and done(history):
                 break
+        if step == last:
+            break
         began = clock() if timing is not None else 0.0  # only a probe times the steps
         # forward: one loss per member
         loss = loss_fn(step)

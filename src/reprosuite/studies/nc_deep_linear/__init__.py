@@ -61,10 +61,10 @@ Cost (2 busy CPU cores, one thread, stages one after another): smoke ~31 CPU-s (
 7 process start-ups); quick ~70 CPU-s of training (4 points of 9 members, 18 at the control depth 3); full: the
 synthetic points ~24 CPU-min (probe: 4 jobs of 5–8 min, peak 0.4 GB); the MLP points (93,600 updates, 21
 evaluations) probed on this CPU: d = 512, M = 1: 0.42 s/update, 11 h, peak 1.3 GB; d = 512, M = 9: 0.88 s, 23 h,
-1.7 GB; d = 1024, M = 1: 1.41 s, 38 h, 1.9 GB; d = 2048 not probed (one probe evaluation takes ~25 min here):
-M = 9 in parts of 3 + 2 members (``mlp.STATE_BUDGET``), its first part measured for 2 updates at 4.7 s each,
-peak 5.3 GB under a 6 GB address-space cap, ≈ 200 h with evaluations; M = 1 ≈ 140 h by FLOPs. All 24 MLP jobs
-~2,000 CPU-h, or ~150 PFLOP ≈ 2 GPU-h at 20 TFLOP/s (an estimate: no GPU probe).
+1.7 GB; d = 1024, M = 1: 1.41 s, 38 h, 1.9 GB; M = 9: 1.85 s, 49 h, 3.4 GB; d = 2048 (in parts of at most
+3 members, ``mlp.STATE_BUDGET``): M = 1: 3.0 s, 79 h, 4.7 GB; M = 3: 4.0 s, 107 h, 5.9 GB; M = 6: 2.9 s, 155 h,
+6.2 GB; M = 9: 4.0 s, 211 h, 5.9 GB (bias-free; with the bias within 12 %). The 23 MLP jobs probed so far
+~1,260 CPU-h, or ~150 PFLOP ≈ 2 GPU-h at 20 TFLOP/s (an estimate: no GPU probe).
 
 Deviations from the paper at the full tier:
 - CIFAR-10 (the paper's other dataset for the MLP) and the deep nets (ResNet18, VGG16 with linear heads) are not

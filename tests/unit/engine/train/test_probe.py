@@ -25,12 +25,20 @@ def test_a_probed_fit_runs_its_first_steps_and_knows_its_length():
         history = quadratic_fit(1000, [0, 2, 10, 500])
     (fit,) = p.fits
     assert (fit.steps, fit.ran_steps, fit.evals) == (1000, 4, 5)  # logs 0, 2, 10, 500 and the last step
-    assert fit.ran_evals == 3  # 0, 2 and 4, where the probe stopped
-    assert sorted(history.records[("train", "loss")][0]) == [0, 2, 4]
+    assert fit.ran_evals == 2  # 0 and 2, on schedule before the probe stopped at 4
+    assert sorted(history.records[("train", "loss")][0]) == [0, 2]
     assert len(fit.step_times) == 4 and fit.step_s() > 0
     per_eval = fit.eval_s / fit.ran_evals
     assert fit.projected_s() == pytest.approx(1000 * fit.step_s() + 5 * per_eval)
     assert probe.active() is None
+
+
+def test_a_probed_fit_evaluates_where_it_stopped_when_no_evaluation_was_scheduled_before():
+    with probe.probing(steps=3) as p:
+        history = quadratic_fit(1000, [10, 500])
+    (fit,) = p.fits
+    assert (fit.ran_steps, fit.ran_evals, fit.evals) == (3, 1, 3)
+    assert sorted(history.records[("train", "loss")][0]) == [3]
 
 
 def test_without_a_probe_a_fit_runs_to_its_end():
@@ -47,8 +55,20 @@ def test_a_studys_own_loop_is_timed_and_stopped_at_the_limit():
     assert (loop.label, loop.total, loop.done) == ("own loop", 50, 5) and loop.seconds >= 0
 
 
+def test_a_check_runs_the_first_fits_first_steps_without_evaluating_and_stops_the_job():
+    with probe.probing(steps=2, evaluate=False, fits=1) as p:
+        history = quadratic_fit(1000, [0, 1, 2, 500])
+        with pytest.raises(probe.ProbeStop, match="first 1 fit"):
+            quadratic_fit(1000, [0])
+    (fit,) = p.fits  # the second fit stopped before its first step
+    assert (fit.ran_steps, fit.ran_evals, len(fit.step_times)) == (2, 0, 2)
+    assert history.records == {}
+
+
 def test_a_probe_runs_at_least_one_step():
     with pytest.raises(ValueError, match="at least one step"), probe.probing(steps=0):
+        pass
+    with pytest.raises(ValueError, match="at least one fit"), probe.probing(steps=1, fits=0):
         pass
 
 
