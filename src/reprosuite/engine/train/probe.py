@@ -100,7 +100,8 @@ def probing(
     fits: int | None = None,
 ) -> Iterator[Probe]:
     """Fits run their first ``steps`` updates only; loops timed by progress lines stop after ``limit_s``.
-    ``evaluate=False``: fits evaluate nothing; ``fits``: the job stops (:class:`ProbeStop`) at its fit ``fits + 1``."""
+    ``evaluate=False``: fits evaluate nothing; ``fits``: the job stops (:class:`ProbeStop`) at its fit ``fits + 1``
+    (fits without updates to run not counted)."""
     global _ACTIVE
     _ACTIVE = probe = Probe(steps, limit_s, cpu_clock, evaluate, fits)
     try:

@@ -205,7 +205,7 @@ def fit(
     last, timing = steps, None
     clock = time.perf_counter if probe is None else probe.clock
     if probe is not None:
-        if probe.max_fits is not None and len(probe.fits) >= probe.max_fits:
+        if probe.max_fits is not None and sum(f.steps > 0 for f in probe.fits) >= probe.max_fits:
             raise probe_mod.ProbeStop(f"{label}: a check runs the job's first {probe.max_fits} fit(s)")
         last = min(steps, first + probe.steps)
         timing = probe_mod.FitTiming(label, steps - first, len([s for s in to_log if first <= s <= steps]))

@@ -65,6 +65,15 @@ def test_a_check_runs_the_first_fits_first_steps_without_evaluating_and_stops_th
     assert history.records == {}
 
 
+def test_a_check_does_not_count_a_fit_without_updates():
+    with probe.probing(steps=1, evaluate=False, fits=1) as p:
+        quadratic_fit(0, [0])  # e.g. zero epochs of pretraining
+        quadratic_fit(1000, [0])
+        with pytest.raises(probe.ProbeStop):
+            quadratic_fit(1000, [0])
+    assert [(f.steps, f.ran_steps) for f in p.fits] == [(0, 0), (1000, 1)]
+
+
 def test_a_probe_runs_at_least_one_step():
     with pytest.raises(ValueError, match="at least one step"), probe.probing(steps=0):
         pass
