@@ -13,19 +13,14 @@ import sys
 import pytest
 
 from reprosuite import config, costs, study
-from reprosuite.engine.data import official
 
 MEM_MB = 6000  # each study's process, unless one of its jobs was measured to need more (the cost table)
 TRUNCATED = "the job did not finish on truncated fits"  # code after a fit that starves without evaluations
 
 
 @pytest.mark.parametrize("name", list(study.names()))
-def test_every_full_tier_job_runs_at_paper_scale(name):
-    st = study.get(name)
-    cfg = config.resolve(st, "full")
-    absent = official.missing(sorted(study.required_datasets(st, cfg)))
-    if absent:
-        pytest.skip(f"dataset {absent[0][0]} is not here ({absent[0][1]})")
+def test_every_full_tier_job_runs_at_paper_scale(name, full_tier):
+    st, cfg = full_tier(name)
     measured = costs.load().get("full", {}).get(name, {}).values()
     cap = round(max([MEM_MB, *(e.get("needs_mb", e["peak_mb"]) + 1000 for e in measured)]))
     cmd = [sys.executable, "-m", "reprosuite.costs", "--check", name, "full", "1", "0", str(cap)]

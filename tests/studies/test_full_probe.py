@@ -9,19 +9,14 @@ import sys
 import pytest
 
 from reprosuite import config, study
-from reprosuite.engine.data import official
 
 pytestmark = pytest.mark.paper_scale
 MEM_MB = 6000  # the cap of each study's process: paper-scale jobs that need more are reported, not run
 
 
 @pytest.mark.parametrize("name", list(study.names()))
-def test_every_full_tier_job_runs_its_first_step(name):
-    st = study.get(name)
-    cfg = config.resolve(st, "full")
-    absent = official.missing(sorted(study.required_datasets(st, cfg)))
-    if absent:
-        pytest.skip(f"dataset {absent[0][0]} is not here ({absent[0][1]})")
+def test_every_full_tier_job_runs_its_first_step(name, full_tier):
+    st, cfg = full_tier(name)
     cmd = [sys.executable, "-m", "reprosuite.costs", "--study", name, "full", "1", "2", str(MEM_MB)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     entries = {e["point"]: e for e in map(json.loads, proc.stdout.split("\n")[:-1])}
