@@ -139,10 +139,8 @@ def probe_job(
                 seeds = study_mod.seed_list(cfg)
                 st.train(cfg, grid[point], load_data(data), seeds[:CHECK_SEEDS] if check else seeds, dev)
             except probe_mod.ProbeStop as stop:
-                note, complete = (
-                    "" if check else f"stopped after {limit_s:g} s in {stop}: a lower bound",
-                    False,
-                )
+                complete = False  # a check stops every job on purpose; a probe's stop leaves a lower bound
+                note = "" if check else f"stopped after {limit_s:g} s in {stop}: a lower bound"
             except MemoryError as err:
                 note, complete, oom = f"out of memory: {limits()}{err}", False, str(err)
             except RuntimeError as err:
@@ -275,10 +273,8 @@ def fmt_seconds(s: float) -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] in (
-        "--study",
-        "--check",
-    ):  # every job of a study in this process, its memory capped (tests)
+    # every job of a study in this process, its memory capped (the tests): probed, or checked
+    if sys.argv[1] in ("--study", "--check"):
         name, tier, steps, limit_s, mem_mb = sys.argv[2:7]
         limit_memory(int(mem_mb))
         jobs = probe_study(name, tier, int(steps), float(limit_s), check=sys.argv[1] == "--check")
