@@ -9,7 +9,11 @@ same as (a) where it stacks) and (c) one plain `nn.Sequential` +
 `torch.optim.SGD` after another (at most --seq-members of them timed, the rest extrapolated). The full tiers'
 workloads give every member its own minibatch, (S, B, in), as the studies' minibatch streams do. Prints wall
 time, the speed-ups against (c), achieved GFLOP/s (6·B·Σ fan_in·fan_out per member per step) as a fraction of the
-fp32 matmul peak measured at the start of the same run, at 1 and 2 threads.
+fp32 matmul peak measured at the start of the same run, at 1 and 2 threads. Each workload's three arms are timed
+``--repeats`` times in turn (stacked, default, sequential, then again), and each arm's fastest time is reported, as
+``timeit`` does: the time least disturbed by other work on the machine; the last column gives the range of the
+default's speed-up over the repeats. The process is set up as a training job's (``device.setup``: threads, denormal
+flushing, determinism and, on a CPU, the allocator's thresholds).
 
     .venv/bin/python benchmarks/bench_engine.py            # CPU
     .venv/bin/python benchmarks/bench_engine.py --device cuda
@@ -25,6 +29,7 @@ import torch
 from torch import nn
 
 from reprosuite.engine.models import layers
+from reprosuite.engine.train import device as train_device
 from reprosuite.engine.train import optim
 
 
@@ -155,18 +160,21 @@ def main() -> None:
     ap.add_argument(
         "--seq-members", type=int, default=64, help="members timed sequentially (rest extrapolated)"
     )
+    ap.add_argument("--repeats", type=int, default=3, help="times each arm is timed (its fastest reported)")
     args = ap.parse_args()
+    if args.repeats < 1:
+        ap.error(f"--repeats must be at least 1, not {args.repeats}")
     device = torch.device(args.device)
-    if device.type == "cpu":
-        torch.set_flush_denormal(True)
     print(f"device {device}, torch {torch.__version__}")
     for threads in args.threads if device.type == "cpu" else [1]:
-        torch.set_num_threads(threads)
+        # as a training job sets up its process (threads, denormals, determinism, the CPU allocator)
+        train_device.setup(args.device, threads)
         peak = matmul_peak(device)
         print(f"\n## {threads} thread(s): fp32 matmul peak {peak:.1f} GFLOP/s")
         print(
             "| workload | members | stacked s | engine default s (plan) | sequential s | stacked vs seq | "
-            "default vs seq | stacked % peak | default % peak | seq % peak |\n|---|---|---|---|---|---|---|---|---|---|"
+            "default vs seq | stacked % peak | default % peak | seq % peak | default vs seq, each repeat |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|"
         )
         for w in WORKLOADS:
             if args.only not in w.name:
@@ -175,14 +183,18 @@ def main() -> None:
             lead = (w.members,) if w.own_batches else ()
             x = torch.randn(*lead, w.batch, w.sizes[0], generator=g).to(device)
             y = torch.randn(*lead, w.batch, w.sizes[-1], generator=g).to(device)
-            tb = batched(w, x, y, device, chunk=w.members)
             turn = layers.train_parts(w.members, w.batch, w.sizes, device) < w.members
             plan = layers.member_chunk(w.members, w.batch, max(w.sizes[1:]), device)
-            if turn:
-                td = in_turn(w, x, y, device, args.seq_members)
-            else:
-                td = batched(w, x, y, device, chunk=None) if plan < w.members else tb
-            ts = sequential(w, x, y, device, args.seq_members)
+            runs = []  # (stacked, default, sequential) seconds per repeat
+            for _ in range(args.repeats):
+                tb = batched(w, x, y, device, chunk=w.members)
+                if turn:
+                    td = in_turn(w, x, y, device, args.seq_members)
+                else:
+                    td = batched(w, x, y, device, chunk=None) if plan < w.members else tb
+                runs.append((tb, td, sequential(w, x, y, device, args.seq_members)))
+            tb, td, ts = (min(arm) for arm in zip(*runs, strict=True))
+            each = [s / d for _, d, s in runs]
             fb, fd, fs = (flops(w) / t / 1e9 for t in (tb, td, ts))
             label = (
                 "in turn"
@@ -195,7 +207,8 @@ def main() -> None:
             )
             print(
                 f"| {w.name} | {w.members} | {tb:.3f} | {td:.3f} ({label}) | {ts:.3f} | {ts / tb:.2f}x | "
-                f"{ts / td:.2f}x | {100 * fb / peak:.0f} % | {100 * fd / peak:.0f} % | {100 * fs / peak:.0f} % |",
+                f"{ts / td:.2f}x | {100 * fb / peak:.0f} % | {100 * fd / peak:.0f} % | {100 * fs / peak:.0f} % | "
+                f"{min(each):.2f}-{max(each):.2f}x |",
                 flush=True,
             )
 

@@ -6,8 +6,9 @@ the GPU where there is one), each in a process of its own, for the first steps o
 per evaluation, the peak memory, and the job's extrapolated total — the time outside the fits as measured, plus
 each fit's full step and evaluation counts at the measured rates. A CPU job is timed in the CPU seconds of its
 one thread (``clock: cpu``), so that a busy probing machine does not inflate it; a GPU job in wall seconds. A job
-whose fits all ran to their end within the probe is measured, not extrapolated. A job stopped in a loop of its own is a lower bound (``partial``). A job that
-could not allocate its memory is recorded as ``out of memory`` with ``needs_mb``, a lower bound on its memory
+whose fits all ran to their end within the probe is measured, not extrapolated. A job that trains fits alike in
+turn runs the first of them, which stands for all (``probe.alike``). A job stopped in a loop of its own is a lower
+bound (``partial``). A job that could not allocate its memory is recorded as ``out of memory`` with ``needs_mb``, a lower bound on its memory
 (its peak so far plus the allocation that failed), and no time.
 Early stopping cannot be foreseen, so an extrapolation is an upper bound for a job that stops early.
 
@@ -154,7 +155,7 @@ def probe_job(
                 note = f"the job did not finish on truncated fits ({type(err).__name__}: {err})"
     wall, ran = time.perf_counter() - start, clock() - start_clock
     fits, loops = probe.fits, probe.loops
-    truncated = any(f.ran_steps < f.steps for f in fits)
+    truncated = any(f.ran_steps < f.steps or f.repeats > 1 for f in fits)
     # the job as run, plus what its fits and loops did not run, at the rates they ran at
     rest = sum(f.projected_s() - f.ran_s() for f in fits)
     rest += sum(p.seconds * (p.total / p.done - 1) for p in loops if 0 < p.done < p.total)
@@ -174,8 +175,8 @@ def probe_job(
         "est_s": round(ran + rest, 3),
         "peak_mb": round(peak_mb, 1),
         "status": status,
-        "fits": len(fits),
-        "steps": sum(f.steps for f in fits),
+        "fits": sum(f.repeats for f in fits),
+        "steps": sum(f.steps * f.repeats for f in fits),
         "step_s": round(sum(f.step_s() * f.steps for f in fits) / max(sum(f.steps for f in fits), 1), 6),
         "note": note,
     }

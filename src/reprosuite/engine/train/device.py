@@ -24,18 +24,45 @@ def _deterministic() -> None:
         set_flag(True)
 
 
+# glibc malloc's thresholds (mallopt parameters): blocks from this size up are mmapped, and freed memory at the top
+# of the heap beyond this size is returned to the system
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 32 * 2**20
+TRIM_THRESHOLD = 64 * 2**20
+
+
+def keep_freed_memory() -> bool:
+    """Serve blocks below 32 MiB from the heap and keep up to 64 MiB of freed heap for reuse: the values glibc's
+    own adaptive rule settles on once a 32 MiB block has been freed, set from the start. With the adaptive rule a
+    job whose tensors are a few hundred KiB gives their pages back at each step's frees and faults them in again
+    at the next (~90 page faults per step of a 64-member 6×16 deep linear net, 7 % of its step time on one
+    thread). The numbers are unchanged: only where memory comes from. False where the C library has no
+    ``mallopt`` (not glibc)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    # mmap first: setting either threshold freezes both at their current values
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
 def setup(device: str = "auto", threads: int = 1, seed: int | None = None) -> torch.device:
-    """Resolve the device and set threads, denormal flushing and determinism for this process.
+    """Resolve the device and set threads, denormal flushing, determinism and (CPU) the allocator for this process.
 
     Denormals: collapsed features and memorised losses otherwise run ~20x slower on CPU. Threads come
     from Snakemake's ``threads``: two intra-op threads on a loaded 2-core machine were up to 100x slower than one
-    for these model sizes.
+    for these model sizes. Allocator: :func:`keep_freed_memory`.
     """
     dev = resolve(device)
     torch.set_num_threads(max(1, int(threads)))
     if dev.type == "cpu":
         torch.set_flush_denormal(True)
         _deterministic()
+        keep_freed_memory()
     if seed is not None:
         torch.manual_seed(seed)
     return dev

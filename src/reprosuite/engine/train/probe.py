@@ -4,7 +4,9 @@ Inside :func:`probing`, every :func:`reprosuite.engine.train.trainer.fit` runs o
 (evaluating on its own schedule up to there, or once at the last step it ran where none was scheduled), times the updates and the
 evaluations apart, and records how many of each the whole fit would run. A loop of a study's own that reports
 through :class:`~reprosuite.engine.train.trainer.Progress` is timed by its progress lines and stopped with
-:class:`ProbeStop` once the probe's time limit is spent. :mod:`reprosuite.costs` extrapolates the job from these.
+:class:`ProbeStop` once the probe's time limit is spent. A job that trains several fits alike in turn (groups of
+members at the same shapes) asks :func:`alike` how many to run: under a probe the first only, counted for all.
+:mod:`reprosuite.costs` extrapolates the job from these.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class FitTiming:
     ran_evals: int = 0
     step_times: list[float] = field(default_factory=list)
     eval_s: float = 0.0
+    repeats: int = 1  # fits alike that this one stands for (:func:`alike`), itself included
 
     def step_s(self) -> float:
         """Seconds per update: the median after the first (which pays for allocation and warm-up)."""
@@ -38,8 +41,9 @@ class FitTiming:
         return times[len(times) // 2] if times else 0.0
 
     def projected_s(self) -> float:
+        """The whole fit's seconds, times the fits alike it stands for."""
         per_eval = self.eval_s / self.ran_evals if self.ran_evals else 0.0
-        return self.steps * self.step_s() + self.evals * per_eval
+        return (self.steps * self.step_s() + self.evals * per_eval) * self.repeats
 
     def ran_s(self) -> float:
         return sum(self.step_times) + self.eval_s
@@ -79,6 +83,7 @@ class Probe:
         self.start = time.perf_counter()
         self.fits: list[FitTiming] = []
         self.loops: list[LoopTiming] = []
+        self.repeats = 1  # for the next fit (:func:`alike`)
 
     def out_of_time(self) -> bool:
         return time.perf_counter() - self.start > self.limit_s
@@ -108,6 +113,19 @@ def probing(
         yield probe
     finally:
         _ACTIVE = None
+
+
+def alike(count: int) -> int:
+    """How many of ``count`` fits alike to run: a job that trains them in turn, each with the same code at the same
+    shapes (e.g. groups of members, the largest first), runs all ``count`` of them; under a probe it runs the first
+    only, and its projected time stands for all ``count`` (an upper bound where the others are smaller)."""
+    if count < 1:
+        raise ValueError(f"a job runs at least one fit, not {count}")
+    probe = active()
+    if probe is None:
+        return count
+    probe.repeats = count
+    return 1
 
 
 def synchronize(tensor) -> None:

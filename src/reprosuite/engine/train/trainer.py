@@ -208,8 +208,10 @@ def fit(
         if probe.max_fits is not None and sum(f.steps > 0 for f in probe.fits) >= probe.max_fits:
             raise probe_mod.ProbeStop(f"{label}: a check runs the job's first {probe.max_fits} fit(s)")
         last = min(steps, first + probe.steps)
-        timing = probe_mod.FitTiming(label, steps - first, len([s for s in to_log if first <= s <= steps]))
+        evals = len([s for s in to_log if first <= s <= steps])
+        timing = probe_mod.FitTiming(label, steps - first, evals, repeats=probe.repeats)
         probe.fits.append(timing)
+        probe.repeats = 1
         # one evaluation is timed at least: the last step run, where none was scheduled up to there
         scheduled = any(first <= s <= last for s in to_log)
         to_log = set() if not probe.evaluate else to_log if scheduled else to_log | {last}

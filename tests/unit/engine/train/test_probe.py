@@ -74,6 +74,22 @@ def test_a_check_does_not_count_a_fit_without_updates():
     assert [(f.steps, f.ran_steps) for f in p.fits] == [(0, 0), (1000, 1)]
 
 
+def test_fits_alike_run_once_under_a_probe_and_count_for_all():
+    assert probe.alike(4) == 4  # outside a probe: every fit
+    with probe.probing(steps=2) as p:
+        runs = probe.alike(4)
+        for _ in range(runs):
+            quadratic_fit(1000, [0, 500])
+        quadratic_fit(10, [0])  # a fit after them stands for itself only
+    assert runs == 1
+    (group, other) = p.fits
+    assert (group.repeats, other.repeats) == (4, 1)
+    per_eval = group.eval_s / group.ran_evals
+    assert group.projected_s() == pytest.approx(4 * (1000 * group.step_s() + 3 * per_eval))
+    with pytest.raises(ValueError, match="at least one fit"):
+        probe.alike(0)
+
+
 def test_a_probe_runs_at_least_one_step():
     with pytest.raises(ValueError, match="at least one step"), probe.probing(steps=0):
         pass
