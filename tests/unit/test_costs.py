@@ -116,3 +116,18 @@ def test_the_lower_bound_adds_the_allocation_that_failed_to_the_peak():
     assert costs.needs_mb(100.0, "Unable to allocate 61.0 MiB for an array with shape (200, 40000)") == 161.0
     assert costs.needs_mb(100.0, "CUDA out of memory. Tried to allocate 1.50 GiB") == pytest.approx(1636.0)
     assert costs.needs_mb(100.0, "std::bad_alloc") == 100.0  # no size named: the peak alone
+
+
+def test_every_full_tier_training_job_has_a_cost_probed_with_its_current_config():
+    """`reprosuite plan --config tier=full` and the cluster requests size every training job from the committed
+    table; a full tier changed without probing it again would fall back to "never benchmarked"."""
+    table = costs.load()
+    stale = []
+    for name in study.names():
+        st = study.get(name)
+        cfg = config.resolve(st, "full")
+        for point, values in config.check_grid(st, cfg).items():
+            entry = costs.lookup(table, name, "full", point, cfg, values)
+            if entry is None or costs.out_of_memory(entry) or not entry.get("est_s"):
+                stale.append(f"{name} {point}")
+    assert not stale, f"probe again (reprosuite probe --tier full --studies …): {', '.join(stale)}"

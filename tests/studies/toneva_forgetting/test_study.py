@@ -24,12 +24,24 @@ def test_data_and_grid():
 
 def test_tiers_deviate_from_the_paper_where_explained():
     st = study.get("toneva_forgetting")
-    full = {d.field for d in study.deviations(st, config.resolve(st, "full"), "full")}
-    assert full == {"epochs", "lr", "momentum"}
+    assert tf.TIERS["full"] == tf.Config() and not study.deviations(st, config.resolve(st, "full"), "full")
     quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
-    assert quick == {"epochs", "lr", "momentum", "seeds", "fractions", "acc_window"}
+    convbase = {"channels", "kernels", "strides", "paddings", "pools", "cnn_hidden", "removal_dropout"}
+    budget = {"dataset", "n_train", "n_test", "epochs", "seeds", "fractions", "removal_repeats", "acc_window"}
+    assert quick == convbase | budget | {"lr", "momentum"}
     with pytest.raises(config.ConfigError, match="conv_impl"):
         config.resolve(st, "smoke", {"conv_impl": "fft"})
+
+
+def test_mnist_is_the_full_tiers_dataset_only():
+    assert tf.datasets(tf.Config()) == ("mnist",)
+    assert tf.datasets(tf.TIERS["quick"]) == tf.datasets(tf.TIERS["smoke"]) == ()
+    st = study.get("toneva_forgetting")
+    assert study.required_datasets(st, config.resolve(st, "full")) == ("mnist",)
+    with pytest.raises(ValueError, match="stride 1"):
+        tf.grid(dataclasses.replace(tf.Config(), strides=(2, 1)))
+    with pytest.raises(ValueError, match="no pooling"):
+        tf.grid(dataclasses.replace(CFG, removal_dropout=0.5))
 
 
 def test_training_point_gives_tidy_runs():

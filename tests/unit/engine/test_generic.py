@@ -14,6 +14,7 @@ SRC = Path(reprosuite.__file__).parent
 # and that studies to come will need.
 ALLOWLIST = {
     "reprosuite.engine.models.conv": "batched 1-D CNN (MNIST-1D's ConvBase generalised)",
+    "reprosuite.engine.models.conv2d": "batched small 2-D CNN (conv, max-pool, channel dropout, linear layers)",
     "reprosuite.engine.models.parametrization": "standard / NTK / maximal-update width parametrisations",
     "reprosuite.engine.analysis.hessian": "largest Hessian eigenvalue by power iteration",
     "reprosuite.engine.analysis.kernels": "empirical NTK, kernel alignment, linearised models",

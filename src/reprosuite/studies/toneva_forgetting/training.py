@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from . import forgetting as fg
 
@@ -13,6 +14,8 @@ MLP_ORDER_OFFSET = 5_000  # the MLP's data-order seeds differ from the CNN's (no
 REMOVAL_OFFSET = 20_000  # init and data-order seeds of the removal retraining
 RANDOM_TAG = 31_337  # tags the random-removal subsets
 SHUFFLE_TAG = 1812_05159  # tags the one fixed label permutation of the shuffled-label control (all seeds)
+EVAL_CHUNK = 1_000  # test examples per forward pass of an evaluation (at once, MNIST's 10,000 take 0.23 GB of
+# first-layer maps per member of the 2-D CNN)
 
 
 def shuffled_labels(y: np.ndarray) -> np.ndarray:
@@ -72,12 +75,40 @@ class EpochStream:
         return epoch, self.order[:, i * self.batch_size : (i + 1) * self.batch_size]
 
 
-def build_model(cfg, arch: str, init_seeds: list[int], device):
-    from reprosuite.engine.models import conv, layers
+INPUTS = {"mnist": (1, 28, 28), "mnist1d": (1, 40)}  # (channels, *size) of one example
+DROPOUT_OFFSET = 40_000  # the dropout-mask seed of a member: its init seed + this
 
+
+def build_model(cfg, arch: str, init_seeds: list[int], device, dropout: float = 0.0):
+    """The CNN (2-D on MNIST, MNIST-1D's 1-D ``ConvBase`` on MNIST-1D) or the MLP, one member per init seed.
+
+    ``dropout`` > 0 (the 2-D CNN only) puts the official net's dropout in: channel dropout after the last conv
+    and dropout after each hidden linear layer, at that rate, masks from each member's generator seeded with its
+    init seed + ``DROPOUT_OFFSET`` (the model's ``generators``)."""
+    from reprosuite.engine.models import conv, conv2d, layers
+
+    shape = INPUTS[cfg.dataset]
+    if arch == "cnn" and cfg.dataset == "mnist":
+        n_conv, n_hidden = len(cfg.channels), len(cfg.cnn_hidden)
+        return conv2d.EnsembleConv2dNet(
+            shape,
+            10,
+            init_seeds,
+            channels=cfg.channels,
+            kernels=cfg.kernels,
+            pools=cfg.pools,
+            paddings=cfg.paddings,
+            hidden=cfg.cnn_hidden,
+            conv_dropout=[0.0] * (n_conv - 1) + [dropout],
+            hidden_dropout=[dropout] * n_hidden,
+            dropout_seeds=[s + DROPOUT_OFFSET for s in init_seeds] if dropout > 0 else None,
+            device=device,
+        )
+    if dropout > 0:
+        raise ValueError(f"dropout is the 2-D CNN's only, not the {arch} on {cfg.dataset}'s")
     if arch == "cnn":
         return conv.EnsembleConv1dNet(
-            40,
+            shape[-1],
             10,
             init_seeds,
             channels=cfg.channels,
@@ -88,7 +119,7 @@ def build_model(cfg, arch: str, init_seeds: list[int], device):
             device=device,
         )
     return layers.EnsembleMLP(
-        (40, *cfg.mlp_hidden, 10),
+        (math.prod(shape), *cfg.mlp_hidden, 10),
         init_seeds,
         "relu",
         init="uniform_fan_in",
@@ -98,15 +129,25 @@ def build_model(cfg, arch: str, init_seeds: list[int], device):
 
 
 def fit_ensemble(
-    cfg, arch: str, tensors: dict, keep, init_seeds, order_seeds, record: bool, label: str, labels=None
+    cfg,
+    arch: str,
+    tensors: dict,
+    keep,
+    init_seeds,
+    order_seeds,
+    record: bool,
+    label: str,
+    labels=None,
+    dropout: float = 0.0,
 ):
     """Train one ensemble with SGD for ``cfg.epochs`` epochs over each member's kept examples.
 
-    ``labels`` (S, n_train) gives each member its own training labels (default: the data's, for every member).
+    ``labels`` (S, n_train) gives each member its own training labels (default: the data's, for every member);
+    ``dropout`` see :func:`build_model` (in training mode only: the test evaluations run without it).
 
     Returns the history (test accuracy and loss at every epoch boundary) and, with ``record``, the correctness of
     every presentation, (S, epochs, n_train) — kept in a buffer that ``trainer.fit`` checkpoints and restores with
-    the weights (resume-safe).
+    the weights (resume-safe), as it does the dropout generators' states.
     """
     import torch
 
@@ -116,11 +157,13 @@ def fit_ensemble(
     x, y, xt, yt = tensors["x"], tensors["y"], tensors["x_test"], tensors["y_test"]
     device = x.device
     member_y = y.expand(len(init_seeds), len(y)) if labels is None else labels
-    model = build_model(cfg, arch, init_seeds, device)
+    model = build_model(cfg, arch, init_seeds, device, dropout)
     size = len(init_seeds)
     stream = EpochStream(keep, cfg.batch_size, order_seeds)
     steps = cfg.epochs * stream.per_epoch
-    rec = torch.zeros((size, cfg.epochs if record else 1, len(y) if record else 1), device=device)
+    rec = torch.zeros(
+        (size, cfg.epochs if record else 1, len(y) if record else 1), dtype=torch.int8, device=device
+    )
     rows = torch.arange(size, device=device).unsqueeze(1)
     opt = optim.SGD(list(model.parameters()), lr=cfg.lr, momentum=cfg.momentum)
 
@@ -128,15 +171,61 @@ def fit_ensemble(
         epoch, idx = stream.at(step)
         logits = model(x[idx])
         target = member_y.gather(1, idx)
-        if record:
+        if record:  # in training mode, as the official script records it
             with torch.no_grad():
                 rec[rows, epoch, idx] = (logits.argmax(-1) == target).to(rec.dtype)
         return fn.cross_entropy(logits, target)
 
     def evaluate(step):
-        logits = model(xt)
+        model.train(False)
+        logits = torch.cat([model(xt[a : a + EVAL_CHUNK]) for a in range(0, len(xt), EVAL_CHUNK)], dim=1)
+        model.train(True)
         return {("test", "accuracy"): fn.accuracy(logits, yt), ("test", "loss"): fn.cross_entropy(logits, yt)}
 
     log_steps = [e * stream.per_epoch for e in range(cfg.epochs + 1)]
-    history = trainer.fit(loss_fn, opt, steps, evaluate, log_steps, label=label, buffers=[rec])
-    return history, stream.per_epoch, rec.cpu().numpy().astype(np.int8) if record else None
+    history = trainer.fit(
+        loss_fn,
+        opt,
+        steps,
+        evaluate,
+        log_steps,
+        label=label,
+        generators=model_generators(model),
+        buffers=[rec],
+    )
+    return history, stream.per_epoch, rec.cpu().numpy() if record else None
+
+
+def model_generators(model) -> list:
+    """The model's own random generators (dropout masks), for ``trainer.fit`` to checkpoint."""
+    return list(getattr(model, "generators", []))
+
+
+def epoch_frame(history, per_epoch: int, seeds, variants, members: dict) -> pd.DataFrame:
+    """The run table of one fit's history, its step counted in epochs."""
+    runs = history.frame(seeds, variants, members=members)
+    runs["step"] = runs["step"] // per_epoch  # step = epoch
+    return runs
+
+
+def example_rows(member: dict, seed: int, correct: np.ndarray) -> list[pd.DataFrame]:
+    """One member's forgetting count and learned flag of every example: a row per example and metric (step =
+    the example index)."""
+    n = correct.shape[1]
+    return [
+        pd.DataFrame(
+            {
+                "variant": member["mode"],
+                **member,
+                "seed": seed,
+                "step": np.arange(n),  # the example index
+                "split": "example",
+                "metric": metric,
+                "value": values,
+            }
+        )
+        for metric, values in (
+            ("forgetting_count", fg.forgetting_counts(correct)),
+            ("learned", fg.learned(correct).astype(float)),
+        )
+    ]
