@@ -8,13 +8,13 @@ each fit's full step and evaluation counts at the measured rates. A CPU job is t
 one thread (``clock: cpu``), so that a busy probing machine does not inflate it; a GPU job in wall seconds. A job
 whose fits all ran to their end within the probe is measured, not extrapolated. A job that trains fits alike in
 turn runs the first of them, which stands for all (``probe.alike``). A job stopped in a loop of its own is a lower
-bound (``partial``). A job that could not allocate its memory is recorded as ``out of memory`` with ``needs_mb``, a lower bound on its memory
-(its peak so far plus the allocation that failed), and no time.
+bound (``partial``). A job that could not allocate its memory is recorded as ``out of memory`` with ``needs_mb``,
+a lower bound on its memory (its peak so far plus the allocation that failed), and no time.
 Early stopping cannot be foreseen, so an extrapolation is an upper bound for a job that stops early.
 
 A check (``python -m reprosuite.costs --check STUDY TIER STEPS LIMIT_S MEM_MB``, the tests) runs every job of a
-study briefly at its real shapes — its first fit's first updates, one seed, no evaluation, no checkpoint — to catch a bug of a
-paper-scale protocol in minutes; it records nothing.
+study briefly at its real shapes — its first fit's first updates, one seed, no evaluation, no checkpoint — to
+catch a bug of a paper-scale protocol in minutes; it records nothing.
 
 The table (``costs.json`` beside this module, committed) is keyed by tier, study and grid point; an entry is
 used only while the job's config and grid point are those it was probed with (``config`` digest). The workflow

@@ -1,8 +1,8 @@
 """Measuring a training job's cost from its first steps, at its real shapes (``reprosuite probe``).
 
 Inside :func:`probing`, every :func:`reprosuite.engine.train.trainer.fit` runs only its first ``steps`` updates
-(evaluating on its own schedule up to there, or once at the last step it ran where none was scheduled), times the updates and the
-evaluations apart, and records how many of each the whole fit would run. A loop of a study's own that reports
+(evaluating on its own schedule up to there, or once at the last step it ran where none was scheduled), times
+the updates and the evaluations apart, and records how many of each the whole fit would run. A loop of a study's own that reports
 through :class:`~reprosuite.engine.train.trainer.Progress` is timed by its progress lines and stopped with
 :class:`ProbeStop` once the probe's time limit is spent. A job that trains several fits alike in turn (groups of
 members at the same shapes) asks :func:`alike` how many to run: under a probe the first only, counted for all.

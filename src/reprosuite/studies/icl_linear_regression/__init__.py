@@ -52,7 +52,6 @@ On a GPU: ~1.9·10¹⁸ FLOP of training for all four depths, ~26 GPU-h at 20 TF
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, replace
 
@@ -60,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from reprosuite.claims import CONTROL, Amendment, Claim, Rule, per_seed
+from reprosuite.engine.data import memo
 from reprosuite.study import Figure, Paper
 
 from . import figures
@@ -76,7 +76,7 @@ PAPER = Paper(
 
 COST = {
     "smoke": "~25 CPU-s",
-    "quick": "~165 CPU-s",
+    "quick": "~55 CPU-s",
     "full": "~6,000 CPU-h probed (a GPU study: ~26 GPU-h est.)",
 }
 
@@ -280,17 +280,12 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
     return history.frame(member_seeds, variants, members={"noise_var": noise, "shuffled": shuffled})
 
 
-# The baselines depend on the config's learners, the noise level and the evaluation prompts, not on the depth: a
-# process that trains several depths (a check of the full tier, the tests) computes them once
-_BASELINES: dict[tuple, dict[str, np.ndarray]] = {}
-
-
 def _baselines(cfg: Config, data: dict[str, np.ndarray], noise_var: float) -> dict[str, np.ndarray]:
-    digest = hashlib.sha1(b"".join(np.ascontiguousarray(data[k]).tobytes() for k in sorted(data)))
-    key = (cfg.probes, cfg.knn_k, cfg.noise_vars, noise_var, digest.hexdigest())
-    if key not in _BASELINES:
-        _BASELINES[key] = baseline_predictions(cfg, data, noise_var)
-    return _BASELINES[key]
+    """:func:`.baselines.baseline_predictions`, once per process: they depend on the config's learners, the noise
+    level and the evaluation prompts, not on the depth (a check of the full tier, the tests run every depth)."""
+    key = ("icl baselines", cfg.probes, cfg.knn_k, cfg.noise_vars, noise_var)
+    arrays = (data[k] for k in sorted(data))
+    return memo.once(key, arrays, lambda: baseline_predictions(cfg, data, noise_var))
 
 
 def member_bytes(cfg: Config, depth: int) -> int:

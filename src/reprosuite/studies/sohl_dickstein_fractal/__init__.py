@@ -50,7 +50,6 @@ linearised one); full not run (GPU).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -59,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from reprosuite.claims import CONTROL, Amendment, Claim, Rule
+from reprosuite.engine.data import memo
 from reprosuite.study import Paper, seed_list
 
 from . import boxcount as mf
@@ -309,21 +309,20 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     return pd.concat(parts, ignore_index=True)
 
 
-# The zoom windows' centre depends on the condition, seed and data, not on the zoom level: a process that runs
-# several levels (a check of the full tier, the tests) finds it once
-_CENTRES: dict[tuple, tuple[float, float] | None] = {}
 DRAWS = ("x", "y", "w1", "w2")  # a seed's data
 
 
 def _boundary(problem, key: tuple, data: dict):
+    """The zoom windows' centre (``training.find_boundary``), once per process: it depends on the condition, seed
+    and data, not on the zoom level (a check of the full tier, the tests run every level). ``key``: (condition,
+    seed, lo, hi, steps)."""
     from . import training as fr
 
     seed = key[1]
-    digest = hashlib.sha1(b"".join(np.ascontiguousarray(data[f"{k}_{seed}"]).tobytes() for k in DRAWS))
-    key = (*key, str(problem.x.device), digest.hexdigest())
-    if key not in _CENTRES:
-        _CENTRES[key] = fr.find_boundary(problem, *key[2:5])
-    return _CENTRES[key]
+    arrays = (data[f"{k}_{seed}"] for k in DRAWS)
+    return memo.once(
+        ("sohl centre", *key, str(problem.x.device)), arrays, lambda: fr.find_boundary(problem, *key[2:5])
+    )
 
 
 def _rows(point, seed, cfg, window, measure, dim, frac) -> pd.DataFrame:

@@ -27,14 +27,14 @@ typical it is of its class — the mechanism the paper's claims rest on.
 
 Definitions (official code; :mod:`~reprosuite.studies.toneva_forgetting.forgetting`): correctness is recorded at
 every presentation, in its minibatch, from the forward pass before the update, in training mode (every example
-once per epoch, the last partial batch kept); a forgetting event is a correct → incorrect transition between consecutive
-presentations; unforgettable = learned and never forgotten; a never-learned example counts P (the number of
+once per epoch, the last partial batch kept); a forgetting event is a correct → incorrect transition between
+consecutive presentations; unforgettable = learned and never forgotten; a never-learned example counts P (the number of
 presentations) events; examples are ordered by their counts summed over the seeds' runs and the least
 forgettable removed first (``--remove_n``, ``--keep_lowest_n 0``); random removal draws a subset of the same size.
 
 Protocol (official code read: ``run_mnist.py`` and ``order_examples_by_forgetting.py`` at commits 8941c8f and
-d4602d8, the README's commands at 0971995): MNIST, 60,000 train / 10,000 test, standardised with the training set's
-pixel mean and standard deviation (the official ``Normalize((0.1307,), (0.3081,))`` rounds them to 4 digits; ours
+d4602d8, the README's commands at 0971995): MNIST, 60,000 train / 10,000 test, standardised with the training
+set's pixel mean and standard deviation (the official ``Normalize((0.1307,), (0.3081,))`` rounds them to 4 digits; ours
 are exact, :func:`reprosuite.engine.data.datasets.load`); the official ``Net``: ``Conv2d(1, 10, 5) → max-pool 2 →
 ReLU → Conv2d(10, 20, 5) → [Dropout2d] → max-pool 2 → ReLU → Linear(320, 50) → ReLU → [dropout] → Linear(50,
 10)`` (:mod:`reprosuite.engine.models.conv2d`, members batched), PyTorch's default init; SGD lr 0.01, momentum
