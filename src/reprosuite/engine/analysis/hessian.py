@@ -15,10 +15,14 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
+from reprosuite.engine.models import chain
+
 
 def hvp(loss_fn: Callable[[], Tensor], params: Sequence[Tensor], vectors: Sequence[Tensor]) -> list[Tensor]:
-    """H·v for every member: ``loss_fn() -> (S,)``, params and vectors with a leading member dim S."""
-    loss = loss_fn().sum()
+    """H·v for every member: ``loss_fn() -> (S,)``, params and vectors with a leading member dim S. The graph is
+    autograd's own, node by node (``chain.autograd_only``), as it is differentiated twice."""
+    with chain.autograd_only():
+        loss = loss_fn().sum()
     grads = torch.autograd.grad(loss, params, create_graph=True)
     dot = sum((g * v).sum() for g, v in zip(grads, vectors, strict=True))
     return list(torch.autograd.grad(dot, params))

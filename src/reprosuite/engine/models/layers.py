@@ -1,8 +1,9 @@
 """Ensemble layers and the suite's feed-forward model families, with a leading member dimension S.
 
-Weights are explicit batched tensors (S, out, in) multiplied with ``torch.matmul``/``baddbmm`` (or, in
+Weights are explicit batched tensors (S, out, in) multiplied with ``torch.matmul``/``bmm`` (or, in
 :class:`EnsembleMLP` on a CPU where one member's activations are large, member by member with ``torch.addmm`` on
-views of them); inputs are either shared by all members, (B, in), or per member, (S, B, in). Member ``s`` is
+views of them); inputs are either shared by all members, (B, in), or per member, (S, B, in). A stacked
+:class:`EnsembleMLP` forward that records gradients runs as one autograd node (:mod:`.chain`, the same bits). Member ``s`` is
 initialised from its own generator seeded with ``seeds[s]``, so it equals a single model built with that seed (see
 :func:`init_weight`).
 """
@@ -14,6 +15,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
+
+from reprosuite.engine.models import chain
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "linear": lambda x: x,
@@ -189,6 +192,7 @@ class EnsembleMLP(nn.Module):
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
         self.sizes = tuple(sizes)
+        self.activation = activation
         self.width = max(self.sizes[1:])  # the widest layer output: what member_chunk weighs
         self.act = ACTIVATIONS[activation]
         self.act_ = IN_PLACE.get(activation, self.act)
@@ -261,6 +265,14 @@ class EnsembleMLP(nn.Module):
         return torch.cat([out for out, _ in parts]), hidden
 
     def _forward(self, x: Tensor, weights: list[Tensor], biases: list[Tensor] | None, return_hidden: bool):
+        if not return_hidden and chain.fits(x, weights[0].shape[0], self.activation):
+            return chain.apply(x, weights, biases, self.activation, self._plain)  # the same bits, one node
+        return self._plain(x, weights, biases, return_hidden)
+
+    def _plain(
+        self, x: Tensor, weights: list[Tensor], biases: list[Tensor] | None, return_hidden: bool = False
+    ):
+        """The stacked forward through autograd, layer by layer (with ``return_hidden``, the pre-activations)."""
         hidden = []
         last = len(weights) - 1
         act = self.act
