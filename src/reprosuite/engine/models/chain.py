@@ -69,11 +69,13 @@ def autograd_only() -> Iterator[None]:
 
 
 def fits(x: Tensor, size: int, activation: str) -> bool:
-    """Whether :func:`apply` may run a forward of ``size`` stacked members on ``x``: gradients are being recorded
-    outside :func:`autograd_only`, ``x`` is (B, in) shared or (S, B, in) per member and needs no gradient, the
-    activation is one it knows, and no functorch transform is active."""
+    """Whether :func:`apply` may run a forward of ``size`` stacked members on ``x``: on a CPU (where it was measured
+    and its bits tested; a GPU's BLAS may order a product's sums by its operands' layout), gradients are being
+    recorded outside :func:`autograd_only`, ``x`` is (B, in) shared or (S, B, in) per member and needs no gradient,
+    the activation is one it knows, and no functorch transform is active."""
     return (
         not _plain_only
+        and x.device.type == "cpu"
         and torch.is_grad_enabled()
         and activation in ACTIVATIONS
         and not x.requires_grad

@@ -112,6 +112,7 @@ def test_plain_path_where_the_chain_does_not_fit():
     assert type(net(torch.randn(2, 4, 9, 5)).grad_fn).__name__ != "_ChainBackward"  # extra leading dims
     with torch.no_grad():
         assert net(torch.randn(9, 5)).grad_fn is None
+    assert not chain.fits(torch.empty(9, 5, device="meta"), 4, "relu")  # not a CPU
     # torch.func transforms take the plain path (a custom Function without vmap rules would raise)
     params = {k: v.detach() for k, v in net.named_parameters()}
     jac = torch.func.jacrev(lambda p: torch.func.functional_call(net, p, (torch.randn(9, 5),)).sum())(params)
