@@ -10,7 +10,9 @@ whose fits all ran to their end within the probe is measured, not extrapolated. 
 turn runs the first of them, which stands for all (``probe.alike``). A job stopped in a loop of its own is a lower
 bound (``partial``). A job that could not allocate its memory is recorded as ``out of memory`` with ``needs_mb``,
 a lower bound on its memory (its peak so far plus the allocation that failed), and no time.
-Early stopping cannot be foreseen, so an extrapolation is an upper bound for a job that stops early.
+Early stopping cannot be foreseen, so an extrapolation is an upper bound for a job that stops early. A study whose
+official dataset files are absent here is probed on stand-in arrays of their shapes (``official.stand_in``; its
+entries name them, ``stand_in``): its cost does not depend on the pixels.
 
 A check (``python -m reprosuite.costs --check STUDY TIER STEPS LIMIT_S MEM_MB``, the tests) runs every job of a
 study briefly at its real shapes — its first fit's first updates, one seed, no evaluation, no checkpoint — to
@@ -27,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import platform
 import re
 import resource
@@ -39,6 +42,7 @@ from pathlib import Path
 
 from reprosuite import config as config_mod
 from reprosuite import study as study_mod
+from reprosuite.engine.data import official
 
 COSTS = Path(__file__).with_name("costs.json")
 # Requested runtime = extrapolated time x SAFETY: CPU speeds vary ~2x between nodes and days, evaluations
@@ -124,6 +128,7 @@ def probe_job(
     st = study_mod.get(study)
     cfg = config_mod.resolve(st, tier)
     grid = config_mod.check_grid(st, cfg)
+    absent = [name for name, _ in official.missing(study_mod.required_datasets(st, cfg))]
     dev = device_mod.setup(device, 1)
     cpu_clock = getattr(dev, "type", str(dev)) == "cpu"
     clock = time.process_time if cpu_clock else time.perf_counter
@@ -180,6 +185,8 @@ def probe_job(
         "step_s": round(sum(f.step_s() * f.steps for f in fits) / max(sum(f.steps for f in fits), 1), 6),
         "note": note,
     }
+    if absent:  # the data were official.stand_in arrays
+        entry["stand_in"] = absent
     if check:  # what ran: updates of the first fit, units of the job's own loops
         entry["ran_steps"], entry["loop_units"] = sum(f.ran_steps for f in fits), sum(p.done for p in loops)
     if oom is not None:
@@ -203,6 +210,20 @@ def limits() -> str:
     )
 
 
+@contextlib.contextmanager
+def stand_ins():
+    """Within the block (and the processes it starts) an absent official dataset reads as stand-in arrays."""
+    before = os.environ.get(official.STAND_IN_ENV)
+    os.environ[official.STAND_IN_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[official.STAND_IN_ENV]
+        else:
+            os.environ[official.STAND_IN_ENV] = before
+
+
 def probe_study(name: str, tier: str, steps: int, limit_s: float, device: str = "cpu", check: bool = False):
     """Prepare a study's data and probe (or ``check``) each of its training jobs in this process: (point, entry)
     pairs. A check runs one of the jobs whose points differ only in their ``seed`` (the same code at the same
@@ -212,7 +233,7 @@ def probe_study(name: str, tier: str, steps: int, limit_s: float, device: str = 
     st = study_mod.get(name)
     grid = config_mod.check_grid(st, config_mod.resolve(st, tier))
     checked: dict[str, str] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, stand_ins():
         data = Path(tmp) / "data.npz"
         pipeline.prepare(name, tier, data)
         for point, values in grid.items():
@@ -241,7 +262,7 @@ def probe(
     for name in studies:
         st = study_mod.get(name)
         grid = config_mod.check_grid(st, config_mod.resolve(st, tier))
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, stand_ins():
             data = Path(tmp) / "data.npz"
             began = time.perf_counter()
             pipeline.prepare(name, tier, data)

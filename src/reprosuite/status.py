@@ -4,6 +4,7 @@ and what a ``snakemake`` run would compute."""
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -218,12 +219,14 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
     study: from the benchmarks of jobs run here, else from the cost table of ``reprosuite probe`` (extrapolated on
     the device it ran on; used only for the tier's own config, without command-line overrides)."""
     from reprosuite import costs
+    from reprosuite.engine.data import official
 
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "--summary", *snakemake_args],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, official.PLAN_ONLY_ENV: "1"},  # a plan reads no data: absent files do not stop it
     )
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
@@ -262,6 +265,10 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
         peak[study] = max(peak[study], entry["peak_mb"])
     if not jobs:
         return "nothing to do: every result is up to date"
+    # the workflow names each absent dataset on a line of its own when it is only planned (common.smk)
+    absent = [
+        line for line in proc.stderr.splitlines() if line.startswith("dataset ") and " is missing; " in line
+    ]
     rows = []
     for study in sorted({s for s, _ in jobs}):
         per_rule = ", ".join(f"{r} {n}" for (s, r), n in sorted(jobs.items()) if s == study)
@@ -273,7 +280,7 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
         if unknown[study]:
             est += f" (+{unknown[study]} training jobs never run here nor probed: `reprosuite probe --tier {tier}`)"
         mem = f"{peak[study]:.0f} MB" if peak[study] else "–"
-        if needs[study] > peak[study]:
+        if needs.get(study, 0) > peak[study]:
             mem = f"> {needs[study]:.0f} MB (out of memory)"
         rows.append([study, per_rule, est, mem])
     by_device: dict[str, float] = defaultdict(float)
@@ -285,6 +292,11 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
         + f"\n\n{sum(jobs.values())} jobs; training {totals}"
         + (f"; {sum(unknown.values())} training jobs of unknown cost" if unknown else "")
         + (f"; {sum(oom.values())} out of memory on the probe (time unknown)" if oom else "")
-        + (f"; largest peak memory {max(peak.values()):.0f} MB" if peak else "")
-        + (f"; largest lower bound of a job out of memory {max(needs.values()):.0f} MB" if needs else "")
+        + (f"; largest peak memory {max(peak.values()):.0f} MB" if any(peak.values()) else "")
+        + (
+            f"; largest lower bound of a job out of memory {max(needs.values()):.0f} MB"
+            if any(needs.values())
+            else ""
+        )
+        + "".join(f"\n{line} (a run stops until it is there)" for line in absent)
     )

@@ -1,7 +1,8 @@
 """Every training job of every study's full tier runs at the paper's shapes on CPU, briefly (``python -m
 reprosuite.costs --check``): the first update of its first fit, without evaluations, its own loops stopped at
 their first progress line, one seed. A shape, dtype or device bug of the paper-scale protocol fails here, without
-a GPU and within CI's time. Each study runs in a process of its own, its address space capped.
+a GPU and within CI's time. Each study runs in a process of its own, its address space capped. A dataset whose
+official files are absent (CIFAR-10 in CI) is read as stand-in arrays of its shapes (``official.stand_in``).
 
 What the check leaves out (evaluations at paper scale, every fit, all seeds, the job's memory) the full probe
 covers: ``pytest -m paper_scale`` (tests/studies/test_full_probe.py, by hand, hours)."""
@@ -20,7 +21,7 @@ TRUNCATED = "the job did not finish on truncated fits"  # code after a fit that 
 
 @pytest.mark.parametrize("name", list(study.names()))
 def test_every_full_tier_job_runs_at_paper_scale(name, full_tier):
-    st, cfg = full_tier(name)
+    st, cfg = full_tier(name, stand_in=True)
     measured = costs.load().get("full", {}).get(name, {}).values()
     cap = round(max([MEM_MB, *(e.get("needs_mb", e["peak_mb"]) + 1000 for e in measured)]))
     cmd = [sys.executable, "-m", "reprosuite.costs", "--check", name, "full", "1", "0", str(cap)]

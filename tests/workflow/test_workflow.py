@@ -194,6 +194,21 @@ def test_a_missing_dataset_stops_before_any_job_naming_the_file_and_the_fetch_co
     assert not (work / "results").exists()
 
 
+def test_plan_without_the_dataset_files_plans_and_names_them(tmp_path, monkeypatch, capsys):
+    """A plan reads no data: `reprosuite plan` lists the jobs and says which files a run still needs."""
+    from reprosuite import cli
+
+    work = copy_workflow(
+        tmp_path, tier="smoke", studies=["elu_bias_shift"], overrides={"elu_bias_shift": {"dataset": "mnist"}}
+    )
+    monkeypatch.setenv("REPROSUITE_DATA", str(tmp_path / "empty"))
+    monkeypatch.chdir(work)
+    assert cli.main(["plan"]) == 0
+    out = capsys.readouterr().out
+    assert "elu_bias_shift" in out and "train 1" in out
+    assert "dataset mnist: " in out and "is missing; get it with `reprosuite data fetch mnist`" in out
+
+
 def test_killed_training_resumes_with_identical_results(tmp_path):
     """SIGKILL the whole run mid-training, rerun the workflow: the resumed results equal an uninterrupted run."""
     changes = {

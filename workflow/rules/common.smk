@@ -54,7 +54,8 @@ except (rs_config.ConfigError, rs_study.StudyError) as err:
 # The official dataset files: the data directory is resolved once ($REPROSUITE_DATA, else the config's data_dir,
 # else data/) and exported, absolute, so that every job reads the same one (local jobs inherit this process's
 # environment; sbatch exports it by default). A selected study whose datasets have absent files stops the run
-# here, before any job, with one line naming the file and the command that gets it.
+# here, before any job, with one line naming the file and the command that gets it — unless the workflow is only
+# planned ($REPROSUITE_PLAN_ONLY = 1: `reprosuite plan`, a dry run), which runs no job and reads no data.
 os.environ[rs_data.ENV] = str(rs_data.data_dir(config.get("data_dir")).resolve())
 try:
     _NEEDED = {
@@ -63,11 +64,12 @@ try:
 except rs_study.StudyError as err:
     raise WorkflowError(f"invalid config: {err}")
 _ABSENT = rs_data.missing(sorted(_NEEDED))
-if _ABSENT:
+if _ABSENT and os.environ.get(rs_data.PLAN_ONLY_ENV) == "1":
+    for _name, _path in _ABSENT:  # read by `reprosuite plan`
+        print(rs_data.absent_line(_name, _path), file=sys.stderr)
+elif _ABSENT:
     _name, _path = _ABSENT[0]
-    raise WorkflowError(
-        f"dataset {_name}: {_path} is missing; {rs_data.fetch_hint(_name)}"
-    )
+    raise WorkflowError(rs_data.absent_line(_name, _path))
 
 
 wildcard_constraints:

@@ -34,20 +34,22 @@ Protocol (official code): K = 4 classes, hidden 64, N = 400 samples — [100]·4
 imbalanced — λ_W = λ_H = 5e-4 in the loss (the bias not decayed), SGD lr 0.1 momentum 0.9, 30 000 full-batch
 iterations, H and W initialised N(0, 0.1²) (the bias keeps nn.Linear's U(±1/√d)), depths 1, 3, 6, 9, float32.
 
-The MLP on MNIST (full tier; official README "Multilayer perceptron experiment", balanced; ``models/mlp.py``,
-``datasets.py``, ``train_1st_order.py``, ``utils.py``, ``args.py``, ``validate_NC.py`` at commit 1869cb1; details
-in :mod:`~reprosuite.studies.nc_deep_linear.mlp`): MNIST's 60,000 training images resized to 3 × 32 × 32 and
-standardised (0.1307, 0.3081); 6 blocks Linear → ReLU → BatchNorm of width d ∈ {512, 1024, 2048}, one more
+The MLP on MNIST and CIFAR-10 (full tier; official README "Multilayer perceptron experiment", balanced, whose
+command trains on CIFAR-10; ``models/mlp.py``, ``datasets.py``, ``train_1st_order.py``, ``utils.py``, ``args.py``,
+``validate_NC.py`` at commit 1869cb1; details in :mod:`~reprosuite.studies.nc_deep_linear.mlp`): MNIST's 60,000
+training images resized to 3 × 32 × 32 and standardised (0.1307, 0.3081), CIFAR-10's 50,000 normalised per colour
+channel with the official constants (mean 0.4914, 0.4822, 0.4465; std 0.2023, 0.1994, 0.2010); 6 blocks Linear → ReLU → BatchNorm of width d ∈ {512, 1024, 2048}, one more
 BatchNorm giving the features H, then M ∈ {1, 3, 6, 9} linear layers (bias-free, or a bias on the last);
 nn.MSELoss on one-hot targets + 1e-4/2 Σ‖W_fc‖² + 1e-4/2 Σ_batch ‖h‖² (``--sep_decay``: the backbone undecayed);
 Adam lr 1e-4, batch 128, 200 epochs, lr ÷ 10 every 50 epochs (StepLR, args.py defaults); NC metrics on the whole
-training set with BatchNorm in eval mode. Its claims (``mlp_*``, full tier only, NC1/NC2/NC3 ≤ 0.1, reasons and
-controls in :mod:`~reprosuite.studies.nc_deep_linear.mlp_claims`) take the worst case over widths, depths and
-layers per seed; the synthetic claims keep their free-features thresholds on the synthetic runs.
-Tiers: full = the official synthetic experiment and the MLP on MNIST (24 points: 3 widths × 4 depths × bias or
-not), 5 seeds; quick = the synthetic experiment at 5000 iterations (the least of the 5k–30k planned for this
-tier), 3 seeds; smoke = hidden 32, depths 1 and 3, 2000 iterations, 1 seed. The MLP's code path is covered by a
-unit test on 200 real MNIST images.
+training set with BatchNorm in eval mode. Its claims (``mlp_*`` on MNIST, ``mlp_cifar10_*`` on CIFAR-10, full tier
+only, NC1/NC2/NC3 ≤ 0.1, reasons and controls in :mod:`~reprosuite.studies.nc_deep_linear.mlp_claims`) take the
+worst case over widths, depths and layers per seed; the synthetic claims keep their free-features thresholds on
+the synthetic runs.
+Tiers: full = the official synthetic experiment and the MLP on MNIST and on CIFAR-10 (24 points each: 3 widths ×
+4 depths × bias or not), 5 seeds; quick = the synthetic experiment at 5000 iterations (the least of the 5k–30k planned for this
+tier), 3 seeds; smoke = hidden 32, depths 1 and 3, 2000 iterations, 1 seed. The MLP's code path is covered by
+unit tests on 200 real MNIST images and on CIFAR-10-format images.
 
 Implementation (synthetic): one job per depth; its ensemble members are (variant, seed) pairs — balanced, balanced with bias
 and imbalanced share every shape (N = 400 in both), the bias of bias-free members is masked to zero; at the
@@ -59,21 +61,25 @@ class-mean norms match s_k^M and s_k^M/(s_k^{2M} + Nλ_H) to 4 digits.
 
 Cost (2 busy CPU cores, one thread, stages one after another): smoke ~31 CPU-s (~5 s of it training, the rest
 7 process start-ups); quick ~70 CPU-s of training (4 points of 9 members, 18 at the control depth 3); full: the
-synthetic points ~24 CPU-min (probe: 4 jobs of 5–8 min, peak 0.4 GB); the MLP points (93,600 updates, 21
-evaluations) probed on this CPU: d = 512, M = 1: 0.42 s/update, 11 h, peak 1.3 GB; d = 512, M = 9: 0.88 s, 23 h,
-1.7 GB; d = 1024, M = 1: 1.41 s, 38 h, 1.9 GB; M = 9: 1.85 s, 49 h, 3.4 GB; d = 2048 (in parts of at most
-3 members, ``mlp.STATE_BUDGET``): M = 1: 3.0 s, 79 h, 4.7 GB; M = 3: 4.0 s, 107 h, 5.9 GB; M = 6: 2.9 s, 155 h,
-6.2 GB; M = 9: 4.0 s, 211 h, 5.9 GB (bias-free; with the bias 4–30 % more). All 24 MLP jobs
-~1,540 CPU-h, or ~150 PFLOP ≈ 2 GPU-h at 20 TFLOP/s (an estimate: no GPU probe).
+synthetic points ~24 CPU-min (probe: 4 jobs of 5–8 min, peak 0.4 GB); the MLP points probed on this CPU
+(2 updates and one evaluation each; seconds per update, hours, peak memory): on MNIST (93,600 updates,
+21 evaluations) d = 512: 0.19–0.39 s, 5–10 h, 1.4–1.8 GB; d = 1024: 0.84–1.9 s, 22–50 h, 2.0–3.4 GB; d = 2048
+(in parts of at most 3 members, ``mlp.STATE_BUDGET``): 2.9–5.2 s, 79–275 h, 4.7–6.3 GB; on CIFAR-10 (78,000
+updates, probed on stand-in arrays of its shapes) d = 512: 0.23–0.39 s, 5–9 h, 1.9–2.3 GB; d = 1024: 0.83–1.8 s,
+18–39 h, 2.6–3.8 GB; d = 2048: 2.7–4.3 s, 69–163 h, 5.2–6.7 GB. All 48 MLP jobs ~2,700 CPU-h (MNIST 1,540,
+CIFAR-10 1,160), or ~330 PFLOP ≈ 5 GPU-h at 20 TFLOP/s (an estimate: no GPU probe).
 
 Deviations from the paper at the full tier:
-- CIFAR-10 (the paper's other dataset for the MLP) and the deep nets (ResNet18, VGG16 with linear heads) are not
-  trained: the official CIFAR-10 files are not available here. The imbalanced MLP runs (official README: CIFAR-10,
-  width 2048, M ∈ {1, 3, 6}, weight decay 1e-5, 12,000 epochs) are not trained either: no claim on imbalanced
-  real data is checked; the imbalanced claims rest on the synthetic experiment.
+- The deep nets (ResNet18, VGG16 with linear heads, on CIFAR-10) are not trained. The imbalanced MLP runs (official
+  README: CIFAR-10, width 2048, M ∈ {1, 3, 6}, weight decay 1e-5, 12,000 epochs) are not trained either: no claim
+  on imbalanced real data is checked; the imbalanced claims rest on the synthetic experiment.
+- The MLP on CIFAR-10 has not been run by us: the official CIFAR-10 files (``reprosuite data fetch cifar10``) were
+  not on the machine it was built on. Its code is tested on CIFAR-10-format images, and its cost was probed on
+  stand-in arrays of CIFAR-10's shapes.
 - MLP: the paper's text past its abstract could not be read here, so its protocol is the official code's (README
   commands, args.py defaults), unchecked against the paper's figures. Ours: 468 full batches per epoch (the
-  official loader keeps the last 96 images as a partial batch); the 32 × 32 resize interpolates the standardised
+  official loader keeps the last 96 images as a partial batch; CIFAR-10: 390 batches, the last 80 images left out);
+  the 32 × 32 resize interpolates the standardised
   image in torch, not the uint8 image in PIL; README's width "1028" read as 1024; NC metrics every 10 epochs,
   not every epoch; NC1 at every linear layer's input (the official measures H only, logged as ``nc1_h``).
 - 5 seeds (the official scripts run one).
@@ -82,6 +88,7 @@ Deviations from the paper at the full tier:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -95,6 +102,7 @@ from .analysis import NC_METRICS as NC_METRICS
 from .analysis import extract as extract
 from .analysis import final_state as final_state
 from .analysis import measure as measure
+from .mlp_claims import DATASETS as MLP_DATASETS
 from .mlp_claims import MLP_CLAIMS
 from .synthetic import WD0 as WD0
 from .synthetic import member_metrics as member_metrics
@@ -112,8 +120,8 @@ PAPER = Paper(
 COST = {
     "smoke": "~31 CPU-s",
     "quick": "~70 CPU-s training",
-    "full": "synthetic ~24 CPU-min; MLP on MNIST ~2,000 CPU-h (probe: 11–38 h per job at d ≤ 1024, peak ≤ 1.9 GB; "
-    "d = 2048 ≈ 140–200 h, peak 5.3 GB), ~2 GPU-h estimated",
+    "full": "synthetic ~24 CPU-min; the MLP ~2,700 CPU-h probed (MNIST 1,540, CIFAR-10 1,160; 5–275 h per job, "
+    "peak ≤ 6.7 GB), ~5 GPU-h estimated",
 }
 
 Variant = Literal["balanced", "balanced_bias", "imbalanced"]
@@ -186,36 +194,49 @@ def grid(cfg: Config) -> dict[str, dict]:
     points = {f"M{m}": {"depth": m, "control": m in cfg.control_depths} for m in cfg.depths}
     if cfg.mlp_depths and min(cfg.mlp_depths) < 1:
         raise ValueError(f"mlp_depths must be >= 1, got {cfg.mlp_depths}")
-    for w in cfg.mlp_widths if cfg.mlp_depths else ():
-        for m in cfg.mlp_depths:
-            for b in cfg.mlp_bias:
-                tag = "bias" if b else "nobias"
-                points[f"mlp_w{w}_M{m}_{tag}"] = {"kind": "mlp", "width": w, "depth": m, "bias": b}
+    for dataset in MLP_DATASETS if cfg.mlp_depths else ():
+        prefix = "mlp_" if dataset == "mnist" else f"mlp_{dataset}_"
+        for w in cfg.mlp_widths:
+            for m in cfg.mlp_depths:
+                for b in cfg.mlp_bias:
+                    point = {"kind": "mlp", "width": w, "depth": m, "bias": b}
+                    if dataset != "mnist":
+                        point = {"kind": "mlp", "dataset": dataset, **point}
+                    points[f"{prefix}w{w}_M{m}_{'bias' if b else 'nobias'}"] = point
     return points
 
 
 def datasets(cfg: Config) -> tuple[str, ...]:
     """The official dataset files ``make_data`` reads (checked before any job runs)."""
-    return ("mnist",) if cfg.mlp_depths else ()
+    return MLP_DATASETS if cfg.mlp_depths else ()
 
 
 def resources(cfg: Config, point: dict) -> dict:
-    """An MLP job holds MNIST twice (784 and 1024 pixels) beside an ensemble of up to 5 × 27 M parameters."""
+    """An MLP job holds its images as float32 on the device (MNIST 60,000 × 1024, CIFAR-10 50,000 × 3072) beside
+    every dataset's arrays and an ensemble of up to 5 × 27 M parameters."""
     return {"mem_mb": 8000} if point.get("kind") == "mlp" else {}
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
     """Labels per variant (sorted by class: free features make the sample order irrelevant); with the MLP also
-    the official MNIST training split (60,000 standardised 28 × 28 images; the job resizes them to 32 × 32)."""
+    the official training splits: MNIST (60,000 standardised 28 × 28 images; the job resizes them to 32 × 32)
+    and CIFAR-10 (50,000 uint8 images of 3 × 32 × 32, channels first; the job normalises them)."""
     out = {
         f"labels_{v}": np.repeat(np.arange(cfg.n_classes), _sizes(cfg, v)).astype(np.int64)
         for v in cfg.variants
     }
     if cfg.mlp_depths:
         from reprosuite.engine.data import datasets as data_sets
+        from reprosuite.engine.data import official
 
         mnist = data_sets.load("mnist")
-        out.update(mnist_x=mnist["x"], mnist_y=mnist["y"])
+        cifar = official.load("cifar10")
+        out.update(
+            mnist_x=mnist["x"],
+            mnist_y=mnist["y"],
+            cifar10_x=cifar.x_train.reshape(len(cifar.x_train), -1),
+            cifar10_y=cifar.y_train.astype(np.int64),
+        )
     return out
 
 
@@ -296,6 +317,29 @@ AMENDMENTS = (
         "the paper's protocol: the official README's multilayer perceptron experiment (train_1st_order.py, "
         "validate_NC.py, models/mlp.py, args.py)",
         "not run at the full tier",
+        "not run at the full tier",
+    ),
+    Amendment(
+        "2026-12-07",
+        ("nc1_balanced", "nc2_orthogonal", "nc3_orthogonal", "nc2_etf", "nc3_etf", "imbalanced_rank_order")
+        + ("imbalanced_closed_form", "imbalanced_closed_form_norms")
+        + tuple(c.id for c in MLP_CLAIMS if not c.id.startswith("mlp_cifar10_")),
+        "full tier: 24 grid points added, the same MLP trained on CIFAR-10 (mlp_cifar10_*); these claims are "
+        "measured on the same runs as before (synthetic, MNIST), their rules and statistics unchanged",
+        "the paper's protocol: the official README runs the multilayer perceptron experiment on CIFAR-10",
+        "not run at the full tier",
+        "not run at the full tier",
+    ),
+    Amendment(
+        "2026-12-07",
+        tuple(c.id for c in MLP_CLAIMS if c.id.startswith("mlp_cifar10_")),
+        "claims added (full tier): the same MLP trained on CIFAR-10 as well (24 more grid points "
+        "mlp_cifar10_*: the MNIST points' widths, depths and bias settings, 390 updates per epoch), judged by "
+        "five claims mlp_cifar10_* with the MNIST claims' statistics, rules (NC1, NC2, NC3 ≤ 0.1) and controls, "
+        "fixed before any CIFAR-10 run",
+        "the paper's protocol: the official README runs the multilayer perceptron experiment on CIFAR-10 "
+        "(--dataset cifar10), the paper on MNIST and CIFAR-10; the suite can read the official CIFAR-10 files",
+        "not in the suite",
         "not run at the full tier",
     ),
 )
@@ -408,6 +452,17 @@ FIGURES = (
             "band = seed range); dashed = our pass threshold 0.1."
         ),
         draw=figures.draw_mlp_curves,
+        tiers=("full",),
+    ),
+    Figure(
+        name="mlp_cifar10_nc_curves",
+        caption=(
+            "Paper: NC1–NC3 of the same MLP trained on CIFAR-10 (the official README's command) fall over "
+            "training, towards an orthogonal frame without bias and a simplex ETF with a last-layer bias. Ours: "
+            "NC1 (worst linear layer), NC2 and NC3 against the setting's frame vs epoch per depth M, width 512 "
+            "(lines = seed mean, band = seed range); dashed = our pass threshold 0.1."
+        ),
+        draw=partial(figures.draw_mlp_curves, dataset="cifar10"),
         tiers=("full",),
     ),
 )

@@ -10,9 +10,8 @@ import pandas as pd
 from reprosuite.claims import CONTROL
 
 from . import collapse
-from .mlp_claims import MLP_MEASURES
+from .mlp_claims import MLP_MEASURES, MLP_VARIANTS
 
-MLP_VARIANTS = ("mlp_nobias", "mlp_bias")
 MLP_METRICS = ("nc1", "nc1_h", "nc2_i", "nc2_etf", "nc3_i", "nc3_etf", "mse", "accuracy")
 
 NC_METRICS = ("loss", "nc1", "nc2", "nc3")
@@ -44,7 +43,7 @@ def extract(runs: pd.DataFrame, cfg) -> pd.DataFrame:
     rows = []
     for (point, variant, seed), member in last.groupby(["point", "variant", "seed"]):
         values = member.set_index("metric")["value"]
-        if variant in MLP_VARIANTS:  # the MLP on MNIST: its final metrics, and NC1 at initialisation
+        if variant in MLP_VARIANTS:  # the MLP (MNIST, CIFAR-10): its final metrics, and NC1 at initialisation
             rows.extend(
                 (point, seed, f"{variant}.{name}", float(values.get(name, np.nan))) for name in MLP_METRICS
             )

@@ -3,6 +3,8 @@ matplotlib and seaborn are imported inside the functions."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -82,24 +84,32 @@ def draw_imbalanced_norms(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
 
 
 _MLP = {
-    "mlp_nobias": ("bias-free (vs I)", "nc2_i", "nc3_i"),
-    "mlp_bias": ("last-layer bias (vs ETF)", "nc2_etf", "nc3_etf"),
+    "nobias": ("bias-free (vs I)", "nc2_i", "nc3_i"),
+    "bias": ("last-layer bias (vs ETF)", "nc2_etf", "nc3_etf"),
 }
+_TRAIN_SIZES = {"mnist": 60_000, "cifar10": 50_000}
+_MLP_POINT = re.compile(r"^mlp_(?:(?P<dataset>[a-z]\w*)_)?w(?P<width>\d+)_M(?P<depth>\d+)_(?:bias|nobias)$")
 
 
-def draw_mlp_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg, width: int = 512):
+def draw_mlp_curves(runs: pd.DataFrame, metrics: pd.DataFrame, cfg, width: int = 512, dataset: str = "mnist"):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    data = runs[runs["variant"].isin(list(_MLP)) & (runs["split"] == "train")].copy()
+    parsed = runs["point"].str.extract(_MLP_POINT)
+    parsed["dataset"] = parsed["dataset"].fillna("mnist")
+    mine = parsed["width"].notna() & (parsed["dataset"] == dataset) & (runs["split"] == "train")
+    data = runs[mine].assign(
+        width=parsed["width"][mine].astype(float), depth=parsed["depth"][mine].astype(float)
+    )
     if data.empty:
         fig, ax = plt.subplots()
-        ax.text(0.5, 0.5, "no MLP runs at this tier", ha="center")
+        ax.text(0.5, 0.5, f"no MLP runs on {dataset} at this tier", ha="center")
         return fig
-    widths = sorted({int(p.split("_")[1].removeprefix("w")) for p in data["point"]})
-    data = data[data["point"].str.startswith(f"mlp_w{width if width in widths else widths[0]}_")]
-    data["depth"] = data["point"].str.split("_").str[2].str.removeprefix("M").astype(int)
-    per_epoch = max(1, 60_000 // cfg.mlp_batch)
+    widths = sorted(data["width"].unique())
+    data = data[data["width"] == (width if width in widths else widths[0])]
+    data["depth"] = data["depth"].astype(int)
+    data["variant"] = data["variant"].str.rsplit("_", n=1).str[-1]  # bias / nobias
+    per_epoch = max(1, _TRAIN_SIZES[dataset] // cfg.mlp_batch)
     data["epoch"] = data["step"] / per_epoch
     fig, axes = plt.subplots(3, 2, figsize=(8, 8.5), sharex=True, squeeze=False)
     for col, (variant, (title, nc2, nc3)) in enumerate(_MLP.items()):

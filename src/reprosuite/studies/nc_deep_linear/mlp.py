@@ -1,7 +1,8 @@
-"""The paper's real-data experiment: an MLP of ReLU layers followed by M linear layers, trained on MNIST.
+"""The paper's real-data experiment: an MLP of ReLU layers followed by M linear layers, on MNIST and CIFAR-10.
 
 Official code (Fsoft-AIC/Neural-Collapse-in-Deep-Linear-Networks, commit 1869cb1): ``models/mlp.py`` (the net),
-``datasets.py`` (MNIST as 3 × 32 × 32), ``train_1st_order.py`` + ``utils.py`` (loss, Adam, StepLR) and
+``datasets.py`` (MNIST as 3 × 32 × 32; CIFAR-10 as it comes, each normalised per colour channel with its
+constants), ``train_1st_order.py`` + ``utils.py`` (loss, Adam, StepLR) and
 ``validate_NC.py`` (the NC metrics on the training set, BatchNorm in eval mode). Imported by ``train`` only
 (torch at the top).
 
@@ -10,9 +11,10 @@ one more BatchNorm1d whose output is the feature H, then ``fc`` = M − 1 bias-f
 (with a bias unless ``--no-bias``). Initialisation as the official constructor leaves it: its loop
 ``for i in range(depth_relu)`` visits ``self.layers[0..5]`` = [Linear, ReLU, BN, Linear, ReLU, BN], so only the
 first two Linear layers are orthogonal and the other four keep PyTorch's U(±1/√fan_in); every fc layer is
-orthogonal; every bias is U(±1/√fan_in). The input's three channels are the same grey image (``Grayscale(3)``),
-so the first layer is applied as its three channel blocks summed over one 32 × 32 image: the same function and
-the same gradient per block, a third of the memory.
+orthogonal; every bias is U(±1/√fan_in). MNIST's three input channels are the same grey image (``Grayscale(3)``),
+so there the first layer is applied as its three channel blocks summed over one 32 × 32 image: the same function
+and the same gradient per block, a third of the memory. CIFAR-10's 3,072 inputs are its colour image, channels
+first (``ToTensor`` then ``view(N, -1)``, as the official net flattens it).
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ from reprosuite.engine.models import layers
 from reprosuite.engine.models.ghost_bn import EnsembleGhostBatchNorm
 
 from . import collapse
+from .mlp_claims import DATASETS as DATASETS
 
-N_CLASSES, SIDE, CHANNELS = 10, 32, 3  # official: Resize(32) and Grayscale(3) → 3072 inputs
+N_CLASSES, SIDE, CHANNELS = 10, 32, 3  # official: 3 × 32 × 32 inputs (MNIST: Resize(32) and Grayscale(3))
+# official datasets.py: CIFAR-10 as ToTensor() (pixels / 255) then Normalize(mean, std) per colour channel
+CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
 EVAL_CHUNK = 2000
 # Bytes of training state (weights, gradients, Adam's two moments: 16 B per float32 parameter) per part of the
 # ensemble: members beyond it train in further parts, one after another in the same job (a member's run does not
@@ -50,17 +55,31 @@ def images(x: np.ndarray, device) -> Tensor:
     return F.interpolate(t, size=(SIDE, SIDE), mode="bilinear", align_corners=False).flatten(1)
 
 
+def cifar_images(x: np.ndarray, device) -> Tensor:
+    """CIFAR-10 uint8 rows (N, 3072), channels first → the official ``ToTensor`` and ``Normalize``, float32 on
+    ``device`` (N, 3072)."""
+    t = torch.as_tensor(x, device=device).view(-1, CHANNELS, SIDE * SIDE).float().div_(255)
+    mean, std = (torch.tensor(v, device=device)[:, None] for v in (CIFAR10_MEAN, CIFAR10_STD))
+    return t.sub_(mean).div_(std).flatten(1)
+
+
+def variant(dataset: str, bias: bool) -> str:
+    """The run table's variant of an MLP member: ``mlp_bias`` / ``mlp_nobias`` on MNIST, ``mlp_cifar10_…``."""
+    return f"mlp{'' if dataset == 'mnist' else '_' + dataset}_{'bias' if bias else 'nobias'}"
+
+
 def _uniform(shape: tuple[int, ...], fan_in: int, gens) -> Tensor:
     return layers.init_weight(shape, "uniform", gens, 1.0 / math.sqrt(fan_in)).float()
 
 
 class CollapseMLP(nn.Module):
-    """S members of the official MLP; ``forward(x)`` on (B, 1024) or (S, B, 1024) → (outputs, features)."""
+    """S members of the official MLP; ``forward(x)`` on (B, in) or (S, B, in) → (outputs, features), where in is
+    1024 with ``grey`` (three identical channels: MNIST) and 3072 otherwise."""
 
-    def __init__(self, seeds: Sequence[int], width: int, relu_depth: int, depth: int, bias: bool):
+    def __init__(self, seeds: Sequence[int], width: int, relu_depth: int, depth: int, bias: bool, grey=True):
         super().__init__()
         gens = layers.generators(seeds)
-        self.size, self.width = len(seeds), width
+        self.size, self.width, self.grey = len(seeds), width, grey
         dims = [CHANNELS * SIDE * SIDE] + [width] * relu_depth
         self.weights, self.biases, self.norms = nn.ParameterList(), nn.ParameterList(), nn.ModuleList()
         for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
@@ -76,7 +95,9 @@ class CollapseMLP(nn.Module):
         self.fc_bias = nn.Parameter(_uniform((N_CLASSES,), width, gens)) if bias else None
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        w0 = self.weights[0].view(self.size, self.width, CHANNELS, -1).sum(2)  # three identical channels
+        w0 = self.weights[0]
+        if self.grey:  # three identical channels: their blocks of the first layer summed
+            w0 = w0.view(self.size, self.width, CHANNELS, -1).sum(2)
         h = x
         for i, b in enumerate(self.biases):
             w = w0 if i == 0 else self.weights[i]
@@ -210,23 +231,25 @@ def parts(seeds: list[int], width: int, relu_depth: int, depth: int, bias: bool)
 
 
 def train_mlp(cfg, point: dict, data: dict[str, np.ndarray], seeds: list[int], device) -> pd.DataFrame:
-    """One (width, M, bias) point, every seed a member (in parts where the ensemble is large)."""
-    x = images(data["mnist_x"], device)
-    y = torch.as_tensor(data["mnist_y"], dtype=torch.int64, device=device)
+    """One (dataset, width, M, bias) point, every seed a member (in parts where the ensemble is large)."""
+    dataset = point.get("dataset", "mnist")
+    grey = dataset == "mnist"
+    x = images(data["mnist_x"], device) if grey else cifar_images(data[f"{dataset}_x"], device)
+    y = torch.as_tensor(data[f"{dataset}_y"], dtype=torch.int64, device=device)
     width, depth, bias = int(point["width"]), int(point["depth"]), bool(point["bias"])
     frames = [
-        _train_part(cfg, width, depth, bias, x, y, part, device)
+        _train_part(cfg, dataset, width, depth, bias, x, y, part, device)
         for part in parts(list(seeds), width, cfg.mlp_relu_depth, depth, bias)
     ]
     return pd.concat(frames, ignore_index=True)
 
 
-def _train_part(cfg, width: int, depth: int, bias: bool, x: Tensor, y: Tensor, seeds: list[int], device):
+def _train_part(cfg, dataset: str, width: int, depth: int, bias: bool, x: Tensor, y: Tensor, seeds, device):
     """Adam on the official objective, StepLR per epoch; NC metrics every ``200 / mlp_log_points`` epochs."""
     from reprosuite.engine.train import functional as fn
     from reprosuite.engine.train import optim, trainer
 
-    net = CollapseMLP(seeds, width, cfg.mlp_relu_depth, depth, bias).to(device)
+    net = CollapseMLP(seeds, width, cfg.mlp_relu_depth, depth, bias, grey=dataset == "mnist").to(device)
     net.train()
     # official: Adam(lr, betas (0.9, 0.999), eps 1e-8) with weight_decay 0 under --sep_decay = AdamW without decay
     opt = optim.AdamW(list(net.parameters()), lr=cfg.mlp_lr, weight_decay=0.0)
@@ -253,7 +276,7 @@ def _train_part(cfg, width: int, depth: int, bias: bool, x: Tensor, y: Tensor, s
         evaluate,
         log_steps,
         lr_scale=lr_scale,
-        label=f"nc mlp d={width} M={depth} bias={bias} seeds={seeds}",
+        label=f"nc mlp {dataset} d={width} M={depth} bias={bias} seeds={seeds}",
         buffers=net.running(),
     )
-    return history.frame(seeds, ["mlp_bias" if bias else "mlp_nobias"] * len(seeds))
+    return history.frame(seeds, [variant(dataset, bias)] * len(seeds))

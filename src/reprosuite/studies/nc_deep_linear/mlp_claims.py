@@ -1,4 +1,4 @@
-"""Claims on the MLP trained on MNIST (full tier only), and why their pass rules are what they are.
+"""Claims on the MLP trained on MNIST and on CIFAR-10 (full tier only), and why their pass rules are what they are.
 
 The paper states the same balanced geometry for its MLP as for the free-features model (NC1 → 0; W_M⋯W_m an
 orthogonal frame without bias, a simplex ETF with a last-layer bias; classifiers aligned with the class means)
@@ -27,69 +27,89 @@ from __future__ import annotations
 
 from reprosuite.claims import Claim, Rule
 
+# the paper's datasets for the MLP (official README's command: cifar10; args.py's default: mnist)
+DATASETS = ("mnist", "cifar10")
+NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
+
 _PAPER = "0 at the global minimum (theory); the MLP runs show it falling over training (no values tabulated)"
 _FULL = ("full",)
 _INIT = "the same nets at initialisation (step 0), measured by the same code"
 
-MLP_CLAIMS = (
-    Claim(
-        id="mlp_nc1",
-        statement="MLP on MNIST, with or without last-layer bias: the features at the input of every linear "
-        "layer collapse to their class means",
-        metric="per seed: max NC1 over widths, depths M, bias/no bias and linear layers, after 200 epochs",
-        rule=Rule.at_most(0.1),
-        paper_value=0.0,
-        paper_text=_PAPER,
-        tiers=_FULL,
-        control=_INIT,
-    ),
-    Claim(
-        id="mlp_nc2_orthogonal",
-        statement="MLP on MNIST, bias-free: every classifier W_M⋯W_m forms an orthogonal frame (NC2 vs I)",
-        metric="per seed: max NC2 vs I over widths, depths and layers of the bias-free nets",
-        rule=Rule.at_most(0.1),
-        paper_value=0.0,
-        paper_text=_PAPER,
-        tiers=_FULL,
-        control="the nets with a last-layer bias (theory: a simplex ETF), against I",
-    ),
-    Claim(
-        id="mlp_nc2_etf",
-        statement="MLP on MNIST, last-layer bias: every classifier W_M⋯W_m forms a simplex ETF (NC2 vs ETF)",
-        metric="per seed: max NC2 vs the ETF over widths, depths and layers of the nets with bias",
-        rule=Rule.at_most(0.1),
-        paper_value=0.0,
-        paper_text=_PAPER,
-        tiers=_FULL,
-        control="the bias-free nets (theory: an orthogonal frame), against the ETF",
-    ),
-    Claim(
-        id="mlp_nc3_orthogonal",
-        statement="MLP on MNIST, bias-free: W_M⋯W_1 and the class means align in an orthogonal frame (NC3 vs I)",
-        metric="per seed: max NC3 vs I over widths and depths of the bias-free nets",
-        rule=Rule.at_most(0.1),
-        paper_value=0.0,
-        paper_text=_PAPER,
-        tiers=_FULL,
-        kind="sanity",
-    ),
-    Claim(
-        id="mlp_nc3_etf",
-        statement="MLP on MNIST, last-layer bias: W_M⋯W_1 and the centred class means align in a simplex ETF",
-        metric="per seed: max NC3 vs the ETF over widths and depths of the nets with bias",
-        rule=Rule.at_most(0.1),
-        paper_value=0.0,
-        paper_text=_PAPER,
-        tiers=_FULL,
-        kind="sanity",
-    ),
-)
 
-# claim id -> (metrics pooled per seed, reduction, the control's metrics), as analysis._MEASURES
-MLP_MEASURES = {
-    "mlp_nc1": (("mlp_nobias.nc1", "mlp_bias.nc1"), "max", ("mlp_nobias.nc1_init", "mlp_bias.nc1_init")),
-    "mlp_nc2_orthogonal": (("mlp_nobias.nc2_i",), "max", ("mlp_bias.nc2_i",)),
-    "mlp_nc2_etf": (("mlp_bias.nc2_etf",), "max", ("mlp_nobias.nc2_etf",)),
-    "mlp_nc3_orthogonal": (("mlp_nobias.nc3_i",), "max", ()),
-    "mlp_nc3_etf": (("mlp_bias.nc3_etf",), "max", ()),
-}
+def _claims(dataset: str) -> tuple[Claim, ...]:
+    """The five claims on the MLP trained on ``dataset``: ids ``mlp_*`` on MNIST, ``mlp_<dataset>_*`` otherwise."""
+    tag, on = ("mlp" if dataset == "mnist" else f"mlp_{dataset}"), f"MLP on {NAMES[dataset]}"
+    return (
+        Claim(
+            id=f"{tag}_nc1",
+            statement=f"{on}, with or without last-layer bias: the features at the input of every linear "
+            "layer collapse to their class means",
+            metric="per seed: max NC1 over widths, depths M, bias/no bias and linear layers, after 200 epochs",
+            rule=Rule.at_most(0.1),
+            paper_value=0.0,
+            paper_text=_PAPER,
+            tiers=_FULL,
+            control=_INIT,
+        ),
+        Claim(
+            id=f"{tag}_nc2_orthogonal",
+            statement=f"{on}, bias-free: every classifier W_M⋯W_m forms an orthogonal frame (NC2 vs I)",
+            metric="per seed: max NC2 vs I over widths, depths and layers of the bias-free nets",
+            rule=Rule.at_most(0.1),
+            paper_value=0.0,
+            paper_text=_PAPER,
+            tiers=_FULL,
+            control="the nets with a last-layer bias (theory: a simplex ETF), against I",
+        ),
+        Claim(
+            id=f"{tag}_nc2_etf",
+            statement=f"{on}, last-layer bias: every classifier W_M⋯W_m forms a simplex ETF (NC2 vs ETF)",
+            metric="per seed: max NC2 vs the ETF over widths, depths and layers of the nets with bias",
+            rule=Rule.at_most(0.1),
+            paper_value=0.0,
+            paper_text=_PAPER,
+            tiers=_FULL,
+            control="the bias-free nets (theory: an orthogonal frame), against the ETF",
+        ),
+        Claim(
+            id=f"{tag}_nc3_orthogonal",
+            statement=f"{on}, bias-free: W_M⋯W_1 and the class means align in an orthogonal frame (NC3 vs I)",
+            metric="per seed: max NC3 vs I over widths and depths of the bias-free nets",
+            rule=Rule.at_most(0.1),
+            paper_value=0.0,
+            paper_text=_PAPER,
+            tiers=_FULL,
+            kind="sanity",
+        ),
+        Claim(
+            id=f"{tag}_nc3_etf",
+            statement=f"{on}, last-layer bias: W_M⋯W_1 and the centred class means align in a simplex ETF",
+            metric="per seed: max NC3 vs the ETF over widths and depths of the nets with bias",
+            rule=Rule.at_most(0.1),
+            paper_value=0.0,
+            paper_text=_PAPER,
+            tiers=_FULL,
+            kind="sanity",
+        ),
+    )
+
+
+def _measures(dataset: str) -> dict[str, tuple]:
+    """claim id -> (metrics pooled per seed, reduction, the control's metrics), as analysis._MEASURES."""
+    tag = "mlp" if dataset == "mnist" else f"mlp_{dataset}"
+    free, bias = f"{tag}_nobias", f"{tag}_bias"
+    return {
+        f"{tag}_nc1": ((f"{free}.nc1", f"{bias}.nc1"), "max", (f"{free}.nc1_init", f"{bias}.nc1_init")),
+        f"{tag}_nc2_orthogonal": ((f"{free}.nc2_i",), "max", (f"{bias}.nc2_i",)),
+        f"{tag}_nc2_etf": ((f"{bias}.nc2_etf",), "max", (f"{free}.nc2_etf",)),
+        f"{tag}_nc3_orthogonal": ((f"{free}.nc3_i",), "max", ()),
+        f"{tag}_nc3_etf": ((f"{bias}.nc3_etf",), "max", ()),
+    }
+
+
+MLP_CLAIMS = tuple(c for d in DATASETS for c in _claims(d))
+MLP_MEASURES = {k: v for d in DATASETS for k, v in _measures(d).items()}
+# the run table's variants of the MLP members, per dataset without and with the last-layer bias
+MLP_VARIANTS = tuple(
+    f"mlp{'' if d == 'mnist' else '_' + d}_{b}" for d in DATASETS for b in ("nobias", "bias")
+)

@@ -183,6 +183,25 @@ def test_a_missing_file_names_the_file_and_the_fetch_command(tmp_path):
     assert isinstance(err.value, ValueError)  # the CLI and the stage jobs report it as a one-line error
 
 
+def test_a_missing_dataset_reads_as_stand_in_arrays_only_where_asked(tmp_path, monkeypatch):
+    """``$REPROSUITE_STAND_IN`` = 1 (the cost probe and the checks): arrays of the official shapes, no data."""
+    monkeypatch.delenv(official.STAND_IN_ENV, raising=False)
+    with pytest.raises(DatasetMissing, match="reprosuite data fetch cifar100"):
+        official.load("cifar100", tmp_path)
+    monkeypatch.setenv(official.STAND_IN_ENV, "1")
+    got = official.load("cifar100", tmp_path)
+    assert got.x_train.shape == (50_000, 3, 32, 32) and got.x_test.shape == (10_000, 3, 32, 32)
+    assert got.x_train.dtype == got.y_train.dtype == np.uint8
+    assert np.array_equal(np.bincount(got.y_train), [500] * 100)  # every class, equally often
+    assert got.y_train_coarse.max() == 19 and np.array_equal(got.y_test_coarse, got.y_test // 5)
+    assert np.array_equal(got.x_train, official.stand_in("cifar100").x_train)  # a fixed seed
+    mnist = official.load("mnist", tmp_path)
+    assert mnist.x_train.shape == (60_000, 28, 28) and mnist.y_train_coarse is None
+    written = tiny_mnist(tmp_path / "mnist")  # files present: read, never stood in for
+    use_tiny_spec(monkeypatch, tmp_path, n_train=5, n_test=3)
+    assert np.array_equal(official.load("mnist", tmp_path).x_train, written["x_train"])
+
+
 def test_cifar10_reads_from_the_binary_tarball(tmp_path, monkeypatch):
     written = tiny_cifar10(tmp_path / "cifar10")
     use_tiny_spec(monkeypatch, tmp_path, "cifar10", n_train=10, n_test=3)
