@@ -76,6 +76,13 @@ def lookup(table: dict, study: str, tier: str, point_name: str, cfg, point: dict
     return entry
 
 
+def provenance(entry: dict) -> str:
+    """How a cost entry was obtained, as ``reprosuite plan`` prints it: e.g. "extrapolated on cpu 2026-12-07", with
+    "on stand-in data" where the dataset's files were absent when it was probed."""
+    stand_in = f", on stand-in {'/'.join(entry['stand_in'])} data" if entry.get("stand_in") else ""
+    return f"{entry['status']} on {entry['device']} {entry['date']}{stand_in}"
+
+
 def out_of_memory(entry: dict) -> bool:
     """The probe ran out of memory in this job: its time is unknown, its memory only bounded from below."""
     return entry.get("status") == "out of memory" or entry.get("note", "").startswith("out of memory")

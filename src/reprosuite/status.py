@@ -260,7 +260,7 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
             needs[study] = max(needs[study], entry.get("needs_mb", entry["peak_mb"]))
             oom[(study, f"on {entry['device']} {entry['date']}")] += 1
             continue
-        how = f"{entry['status']} on {entry['device']} {entry['date']}"
+        how = costs.provenance(entry)
         seconds[(study, how)] += entry["est_s"]
         peak[study] = max(peak[study], entry["peak_mb"])
     if not jobs:

@@ -131,3 +131,15 @@ def test_every_full_tier_training_job_has_a_cost_probed_with_its_current_config(
             if entry is None or costs.out_of_memory(entry) or not entry.get("est_s"):
                 stale.append(f"{name} {point}")
     assert not stale, f"probe again (reprosuite probe --tier full --studies …): {', '.join(stale)}"
+
+
+def test_provenance_says_where_and_on_what_data_a_cost_was_measured():
+    entry = {"status": "extrapolated", "device": "cpu", "date": "2026-12-07"}
+    assert costs.provenance(entry) == "extrapolated on cpu 2026-12-07"
+    assert costs.provenance({**entry, "stand_in": ["cifar10"]}) == (
+        "extrapolated on cpu 2026-12-07, on stand-in cifar10 data"
+    )
+    table = costs.load()["full"][
+        "nc_deep_linear"
+    ]  # the committed probes of nc's CIFAR-10 jobs used stand-ins
+    assert table["mlp_cifar10_w512_M1_nobias"]["stand_in"] == ["cifar10"] and "stand_in" not in table["M1"]
