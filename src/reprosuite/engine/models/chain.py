@@ -8,7 +8,8 @@ bookkeeping is a large share of a step. :func:`apply` runs the same kernels in o
 ``bmm`` with the weight for the gradient passed down, the activation's own ``*_backward`` kernel as
 ``tools/autograd/derivatives.yaml`` names it, and for a weight's gradient the product gradᵀ·h (autograd forms
 (hᵀ·grad)ᵀ, the same sums, and copies it contiguous) — so every value and gradient is the one autograd gives, bit
-for bit (``tests/unit/engine/models/test_chain.py``). benchmarks/bench_engine.py, one thread, 2026-12-07: the tiny
+for bit on the CPUs it was tested on (``tests/unit/engine/models/test_chain.py``; other devices take the plain
+path). benchmarks/bench_engine.py, one thread, 2026-12-07: the tiny
 deep linear net 6×16 (64 members, batch 128) 2.30 → 2.07 ms a step, 9.9× → 11.0× a plain loop of nn.Linear models.
 
 A differentiation of the backward itself (``create_graph=True``) recomputes the forward through autograd's graph
