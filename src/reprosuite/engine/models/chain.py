@@ -26,22 +26,12 @@ from contextlib import contextmanager
 
 import torch
 from torch import Tensor
-from torch.nn import functional as F
 
 aten = torch.ops.aten
 
-# activation name → (forward on a fresh pre-activation, which it may overwrite; its backward as autograd computes
-# it from (grad, pre-activation, output)). relu, tanh and sigmoid differentiate through their output (so the
-# pre-activation is overwritten in place and not kept), the others through their input.
-FORWARD: dict[str, Callable[[Tensor], Tensor]] = {
-    "relu": torch.relu_,
-    "tanh": torch.tanh_,
-    "sigmoid": torch.sigmoid_,
-    "elu": F.elu,
-    "gelu": F.gelu,
-    "sin": torch.sin,
-    "leaky_relu": lambda z: F.leaky_relu(z, 0.1),
-}
+# activation name → its backward as autograd computes it from (grad, pre-activation, output). relu, tanh and
+# sigmoid differentiate through their output (so their forward may overwrite the pre-activation in place: it is not
+# kept), the others through their input.
 BACKWARD: dict[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
     "relu": lambda g, z, a: aten.threshold_backward(g, a, 0),
     "tanh": lambda g, z, a: aten.tanh_backward(g, a),
@@ -52,7 +42,7 @@ BACKWARD: dict[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
     "leaky_relu": lambda g, z, a: aten.leaky_relu_backward(g, z, 0.1, False),
 }
 BY_OUTPUT = frozenset({"relu", "tanh", "sigmoid"})
-ACTIVATIONS = frozenset({"linear", *FORWARD})
+ACTIVATIONS = frozenset({"linear", *BACKWARD})
 
 
 _plain_only = 0  # depth of autograd_only() blocks
@@ -90,20 +80,22 @@ def apply(
     weights: Sequence[Tensor],
     biases: Sequence[Tensor] | None,
     activation: str,
+    forward: Callable[[Tensor], Tensor],
     plain: Callable[[Tensor, list[Tensor], list[Tensor] | None], Tensor],
 ) -> Tensor:
     """``x`` (B, in) or (S, B, in) through the layers ``x @ wᵀ + b`` with ``activation`` between them → (S, B, out),
-    as one autograd node. ``plain(x, weights, biases)`` is the same forward through autograd, used only to
-    differentiate the backward again."""
-    return _Chain.apply(plain, activation, x, len(weights), biases is not None, *weights, *(biases or ()))
+    as one autograd node. ``forward`` computes the activation of a fresh pre-activation (in place only for those
+    that differentiate through their output); ``plain(x, weights, biases)`` is the same forward through autograd,
+    used only to differentiate the backward again."""
+    args = (plain, activation, forward, x, len(weights), biases is not None)
+    return _Chain.apply(*args, *weights, *(biases or ()))
 
 
 class _Chain(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, plain, activation, x, layers, has_bias, *params):
+    def forward(ctx, plain, activation, forward, x, layers, has_bias, *params):
         weights, biases = params[:layers], params[layers:] if has_bias else None
         size = weights[0].shape[0]
-        forward = FORWARD.get(activation)
         inputs, pre = [], []
         h = x
         for i, w in enumerate(weights):
@@ -112,7 +104,7 @@ class _Chain(torch.autograd.Function):
             z = torch.bmm(h, w.transpose(1, 2))
             if biases is not None:
                 z.add_(biases[i].unsqueeze(1))
-            if i == layers - 1 or forward is None:
+            if i == layers - 1 or activation == "linear":
                 h = z
             else:
                 pre.append(None if activation in BY_OUTPUT else z)
@@ -128,13 +120,13 @@ class _Chain(torch.autograd.Function):
         layers = ctx.layers
         x, inputs, params = saved[0], saved[1 : layers + 1], saved[layers + 1 :]
         weights, biases = params[:layers], params[layers:] if ctx.has_bias else None
-        needs = ctx.needs_input_grad[5:]
+        needs = ctx.needs_input_grad[6:]
         if torch.is_grad_enabled():  # create_graph: differentiate autograd's own graph of the forward
             wanted = [p for p, n in zip(params, needs, strict=True) if n]
             with torch.enable_grad():
                 out = ctx.plain(x, list(weights), None if biases is None else list(biases))
             found = iter(torch.autograd.grad(out, wanted, grad, create_graph=True))
-            return (None,) * 5 + tuple(next(found) if n else None for n in needs)
+            return (None,) * 6 + tuple(next(found) if n else None for n in needs)
         grad_w: list[Tensor | None] = [None] * layers
         grad_b: list[Tensor | None] = [None] * layers
         backward = BACKWARD.get(ctx.activation)
@@ -148,4 +140,4 @@ class _Chain(torch.autograd.Function):
                 grad = grad.bmm(weights[i])
                 if backward is not None:
                     grad = backward(grad, ctx.pre[i - 1], inputs[i])
-        return (None,) * 5 + tuple(grad_w) + (tuple(grad_b) if biases is not None else ())
+        return (None,) * 6 + tuple(grad_w) + (tuple(grad_b) if biases is not None else ())

@@ -266,7 +266,7 @@ class EnsembleMLP(nn.Module):
 
     def _forward(self, x: Tensor, weights: list[Tensor], biases: list[Tensor] | None, return_hidden: bool):
         if not return_hidden and chain.fits(x, weights[0].shape[0], self.activation):
-            return chain.apply(x, weights, biases, self.activation, self._plain)  # the same bits, one node
+            return chain.apply(x, weights, biases, self.activation, self.act_, self._plain)  # the same bits
         return self._plain(x, weights, biases, return_hidden)
 
     def _plain(

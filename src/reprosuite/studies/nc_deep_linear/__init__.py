@@ -73,9 +73,9 @@ Deviations from the paper at the full tier:
 - The deep nets (ResNet18, VGG16 with linear heads, on CIFAR-10) are not trained. The imbalanced MLP runs (official
   README: CIFAR-10, width 2048, M ∈ {1, 3, 6}, weight decay 1e-5, 12,000 epochs) are not trained either: no claim
   on imbalanced real data is checked; the imbalanced claims rest on the synthetic experiment.
-- The MLP on CIFAR-10 has not been run by us: the official CIFAR-10 files (``reprosuite data fetch cifar10``) were
-  not on the machine it was built on. Its code is tested on CIFAR-10-format images, and its cost was probed on
-  stand-in arrays of CIFAR-10's shapes.
+- The MLP on CIFAR-10 has no result in this repository yet: it needs the official CIFAR-10 files (``reprosuite
+  data fetch cifar10``). Its code is tested on CIFAR-10-format images, and its cost was probed on stand-in arrays
+  of CIFAR-10's shapes.
 - MLP: the paper's text past its abstract could not be read here, so its protocol is the official code's (README
   commands, args.py defaults), unchecked against the paper's figures. Ours: 468 full batches per epoch (the
   official loader keeps the last 96 images as a partial batch; CIFAR-10: 390 batches, the last 80 images left out);
