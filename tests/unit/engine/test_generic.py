@@ -14,7 +14,6 @@ SRC = Path(reprosuite.__file__).parent
 # and that studies to come will need.
 ALLOWLIST = {
     "reprosuite.engine.models.conv": "batched 1-D CNN (MNIST-1D's ConvBase generalised)",
-    "reprosuite.engine.models.conv2d": "batched small 2-D CNN (conv, max-pool, channel dropout, linear layers)",
     "reprosuite.engine.models.parametrization": "standard / NTK / maximal-update width parametrisations",
     "reprosuite.engine.analysis.hessian": "largest Hessian eigenvalue by power iteration",
     "reprosuite.engine.analysis.kernels": "empirical NTK, kernel alignment, linearised models",
@@ -24,6 +23,7 @@ ALLOWLIST = {
     "reprosuite.engine.analysis.emc": "effective-model-complexity search (doubling + bisection, censoring flags)",
     "reprosuite.engine.analysis.groups": "finite groups from multiplication tables: classes, character tables, "
     "real-irrep projectors",
+    "reprosuite.engine.models.resnet": "batched CIFAR ResNets (basic blocks, BatchNorm statistics per member)",
     "reprosuite.engine.models.recurrent": "batched LSTM / vanilla / stack- and tape-augmented RNN cells",
     "reprosuite.engine.train.forward_forward": "layer-local forward-forward training: goodness, detached "
     "normalised layer inputs, local losses",

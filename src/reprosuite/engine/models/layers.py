@@ -27,6 +27,7 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "sigmoid": torch.sigmoid,
     "sin": torch.sin,
     "leaky_relu": lambda x: nn.functional.leaky_relu(x, 0.1),
+    "srelu": lambda x: torch.clamp(x, min=-1.0),  # shifted ReLU max(−1, x) (Clevert et al. 2015)
 }
 
 # in-place forms of the activations whose backward needs only their output: applied to a fresh pre-activation that

@@ -116,10 +116,14 @@ def _to(v, device):
 
 
 class SGD(EnsembleOptimizer):
-    """SGD with optional momentum and L2 weight decay, as ``torch.optim.SGD(dampening=0)``."""
+    """SGD with optional momentum (``nesterov``: Nesterov's) and L2 weight decay, as
+    ``torch.optim.SGD(dampening=0)``."""
 
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, lr, weight_decay)
+        if nesterov and not bool((member_tensor(momentum, self.size, self.params[0]) > 0).all()):
+            raise ValueError("Nesterov momentum needs a momentum > 0 for every member")
+        self.nesterov = bool(nesterov)
         self.momentum = member_tensor(momentum, self.size, self.params[0])
         self.floats["momentum"] = first(momentum)
         self.use_momentum = bool((self.momentum != 0).any())
@@ -155,7 +159,10 @@ class SGD(EnsembleOptimizer):
                     self.buffers[i] = g.clone()
                 else:
                     self.buffers[i].mul_(per_member(self.momentum, p)).add_(g)
-                g = self.buffers[i]
+                if self.nesterov:  # g + momentum·buffer
+                    g = torch.mul(self.buffers[i], per_member(self.momentum, p)).add_(g)
+                else:
+                    g = self.buffers[i]
             p.sub_(torch.mul(g, per_member(lr, p), out=self.scratch(p)))  # p − lr·g
 
     def _step_small(self, lr: Tensor) -> None:
@@ -183,11 +190,16 @@ class SGD(EnsembleOptimizer):
             else:
                 torch._foreach_mul_(self.buffers, self._views["momentum"])
                 torch._foreach_add_(self.buffers, grads)
-            grads = self.buffers
+            if self.nesterov:
+                ahead = torch._foreach_mul(self.buffers, self._views["momentum"])
+                torch._foreach_add_(ahead, grads)
+                grads = ahead
+            else:
+                grads = self.buffers
         torch._foreach_sub_(params, torch._foreach_mul(grads, self._views["lr"]))
 
     def _step_single(self, lr_scale: float) -> None:
-        """torch.optim.SGD's single-tensor step (dampening 0, not Nesterov) for a one-member ensemble."""
+        """torch.optim.SGD's single-tensor step (dampening 0) for a one-member ensemble."""
         if not bool(self.active[0]):  # diverged: left as it was
             return
         lr, decay, momentum = (
@@ -204,7 +216,7 @@ class SGD(EnsembleOptimizer):
                     self.buffers[i] = g.clone()
                 else:
                     self.buffers[i].mul_(momentum).add_(g)
-                g = self.buffers[i]
+                g = g.add(self.buffers[i], alpha=momentum) if self.nesterov else self.buffers[i]
             p.add_(g, alpha=-lr)
 
 

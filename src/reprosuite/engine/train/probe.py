@@ -5,14 +5,16 @@ Inside :func:`probing`, every :func:`reprosuite.engine.train.trainer.fit` runs o
 the updates and the evaluations apart, and records how many of each the whole fit would run. A loop of a study's own that reports
 through :class:`~reprosuite.engine.train.trainer.Progress` is timed by its progress lines and stopped with
 :class:`ProbeStop` once the probe's time limit is spent. A job that trains several fits alike in turn (groups of
-members at the same shapes) asks :func:`alike` how many to run: under a probe the first only, counted for all.
+members at the same shapes) asks :func:`alike` how many to run: under a probe the first only, counted for all;
+an evaluation that goes through its data in chunks asks :func:`chunks` which to run: under a probe the first,
+timed for all.
 :mod:`reprosuite.costs` extrapolates the job from these.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -84,6 +86,7 @@ class Probe:
         self.fits: list[FitTiming] = []
         self.loops: list[LoopTiming] = []
         self.repeats = 1  # for the next fit (:func:`alike`)
+        self.eval_scale = 1  # for the evaluation under way (:func:`chunks`)
 
     def out_of_time(self) -> bool:
         return time.perf_counter() - self.start > self.limit_s
@@ -126,6 +129,17 @@ def alike(count: int) -> int:
         return count
     probe.repeats = count
     return 1
+
+
+def chunks(starts: Sequence[int]) -> Sequence[int]:
+    """The chunks of an evaluation to run (their starts): all of them; under a probe the first only, and the
+    evaluation's time counts ``len(starts)`` times (an upper bound where the last chunk is smaller). For an
+    evaluation that goes through its data in equal chunks, once per evaluation."""
+    probe = active()
+    if probe is None or len(starts) <= 1:
+        return starts
+    probe.eval_scale = len(starts)
+    return starts[:1]
 
 
 def synchronize(tensor) -> None:

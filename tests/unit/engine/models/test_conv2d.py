@@ -172,3 +172,58 @@ def test_bad_config_raises():
         conv2d.EnsembleConv2dNet((1, 8, 8), 10, [0])
     with pytest.raises(ValueError, match="one entry per conv layer"):
         conv2d.EnsembleConv2dNet((1, 28, 28), 10, [0], kernels=(5,))
+
+
+# a small net of the ELU paper's CIFAR-100 shape: stacks of 1 × 1 and k × k convolutions, ceiling pooling down to
+# a 1 × 1 map, element dropout after a stack's last layer
+STACKS = dict(
+    channels=(6, 6, 8, 8, 9, 10),
+    kernels=(5, 1, 3, 1, 2, 1),
+    pools=(2, 1, 2, 1, 2, 2),
+    paddings=(2, 0, 1, 0, 0, 0),
+    hidden=(),
+    conv_dropout=(0.0, 0.0, 0.1, 0.0, 0.3, 0.0),
+    conv_dropout_kind="element",
+    ceil_mode=True,
+    init="he",
+)
+
+
+@pytest.mark.parametrize("activation", ["elu", "srelu", "leaky_relu"])
+def test_stacks_with_another_activation_ceiling_pools_and_element_dropout_equal_a_plain_net(activation):
+    net = conv2d.EnsembleConv2dNet(
+        (3, 12, 12), 7, [2, 5], **STACKS, activation=activation, dropout_seeds=[0, 1], dtype=torch.float64
+    )
+    # 12 → 12, pool 6 → 6 → 6, pool 3 → 3 → 2, pool (ceil) 1 → 1 → 1 (not pooled)
+    assert net.flat == 10
+    x = torch.randn(2, 4, 3, 12, 12, dtype=torch.float64)
+    net.eval()
+    for i in range(2):
+        plain = net.member(i)
+        assert sum(isinstance(m, nn.Dropout) for m in plain) == 2 and not any(
+            isinstance(m, nn.Dropout2d) for m in plain
+        )
+        torch.testing.assert_close(net(x)[i], plain(x[i]))
+    if activation == "srelu":
+        assert float(net.act(torch.tensor(-5.0))) == -1.0 and float(net.act(torch.tensor(2.0))) == 2.0
+
+
+def test_element_dropout_zeroes_units_at_its_rate_from_each_members_generator():
+    kw = dict(STACKS, conv_dropout=(0.0, 0.0, 0.0, 0.0, 0.0, 0.5), pools=(1, 1, 1, 1, 1, 1))
+    net = conv2d.EnsembleConv2dNet((3, 8, 8), 7, [2, 5], **kw, dropout_seeds=[0, 1])
+    x = torch.randn(4, 3, 8, 8)
+    masks = net._element_mask(torch.ones(64, 2 * 10, 8, 8), 10, 0.5)
+    assert set(masks.unique().tolist()) == {0.0, 2.0}  # survivors scaled by 1 / (1 − p)
+    assert abs(float((masks == 0).float().mean()) - 0.5) < 0.01
+    again = conv2d.EnsembleConv2dNet((3, 8, 8), 7, [2, 5], **kw, dropout_seeds=[0, 1])
+    assert torch.equal(again._element_mask(torch.ones(64, 20, 8, 8), 10, 0.5), masks)  # the seeds' masks
+    assert not torch.equal(masks[:, :10], masks[:, 10:])  # one stream per member
+    net.train()
+    assert not torch.equal(net(x), net(x))  # fresh masks per call
+    he = conv2d.EnsembleConv2dNet(
+        (3, 32, 32), 7, [0, 1, 2, 3], **STACKS | {"channels": (64,) * 6, "conv_dropout": None}
+    )
+    w = he.conv_w[2].detach()  # fan-in 64 · 3 · 3
+    assert abs(float(w.std()) - (2 / 576) ** 0.5) < 0.003 and not he.conv_b[2].detach().any()
+    with pytest.raises(ValueError, match="unknown activation"):
+        conv2d.EnsembleConv2dNet((3, 8, 8), 7, [0], **kw, activation="swish")

@@ -47,6 +47,12 @@ def _data(n_in=5, n_out=3, batch=16, seed=0):
             lambda p, lr: torch.optim.AdamW(p, lr=lr, betas=(0.9, 0.98), weight_decay=1.0),
         ),
         (
+            "relu",
+            True,
+            lambda p, lr: optim.SGD(p, lr=lr, momentum=0.9, weight_decay=5e-4, nesterov=True),
+            lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=5e-4, nesterov=True),
+        ),
+        (
             "linear",
             False,
             lambda p, lr: optim.SGD(p, lr=lr),
@@ -181,8 +187,9 @@ def test_member_chunk_runs_members_one_at_a_time_only_where_their_activations_ar
     [
         (optim.SGD, torch.optim.SGD, {"lr": 0.05}),
         (optim.SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3}),
+        (optim.SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3, "nesterov": True}),
     ],
-    ids=["sgd", "sgd-momentum-decay"],
+    ids=["sgd", "sgd-momentum-decay", "sgd-nesterov"],
 )
 def test_a_one_member_ensemble_steps_as_torch_optim_bit_for_bit(engine, stock, kwargs):
     """Members trained in turn (layers.train_parts) are one-member ensembles; their SGD runs torch.optim's
@@ -215,7 +222,10 @@ def test_a_diverged_one_member_ensemble_is_left_as_it_was():
     assert torch.equal(p.detach(), torch.ones(1, 4))
 
 
-@pytest.mark.parametrize("kwargs", [{"momentum": 0.9}, {"weight_decay": [1e-3, 0.0, 1e-2]}, {}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"momentum": 0.9}, {"weight_decay": [1e-3, 0.0, 1e-2]}, {}, {"momentum": 0.9, "nesterov": True}],
+)
 def test_small_and_large_parameters_take_the_same_update(kwargs, monkeypatch):
     """Small parameters are updated with torch._foreach_* operations, large ones one by one through a scratch
     buffer: the same operations, so the same bits, diverged members and per-member learning rates included."""

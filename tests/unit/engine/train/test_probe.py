@@ -1,6 +1,8 @@
 """The probe: a fit runs its first steps only, timed apart from its evaluations, and knows its full length; a
 study's own loop is timed by its progress lines and stopped at the time limit; outside a probe nothing changes."""
 
+import time
+
 import pytest
 import torch
 
@@ -118,3 +120,22 @@ def test_a_cpu_probe_counts_the_jobs_cpu_seconds_not_the_time_it_waited(cpu_cloc
         assert fit.step_s() < 0.025 and loop.seconds < 0.025
     else:
         assert fit.step_s() >= 0.05 and loop.seconds >= 0.05
+
+
+def test_an_evaluation_in_chunks_runs_its_first_under_a_probe_timed_for_all():
+    assert list(probe.chunks(range(0, 10_000, 1000))) == list(range(0, 10_000, 1000))  # outside: all
+    w = torch.ones(1, 3, requires_grad=True)
+    seen = []
+
+    def evaluate(step):
+        for start in probe.chunks(range(0, 10_000, 1000)):
+            seen.append(start)
+            time.sleep(0.05)  # each chunk's work
+        return {("test", "loss"): (w**2).sum(1)}
+
+    with probe.probing(steps=2) as p:
+        trainer.fit(lambda step: (w**2).sum(1), optim.SGD([w], lr=0.1), 100, evaluate, [0], label="chunks")
+    (fit,) = p.fits
+    assert seen == [0] and fit.ran_evals == 1 and p.eval_scale == 1
+    assert 10 * 0.05 <= fit.eval_s < 10 * 0.05 * 1.5  # one chunk's wall time, counted for ten
+    assert list(probe.chunks(range(0, 500, 1000))) == [0]  # one chunk: itself
