@@ -15,7 +15,14 @@ torch = pytest.importorskip("torch")
 
 # 256 examples: 4 steps per epoch (the removal at 25 %: 192, 3 steps)
 CFG = dataclasses.replace(
-    tf.Config(), n_train=256, n_test=200, epochs=2, seeds=2, fractions=(0.25,), acc_window=1
+    tf.Config(),
+    n_train=256,
+    n_test=200,
+    epochs=2,
+    seeds=2,
+    fractions=(0.25,),
+    acc_window=1,
+    cifar10_runs=False,
 )
 
 

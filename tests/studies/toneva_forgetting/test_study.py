@@ -28,16 +28,19 @@ def test_tiers_deviate_from_the_paper_where_explained():
     quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
     convbase = {"channels", "kernels", "strides", "paddings", "pools", "cnn_hidden", "removal_dropout"}
     budget = {"dataset", "n_train", "n_test", "epochs", "seeds", "fractions", "removal_repeats", "acc_window"}
-    assert quick == convbase | budget | {"lr", "momentum"}
+    assert quick == convbase | budget | {"lr", "momentum", "cifar10_runs"}
     with pytest.raises(config.ConfigError, match="conv_impl"):
         config.resolve(st, "smoke", {"conv_impl": "fft"})
 
 
-def test_mnist_is_the_full_tiers_dataset_only():
-    assert tf.datasets(tf.Config()) == ("mnist",)
+def test_mnist_and_cifar10_are_the_full_tiers_datasets_only():
+    assert tf.datasets(tf.Config()) == ("mnist", "cifar10")
     assert tf.datasets(tf.TIERS["quick"]) == tf.datasets(tf.TIERS["smoke"]) == ()
     st = study.get("toneva_forgetting")
-    assert study.required_datasets(st, config.resolve(st, "full")) == ("mnist",)
+    assert study.required_datasets(st, config.resolve(st, "full")) == ("mnist", "cifar10")
+    assert set(tf.grid(tf.Config())) == {"cnn", "mlp", "resnet18_cifar10"}
+    with pytest.raises(ValueError, match="claim_fraction 0.25 is not among cifar10_fractions"):
+        tf.grid(dataclasses.replace(tf.Config(), cifar10_fractions=(0.1, 0.3)))
     with pytest.raises(ValueError, match="stride 1"):
         tf.grid(dataclasses.replace(tf.Config(), strides=(2, 1)))
     with pytest.raises(ValueError, match="no pooling"):
@@ -78,7 +81,7 @@ def test_training_point_gives_tidy_runs():
     )  # deterministic
 
 
-def synthetic_runs() -> pd.DataFrame:
+def synthetic_runs(cifar10: bool = False) -> pd.DataFrame:
     rows = []
     cnn = {0: [0, 0, 1, 3, 5], 1: [0, 1, 1, 2, 5]}  # count 5 with learned 0 = never learned (P = 5)
     mlp = {0: [0, 1, 0, 2, 5], 1: [1, 0, 2, 3, 5]}
@@ -98,7 +101,13 @@ def synthetic_runs() -> pd.DataFrame:
                 for epoch, acc in enumerate([0.5, final + shift - 0.02, final + shift]):
                     rows.append((*member, epoch, "test", "accuracy", acc))
     columns = ["point", "variant", "mode", "fraction", "repeat", "seed", "step", "split", "metric", "value"]
-    return pd.DataFrame(rows, columns=columns)
+    runs = pd.DataFrame(rows, columns=columns)
+    if cifar10:  # ResNet-18's runs on CIFAR-10: the CNN's numbers, the shuffled-label runs' minus one event
+        resnet = runs[runs["point"] == "cnn"].assign(point="resnet18_cifar10")
+        shuffled = (resnet["mode"] == "shuffled") & (resnet["metric"] == "forgetting_count")
+        resnet.loc[shuffled, "value"] = (resnet.loc[shuffled, "value"] - 1).clip(lower=0)
+        runs = pd.concat([runs, resnet], ignore_index=True)
+    return runs
 
 
 def test_extract_and_measure_known_values():
@@ -112,8 +121,9 @@ def test_extract_and_measure_known_values():
     acc = metrics[metrics["metric"] == "test_acc"].set_index(["point", "mode", "fraction", "repeat", "seed"])
     assert acc.loc[("cnn", "random", 0.25, 0, 1), "value"] == pytest.approx((0.88 + 0.90) / 2)
     measured = tf.measure(metrics, CFG)
-    controls = {c.id + "/control" for c in tf.CLAIMS if c.control}
-    assert set(measured) == {c.id for c in tf.CLAIMS} | controls
+    mnist = [c for c in tf.CLAIMS if not c.id.startswith("cifar10_")]
+    controls = {c.id + "/control" for c in mnist if c.control}
+    assert set(measured) == {c.id for c in mnist} | controls  # the CIFAR-10 claims: no runs, no values
     assert controls == {"unforgettable/control", "cross_arch_spearman/control", "selected_removal/control"}
     # the official statistic: unforgettable in both runs (summed count 0): example 0 only; one value
     assert list(measured["unforgettable"]) == pytest.approx([0.2])
@@ -135,10 +145,30 @@ def test_extract_and_measure_known_values():
     assert tf.CLAIMS[1].kind == "sanity" and not tf.CLAIMS[1].control
 
 
+def test_the_cifar10_claims_read_resnet18_s_runs_only():
+    metrics = tf.extract(synthetic_runs(cifar10=True), CFG)
+    measured = tf.measure(metrics, CFG)
+    assert {c.id for c in tf.CLAIMS} | {c.id + "/control" for c in tf.CLAIMS if c.control} == set(measured)
+    assert list(measured["cifar10_unforgettable"]) == pytest.approx([0.2])
+    # shuffled counts minus one: [1, 0, 0, 0, 4] and [0, 1, 0, 0, 4]; examples 2 and 3 at 0 in both, learned
+    assert list(measured["cifar10_unforgettable/control"]) == pytest.approx([0.4])
+    assert list(measured["cifar10_selected_removal"]) == pytest.approx([0.05, 0.06])
+    assert list(measured["cifar10_selected_removal/control"]) == pytest.approx([0.0, 0.01])
+    assert "cifar10_cross_arch_spearman" not in measured and "cifar10_heavy_tail" not in measured
+    # the CNN's claims are unchanged by ResNet-18's runs beside them
+    alone = tf.measure(tf.extract(synthetic_runs(), CFG), CFG)
+    for key, values in alone.items():
+        pd.testing.assert_series_equal(values, measured[key])
+    assert {c.id: c.tiers for c in tf.CLAIMS if c.id.startswith("cifar10_")} == {
+        "cifar10_unforgettable": ("full",),
+        "cifar10_selected_removal": ("full",),
+    }
+
+
 def test_figures_draw():
     import matplotlib.pyplot as plt
 
-    runs = synthetic_runs()
+    runs = synthetic_runs(cifar10=True)
     metrics = tf.extract(runs, CFG)
     for figure in tf.FIGURES:
         fig = figure.draw(runs, metrics, CFG)

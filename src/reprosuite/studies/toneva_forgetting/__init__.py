@@ -21,6 +21,9 @@ Claims (the paper gives no thresholds; rules ours; statistic ``mean`` with a Stu
   best accuracy; which the figures use is unverified). Control: the 25 % least forgettable by the
   shuffled-label runs' counts removed instead, against the same random removal.
 
+- ``cifar10_unforgettable`` and ``cifar10_selected_removal`` (empirical, full tier only): the first and last
+  claims' rules, statistics and controls on ResNet-18's CIFAR-10 runs.
+
 The shuffled-label control keeps the inputs, the class frequencies, the seeds, inits and data orders; only the
 labels are permuted (one fixed permutation for all seeds), so an example's forgetting no longer reflects how
 typical it is of its class — the mechanism the paper's claims rest on.
@@ -47,39 +50,52 @@ per fraction one ensemble of seeds × repeats × {selected, random}, paired by i
 trained as long on the reduced set; point ``mlp`` = the MLP's forgetting run. The control's runs are members of
 the ``cnn`` point's ensembles (the shuffled-label forgetting run beside the real one, the control removal at 25 %
 beside the selected and random ones). Correctness is accumulated in a buffer that ``trainer.fit(buffers=...)``
-checkpoints with the weights.
+checkpoints with the weights. Point ``resnet18_cifar10`` (full tier) chains the same forgetting runs, control and
+removal retrainings for ResNet-18 on CIFAR-10 with the official ``run_cifar.py`` protocol
+(:mod:`~reprosuite.studies.toneva_forgetting.cifar`: SGD 0.1 with Nesterov momentum 0.9 and weight decay 5e-4,
+batch 128, 200 epochs, the learning rate × 0.2 after epochs 60, 120 and 160, crops and flips, Cutout in the
+removal runs).
 
 Tiers: full = ``Config()``. Its deviations from the paper: the second architecture, an MLP 784 → 100 → 100 → 10
 with PyTorch's default init, is ours (the official MNIST script has the CNN only); the removal
 fractions 0.1–0.6 at 7 points (the README removes 0 to 59,000 examples in steps of 1,000), each with one retraining
 per seed (as the README) and the claim's test accuracy averaged over the last 10 epochs, are ours; the negative
-controls are ours; permuted MNIST, CIFAR-10/100 and the noise experiments are not run. Quick = MNIST-1D (4000
+controls are ours; CIFAR-10's removal at 10, 25 and 40 % only (the README: 0 to 49,000 in steps of 1,000), and
+its curve's fraction 0 is the forgetting run, without Cutout (the README retrains with Cutout at 0 removed);
+augmentation draws from per-member generators of ours (the official script from torch's and numpy's global
+ones); permuted MNIST, CIFAR-100 and the noise experiments are not run. The CIFAR-10 runs have no result in this
+repository yet: they need ``reprosuite data fetch cifar10`` and GPU-hours. Quick = MNIST-1D (4000
 train / 1000 test, length 40) with MNIST-1D's ``ConvBase`` (3 conv layers of 25 channels, kernels 5/3/3, stride 2,
 padding 1, ReLU, linear 125 → 10; :mod:`reprosuite.engine.models.conv`) and an MLP 40 → 100 → 100 → 10, SGD lr
 0.05, momentum 0.9 (ours, calibrated), 30 epochs, 3 seeds, fractions 0.25 and 0.5 × 2 repeats; smoke = quick on
 1000 training examples, 5 epochs, 2 seeds, one fraction and repeat.
 
 Cost (2 shared CPU cores): smoke ≈ 18 CPU-s; quick ≈ 70 CPU-s of training (the control's members add ≈ 40 % to
-the ``cnn`` point's example presentations); full ≈ 23 CPU-h (probed: ``COST``).
+the ``cnn`` point's example presentations); full, probed on 1 thread: ``cnn`` 19.6 CPU-h (8 fits, 1.06 M steps of
+10–15 members, peak 1.6 GB), ``mlp`` 11 min, ``resnet18_cifar10`` ≈ 4,500 CPU-h (4 fits, 254,200 steps of 10–15
+ResNet-18 members, peak 14.7 GB; on stand-in arrays of CIFAR-10's shapes): a GPU job.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from reprosuite.claims import CONTROL, Amendment, Claim, Rule, per_seed
+from reprosuite.claims import CONTROL, per_seed
 from reprosuite.study import Figure, Paper
 
-from . import figures, training
+from . import cifar, figures, training
 from . import forgetting as fg
-from .analysis import FULL_DATA, SHUFFLED, removal_table
+from .analysis import CIFAR10, FULL_DATA, SHUFFLED, removal_table
 from .analysis import example_counts as example_counts  # the interface and the tests use these names
 from .analysis import extract as extract
+from .claims import AMENDMENTS as AMENDMENTS  # the interface reads these names here
+from .claims import CLAIMS as CLAIMS
 
 PAPER = Paper(
     title="An Empirical Study of Example Forgetting during Deep Neural Network Learning",
@@ -93,8 +109,8 @@ PAPER = Paper(
 COST = {
     "smoke": "~18 CPU-s (smoke test, in-process)",
     "quick": "~70 CPU-s training (cnn with the control's members ~60, mlp ~8)",
-    "full": "~23 CPU-h, probed on 1 thread and extrapolated: cnn 22.9 h (8 fits, 1.06 M steps of 10–15 "
-    "members, peak 1.5 GB), mlp 21 min (peak 0.8 GB)",
+    "full": "~4,500 CPU-h, probed on 1 thread and extrapolated: cnn 19.6 h, mlp 11 min, resnet18_cifar10 "
+    "4,493 h (ResNet-18 on CIFAR-10, peak 14.7 GB)",
 }
 
 
@@ -124,6 +140,25 @@ class Config:
     conv_impl: Literal["unfold", "grouped", "vmap"] = (
         "unfold"  # engine implementation, 1-D CNN (same numbers)
     )
+    # CIFAR-10 (official run_cifar.py and the README's commands; the grid point resnet18_cifar10)
+    cifar10_runs: bool = True  # README: run_cifar.py --dataset cifar10 --data_augmentation, seeds 1–5
+    cifar10_blocks: tuple[int, ...] = (
+        2,
+        2,
+        2,
+        2,
+    )  # run_cifar.py's default model: ResNet18 (Cutout repository)
+    cifar10_widths: tuple[int, ...] = (64, 128, 256, 512)  # ResNet18's channels per stage
+    cifar10_epochs: int = 200  # run_cifar.py's default
+    cifar10_batch_size: int = 128  # run_cifar.py's default
+    cifar10_lr: float = 0.1  # run_cifar.py's default (SGD)
+    cifar10_momentum: float = 0.9  # run_cifar.py: SGD(momentum=0.9, nesterov=True)
+    cifar10_weight_decay: float = 5e-4  # run_cifar.py
+    cifar10_milestones: tuple[int, ...] = (60, 120, 160)  # run_cifar.py: MultiStepLR milestones
+    cifar10_gamma: float = 0.2  # run_cifar.py: MultiStepLR gamma
+    cifar10_padding: int = 4  # run_cifar.py: RandomCrop(32, padding=4)
+    cifar10_cutout: int = 16  # README: Fig. 5's removal runs pass --cutout (Cutout's length 16, one hole)
+    cifar10_fractions: tuple[float, ...] = (0.1, 0.25, 0.4)  # ours: 3 points of Fig. 5 Left (the README: 50)
 
 
 FULL = Config()
@@ -146,6 +181,7 @@ QUICK = replace(
     fractions=(0.25, 0.5),
     removal_repeats=2,
     acc_window=5,
+    cifar10_runs=False,
 )
 TIERS = {
     "full": FULL,
@@ -174,102 +210,8 @@ WHY = {
     "fractions": "2-core CPU budget: the claim's 25 % and one more (smoke: the claim's only)",
     "removal_repeats": "quick: two retrainings per seed and fraction, averaged, with fewer seeds",
     "acc_window": "a shorter run: a window in proportion",
+    "cifar10_runs": "2-core CPU budget: ResNet-18 on CIFAR-10 takes GPU-hours per run (the full tier only)",
 }
-
-_SHUFFLED = "the same CNN, seeds, init and data order trained on shuffled labels (one fixed permutation)"
-CLAIMS = (
-    Claim(
-        "unforgettable",
-        "Many examples are never forgotten: ≥ 5 % of training examples are unforgettable (CNN).",
-        metric="fraction of examples learned and never forgotten in every one of the seeds' runs (counts summed "
-        "over the runs = 0, the official script's statistic): one value over all seeds, no interval",
-        rule=Rule.at_least(0.05),
-        paper_text="91.7 / 75.3 / 31.3 % unforgettable on MNIST / permuted MNIST / CIFAR-10 (unverified: we "
-        "could not read the paper's text)",
-        control=_SHUFFLED,
-    ),
-    Claim(
-        "heavy_tail",
-        "Forgetting counts are overdispersed relative to a Poisson law with the same mean (holds by construction "
-        "given the unforgettable examples: not a test of a heavy tail).",
-        metric="variance / mean of the learned examples' forgetting counts (CNN), per seed; Poisson = 1",
-        rule=Rule.at_least(1.0),
-        paper_text="histograms of forgetting events: most examples never forgotten, a long tail (Fig. 1)",
-        kind="sanity",
-    ),
-    Claim(
-        "cross_arch_spearman",
-        "Forgetting statistics transfer across architectures: Spearman(CNN counts, MLP counts) > 0.3.",
-        metric="Spearman rank correlation of per-example forgetting counts, CNN vs MLP, per seed",
-        rule=Rule.at_least(0.3),
-        paper_text="forgetting statistics are consistent across seeds and architectures",
-        control="the CNN's counts against those of the CNN trained on shuffled labels (same seed), same Spearman",
-    ),
-    Claim(
-        "selected_removal",
-        "Removing the 25 % least-forgettable examples keeps test accuracy ≥ 1 pp above removing 25 % at random.",
-        metric="test accuracy (selected removal) − test accuracy (random removal) at 25 % removed, per seed",
-        rule=Rule.at_least(0.01),
-        paper_text="removing unforgettable examples preserves generalisation (Fig. 5)",
-        control="removal ordered by the shuffled-label runs' summed counts instead (no forgetting signal of the "
-        "task), against the same random removal, same inits",
-    ),
-)
-
-_CONTROL_WHY = (
-    "every empirical claim needs a negative control without the mechanism (labels unrelated to inputs)"
-)
-AMENDMENTS = (
-    Amendment(
-        "2026-12-06",
-        ("unforgettable",),
-        "metric: the mean of per-run unforgettable fractions → the official statistic, the share of examples "
-        "unforgettable in every one of the seeds' runs (one value); negative control added: shuffled labels "
-        "(members of the CNN's forgetting ensemble)",
-        "the official order_examples_by_forgetting.py counts examples whose counts summed over all runs are 0; "
-        "the per-run fraction is larger (an example must stay unforgotten in one run only); " + _CONTROL_WHY,
-        "pass",
-        "pass",
-    ),
-    Amendment(
-        "2026-12-06",
-        ("heavy_tail",),
-        "kind empirical → sanity",
-        "holds by construction: the never-forgotten examples alone make variance / mean ≥ 1 (a zero-inflated "
-        "Poisson law has 1 + πλ), so it cannot test a heavy tail; P(count ≥ 2) relative to a Poisson law "
-        "(tail_ratio_2) is reported without a claim",
-        "pass",
-        "pass",
-    ),
-    Amendment(
-        "2026-12-06",
-        ("cross_arch_spearman",),
-        "negative control added: Spearman of the CNN's counts against the shuffled-label CNN's",
-        _CONTROL_WHY,
-        "pass",
-        "pass",
-    ),
-    Amendment(
-        "2026-12-06",
-        ("selected_removal",),
-        "negative control added: removal ordered by the shuffled-label runs' counts, at 25 % (members of the "
-        "removal ensemble, paired with the random removal's inits)",
-        _CONTROL_WHY,
-        "inconclusive",
-        "inconclusive",
-    ),
-    Amendment(
-        "2026-12-07",
-        ("unforgettable", "heavy_tail", "cross_arch_spearman", "selected_removal"),
-        "full tier: MNIST-1D with its 1-D ConvBase (100 epochs, lr 0.05, momentum 0.9, 2 retrainings per seed "
-        "and fraction) → the official MNIST protocol (run_mnist.py's CNN, 200 epochs, lr 0.01, momentum 0.5, "
-        "one retraining per seed and fraction as the README, dropout in the removal runs as its command)",
-        "the full tier is the paper's protocol; it ran on MNIST-1D while the suite could not read MNIST. Quick "
-        "and smoke unchanged (their runs bit for bit the same)",
-        "full tier not run",
-        "full tier not run",
-    ),
-)
 
 
 # --- data and grid ----------------------------------------------------------------------------------------
@@ -277,7 +219,7 @@ AMENDMENTS = (
 
 def datasets(cfg: Config) -> tuple[str, ...]:
     """The official dataset files ``make_data`` reads (checked before any job runs)."""
-    return ("mnist",) if cfg.dataset == "mnist" else ()
+    return ("mnist",) * (cfg.dataset == "mnist") + ("cifar10",) * cfg.cifar10_runs
 
 
 def make_data(cfg: Config) -> dict[str, np.ndarray]:
@@ -286,54 +228,81 @@ def make_data(cfg: Config) -> dict[str, np.ndarray]:
     d = datasets.load(cfg.dataset)  # flattened, standardised on the training split
     if cfg.n_train > len(d["y"]) or cfg.n_test > len(d["y_test"]):
         raise ValueError(f"{cfg.dataset} has {len(d['y'])}/{len(d['y_test'])} train/test examples")
-    return {
+    out = {
         "x": d["x"][: cfg.n_train],
         "y": d["y"][: cfg.n_train],
         "x_test": d["x_test"][: cfg.n_test],
         "y_test": d["y_test"][: cfg.n_test],
     }
+    if cfg.cifar10_runs:  # all of CIFAR-10, uint8 rows (N, 3072), channels first; the job normalises them
+        from reprosuite.engine.data import official
+
+        c = official.load("cifar10")
+        for split, x, y in (("", c.x_train, c.y_train), ("_test", c.x_test, c.y_test)):
+            out[f"cifar10_x{split}"] = x.reshape(len(x), -1)
+            out[f"cifar10_y{split}"] = y.astype(np.int64)
+    return out
 
 
 def grid(cfg: Config) -> dict[str, dict]:
-    if not any(math.isclose(f, cfg.claim_fraction) for f in cfg.fractions):
-        raise ValueError(
-            f"claim_fraction {cfg.claim_fraction} is not among the removal fractions {cfg.fractions}"
-        )
+    for name in ("fractions", "cifar10_fractions") if cfg.cifar10_runs else ("fractions",):
+        if not any(math.isclose(f, cfg.claim_fraction) for f in getattr(cfg, name)):
+            raise ValueError(f"claim_fraction {cfg.claim_fraction} is not among {name} {getattr(cfg, name)}")
     if cfg.dataset == "mnist" and any(s != 1 for s in cfg.strides):
         raise ValueError(f"the 2-D CNN's convolutions take stride 1, not {cfg.strides}")
     if cfg.dataset == "mnist1d" and (
         any(p != 1 for p in cfg.pools) or cfg.cnn_hidden or cfg.dropout or cfg.removal_dropout
     ):
         raise ValueError("MNIST-1D's ConvBase has no pooling, hidden linear layer or dropout")
-    return {"cnn": {"arch": "cnn", "removal": True}, "mlp": {"arch": "mlp", "removal": False}}
+    points = {"cnn": {"arch": "cnn", "removal": True}, "mlp": {"arch": "mlp", "removal": False}}
+    if cfg.cifar10_runs:
+        points[CIFAR10] = {"arch": "resnet18", "dataset": "cifar10", "removal": True}
+    return points
 
 
 def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.DataFrame:
     import torch
 
-    tensors = {k: torch.as_tensor(v, device=device) for k, v in data.items()}
-    n = len(data["y"])
     arch = point["arch"]
+    if arch == "resnet18":  # CIFAR-10
+        tensors, fractions = cifar.tensors(data, device), cfg.cifar10_fractions
+
+        def fit(keep, member_seeds, order_seeds, record, label, labels=None, removal=False):
+            return cifar.fit_ensemble(
+                cfg, tensors, keep, member_seeds, order_seeds, record, label, labels, removal
+            )
+
+    else:
+        tensors = {
+            k: torch.as_tensor(v, device=device) for k, v in data.items() if not k.startswith("cifar10_")
+        }
+        fractions = cfg.fractions
+
+        def fit(keep, member_seeds, order_seeds, record, label, labels=None, removal=False):
+            dropout = cfg.removal_dropout if removal else cfg.dropout if arch == "cnn" else 0.0
+            return training.fit_ensemble(
+                cfg, arch, tensors, keep, member_seeds, order_seeds, record, label, labels, dropout
+            )
+
+    y = tensors["y"].cpu().numpy()
+    n = len(y)
     seeds = list(seeds)
     offset = training.MLP_ORDER_OFFSET if arch == "mlp" else 0
-    # the CNN's forgetting ensemble carries the negative control: the same seeds (init and data order) trained
-    # on shuffled labels
+    # the forgetting ensemble of a point with removal runs carries the negative control: the same seeds (init and
+    # data order) trained on shuffled labels
     modes = [FULL_DATA, SHUFFLED] if point["removal"] else [FULL_DATA]
     labels = torch.stack(
         [
-            torch.as_tensor(
-                training.shuffled_labels(data["y"]) if m is SHUFFLED else data["y"], device=device
-            )
+            torch.as_tensor(training.shuffled_labels(y) if m is SHUFFLED else y, device=device)
             for m in modes
             for _ in seeds
         ]
     )
     keep = torch.arange(n, device=device).expand(len(labels), n)
     member_seeds = seeds * len(modes)
-    history, per_epoch, correct = training.fit_ensemble(
-        cfg, arch, tensors, keep, member_seeds, [s + offset for s in member_seeds], True, f"{arch} forgetting",
-        labels=labels, dropout=cfg.dropout if arch == "cnn" else 0.0,
-    )  # fmt: skip
+    history, per_epoch, correct = fit(
+        keep, member_seeds, [s + offset for s in member_seeds], True, f"{arch} forgetting", labels=labels
+    )
     columns = {k: [m[k] for m in modes for _ in seeds] for k in FULL_DATA}
     parts = [training.epoch_frame(history, per_epoch, member_seeds, columns["mode"], columns)]
     counts = {m["mode"]: [] for m in modes}
@@ -344,7 +313,7 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
     if point["removal"]:
         order = fg.order_by_forgetting(np.stack(counts["full"]))
         control_order = fg.order_by_forgetting(np.stack(counts["shuffled"]))
-        for fraction in cfg.fractions:
+        for fraction in fractions:
             members, kept = [], []
             at_claim = math.isclose(fraction, cfg.claim_fraction)
             for r in range(cfg.removal_repeats):
@@ -357,10 +326,9 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
                         kept.append(kept_sets[i])
             keep = torch.as_tensor(np.stack(kept), device=device)
             member_seeds = [training.removal_seed(seed, r) for _, r, seed in members]
-            history, per_epoch, _ = training.fit_ensemble(
-                cfg, arch, tensors, keep, member_seeds, member_seeds, False, f"{arch} removal {fraction:g}",
-                dropout=cfg.removal_dropout,
-            )  # fmt: skip
+            history, per_epoch, _ = fit(
+                keep, member_seeds, member_seeds, False, f"{arch} removal {fraction:g}", removal=True
+            )
             variants = [f"{mode}-{fraction:g}-r{r}" for mode, r, _ in members]
             columns = {
                 "mode": [mode for mode, _, _ in members],
@@ -378,23 +346,26 @@ def train(cfg: Config, point: dict, data: dict, seeds: list[int], device) -> pd.
 
 def measure(metrics: pd.DataFrame, cfg: Config) -> dict[str, pd.Series]:
     out: dict[str, pd.Series] = {}
-    for key, metric, member in (
-        ("unforgettable", "unforgettable_all_runs", FULL_DATA),
-        ("unforgettable" + CONTROL, "unforgettable_all_runs", SHUFFLED),
-        ("heavy_tail", "dispersion_index", FULL_DATA),
-        ("cross_arch_spearman", "spearman_cnn_mlp", FULL_DATA),
-        ("cross_arch_spearman" + CONTROL, "spearman_cnn_shuffled", FULL_DATA),
+    for key, metric, point, member in (
+        ("unforgettable", "unforgettable_all_runs", "cnn", FULL_DATA),
+        ("unforgettable" + CONTROL, "unforgettable_all_runs", "cnn", SHUFFLED),
+        ("heavy_tail", "dispersion_index", "cnn", FULL_DATA),
+        ("cross_arch_spearman", "spearman_cnn_mlp", "cnn", FULL_DATA),
+        ("cross_arch_spearman" + CONTROL, "spearman_cnn_shuffled", "cnn", FULL_DATA),
+        ("cifar10_unforgettable", "unforgettable_all_runs", CIFAR10, FULL_DATA),
+        ("cifar10_unforgettable" + CONTROL, "unforgettable_all_runs", CIFAR10, SHUFFLED),
     ):
-        values = per_seed(metrics, metric, "cnn", mode=member["mode"])
+        values = per_seed(metrics, metric, point, mode=member["mode"])
         if not values.empty:
             out[key] = values
-    rem = removal_table(metrics)
-    at = rem[np.isclose(rem["fraction"], cfg.claim_fraction)]
-    if not at.empty:
-        wide = at.pivot_table(index="seed", columns="mode", values="accuracy")
-        for key, mode in (("selected_removal", "selected"), ("selected_removal" + CONTROL, "control")):
-            if {mode, "random"} <= set(wide.columns):
-                out[key] = (wide[mode] - wide["random"]).sort_index()
+    for prefix, point in (("", "cnn"), ("cifar10_", CIFAR10)):
+        rem = removal_table(metrics, point)
+        at = rem[np.isclose(rem["fraction"], cfg.claim_fraction)]
+        if not at.empty:
+            wide = at.pivot_table(index="seed", columns="mode", values="accuracy")
+            for key, mode in (("selected_removal", "selected"), ("selected_removal" + CONTROL, "control")):
+                if {mode, "random"} <= set(wide.columns):
+                    out[prefix + key] = (wide[mode] - wide["random"]).sort_index()
     return out
 
 
@@ -406,7 +377,8 @@ FIGURES = (
         "forgetting_histogram",
         "Paper Fig. 1: histograms of forgetting events per example — a large share of examples is never "
         "forgotten, a tail is forgotten many times. Ours: forgetting events per training example (MNIST; "
-        "MNIST-1D in quick and smoke; all seeds pooled) for the CNN and the MLP; green = unforgettable, red = "
+        "MNIST-1D in quick and smoke; all seeds pooled) for the CNN and the MLP, and at the full tier ResNet-18 "
+        "on CIFAR-10; green = unforgettable, red = "
         "never learned; dashed = a Poisson law with the learned examples' mean (what evenly spread forgetting "
         "would give).",
         figures.draw_counts,
@@ -418,5 +390,13 @@ FIGURES = (
         "the last epochs, 95 % CI over seeds) after removing examples ordered by the summed forgetting counts "
         "of the seeds' runs vs random subsets; fraction 0 is the full-data run.",
         figures.draw_removal,
+    ),
+    Figure(
+        "cifar10_removal_curve",
+        "Paper Fig. 5 Left: CIFAR-10 test accuracy of ResNet-18 after removing a growing fraction of the training "
+        "set, least forgettable first vs at random. Ours: the same at three fractions (mean of the last epochs, "
+        "95 % CI over seeds), Cutout in the removal runs as the official command; fraction 0 is the full-data run.",
+        partial(figures.draw_removal, point=CIFAR10),
+        tiers=("full",),
     ),
 )

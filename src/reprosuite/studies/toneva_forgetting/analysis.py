@@ -13,6 +13,8 @@ from . import forgetting as fg
 
 FULL_DATA = {"mode": "full", "fraction": 0.0, "repeat": 0}  # the member columns of the forgetting runs
 SHUFFLED = {"mode": "shuffled", "fraction": 0.0, "repeat": 0}  # the shuffled-label forgetting runs (control)
+CIFAR10 = "resnet18_cifar10"  # the grid point of ResNet-18 on CIFAR-10 (full tier)
+POINTS = ("cnn", "mlp", CIFAR10)  # the grid points with forgetting runs
 
 
 def example_counts(runs: pd.DataFrame, point: str, mode: str = "full") -> pd.DataFrame:
@@ -48,7 +50,7 @@ def extract(runs: pd.DataFrame, cfg) -> pd.DataFrame:
     stats = []
     learned_runs = runs[(runs["split"] == "example") & (runs["metric"] == "learned")]
     modes = [FULL_DATA, SHUFFLED]
-    counts = {(p, m["mode"]): example_counts(runs, p, m["mode"]) for p in ("cnn", "mlp") for m in modes}
+    counts = {(p, m["mode"]): example_counts(runs, p, m["mode"]) for p in POINTS for m in modes}
     for (point, mode), table in counts.items():
         if table.empty:
             continue
@@ -84,10 +86,11 @@ def extract(runs: pd.DataFrame, cfg) -> pd.DataFrame:
     return pd.concat([*stats, accuracy], ignore_index=True)[["point", "seed", *FULL_DATA, "metric", "value"]]
 
 
-def removal_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Rows (seed, mode, fraction, accuracy) for the CNN, averaged over removal repeats; fraction 0 is the
-    full-data forgetting run; mode ``control`` = removal ordered by the shuffled-label runs' counts."""
-    sel = metrics[(metrics["point"] == "cnn") & (metrics["metric"] == "test_acc")]
+def removal_table(metrics: pd.DataFrame, point: str = "cnn") -> pd.DataFrame:
+    """Rows (seed, mode, fraction, accuracy) of a point's removal runs (the CNN's or ResNet-18's), averaged over
+    removal repeats; fraction 0 is the full-data forgetting run; mode ``control`` = removal ordered by the
+    shuffled-label runs' counts."""
+    sel = metrics[(metrics["point"] == point) & (metrics["metric"] == "test_acc")]
     full = sel[sel["mode"] == "full"]
     table = pd.concat(
         [

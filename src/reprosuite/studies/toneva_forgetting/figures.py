@@ -7,6 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from .analysis import CIFAR10, POINTS
+
+NAMES = {"cnn": "CNN", "mlp": "MLP", CIFAR10: "ResNet-18, CIFAR-10"}
+
 
 def draw_counts(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     import matplotlib.pyplot as plt
@@ -17,7 +21,7 @@ def draw_counts(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
         & (runs["mode"] == "full")  # not the shuffled-label control
     ]
     wide = ex.pivot_table(index=["point", "seed", "step"], columns="metric", values="value").reset_index()
-    points = [p for p in ("cnn", "mlp") if p in set(wide["point"])]
+    points = [p for p in POINTS if p in set(wide["point"])]
     fig, axes = plt.subplots(1, len(points), figsize=(5 * len(points), 3.6), squeeze=False)
     for ax, point in zip(axes[0], points, strict=True):
         sel = wide[wide["point"] == point]
@@ -34,7 +38,7 @@ def draw_counts(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
         ax.set(
             xlabel="forgetting events",
             ylabel="fraction of training examples",
-            title=f"{point.upper()}: {100 * np.mean(ok & (c == 0)):.1f} % unforgettable "
+            title=f"{NAMES[point]}: {100 * np.mean(ok & (c == 0)):.1f} % unforgettable "
             f"({sel['seed'].nunique()} seeds)",
         )
         ax.legend(fontsize=7)
@@ -42,17 +46,20 @@ def draw_counts(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
     return fig
 
 
-def draw_removal(runs: pd.DataFrame, metrics: pd.DataFrame, cfg):
+def draw_removal(runs: pd.DataFrame, metrics: pd.DataFrame, cfg, point: str = "cnn"):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     from . import removal_table
 
-    rem = removal_table(metrics)
+    rem = removal_table(metrics, point)
     names = {"selected": "least forgettable", "random": "random", "control": "by shuffled-label counts"}
     rem["removed"] = rem["mode"].map(names)
     fig, ax = plt.subplots(figsize=(5, 3.6))
     sns.lineplot(data=rem, x="fraction", y="accuracy", hue="removed", marker="o", errorbar=("ci", 95), ax=ax)
-    ax.set(xlabel="fraction of training set removed", ylabel="test accuracy (CNN)")
-    ax.set_title(f"MNIST-1D, {cfg.epochs} epochs, {rem['seed'].nunique()} seeds", fontsize=9)
+    cifar = point == CIFAR10
+    dataset = "CIFAR-10" if cifar else {"mnist": "MNIST", "mnist1d": "MNIST-1D"}[cfg.dataset]
+    ax.set(xlabel="fraction of training set removed", ylabel=f"test accuracy ({NAMES[point].split(',')[0]})")
+    epochs = cfg.cifar10_epochs if cifar else cfg.epochs
+    ax.set_title(f"{dataset}, {epochs} epochs, {rem['seed'].nunique()} seeds", fontsize=9)
     return fig

@@ -140,36 +140,62 @@ def fit_ensemble(
     labels=None,
     dropout: float = 0.0,
 ):
-    """Train one ensemble with SGD for ``cfg.epochs`` epochs over each member's kept examples.
+    """Train one ensemble of the MNIST (or MNIST-1D) CNN or the MLP with SGD for ``cfg.epochs`` epochs over each
+    member's kept examples (:func:`fit`); ``dropout`` see :func:`build_model`."""
+    from reprosuite.engine.train import optim
+
+    model = build_model(cfg, arch, init_seeds, tensors["x"].device, dropout)
+    opt = optim.SGD(list(model.parameters()), lr=cfg.lr, momentum=cfg.momentum)
+    return fit(model, opt, tensors, keep, order_seeds, cfg.epochs, cfg.batch_size, record, label, labels)
+
+
+def fit(
+    model,
+    opt,
+    tensors: dict,
+    keep,
+    order_seeds,
+    epochs: int,
+    batch_size: int,
+    record: bool,
+    label: str,
+    labels=None,
+    inputs=None,
+    lr_scale=None,
+    generators=(),
+    buffers=(),
+):
+    """Train ``model`` with ``opt`` for ``epochs`` epochs over each member's kept examples.
 
     ``labels`` (S, n_train) gives each member its own training labels (default: the data's, for every member);
-    ``dropout`` see :func:`build_model` (in training mode only: the test evaluations run without it).
+    ``inputs(x)`` maps a batch of training inputs (S, b, …) to what the model sees (augmentation; default as
+    they are); ``lr_scale(epoch)`` is the schedule; ``generators`` and ``buffers`` are checkpointed with the weights
+    beside the model's own (dropout generators) and the record. Evaluations run in eval mode.
 
     Returns the history (test accuracy and loss at every epoch boundary) and, with ``record``, the correctness of
-    every presentation, (S, epochs, n_train) — kept in a buffer that ``trainer.fit`` checkpoints and restores with
-    the weights (resume-safe), as it does the dropout generators' states.
+    every presentation, (S, epochs, n_train), from the training forward pass in training mode, as the official
+    scripts record it — kept in a buffer that ``trainer.fit`` checkpoints and restores with the weights
+    (resume-safe), as it does the generators' states.
     """
     import torch
 
     from reprosuite.engine.train import functional as fn
-    from reprosuite.engine.train import optim, trainer
+    from reprosuite.engine.train import probe, trainer
 
     x, y, xt, yt = tensors["x"], tensors["y"], tensors["x_test"], tensors["y_test"]
     device = x.device
-    member_y = y.expand(len(init_seeds), len(y)) if labels is None else labels
-    model = build_model(cfg, arch, init_seeds, device, dropout)
-    size = len(init_seeds)
-    stream = EpochStream(keep, cfg.batch_size, order_seeds)
-    steps = cfg.epochs * stream.per_epoch
+    size = opt.size
+    member_y = y.expand(size, len(y)) if labels is None else labels
+    stream = EpochStream(keep, batch_size, order_seeds)
+    steps = epochs * stream.per_epoch
     rec = torch.zeros(
-        (size, cfg.epochs if record else 1, len(y) if record else 1), dtype=torch.int8, device=device
+        (size, epochs if record else 1, len(y) if record else 1), dtype=torch.int8, device=device
     )
     rows = torch.arange(size, device=device).unsqueeze(1)
-    opt = optim.SGD(list(model.parameters()), lr=cfg.lr, momentum=cfg.momentum)
 
     def loss_fn(step):
         epoch, idx = stream.at(step)
-        logits = model(x[idx])
+        logits = model(x[idx] if inputs is None else inputs(x[idx]))
         target = member_y.gather(1, idx)
         if record:  # in training mode, as the official script records it
             with torch.no_grad():
@@ -178,20 +204,26 @@ def fit_ensemble(
 
     def evaluate(step):
         model.train(False)
-        logits = torch.cat([model(xt[a : a + EVAL_CHUNK]) for a in range(0, len(xt), EVAL_CHUNK)], dim=1)
+        starts = probe.chunks(range(0, len(xt), EVAL_CHUNK))  # under a probe the first, timed for all
+        logits = torch.cat([model(xt[a : a + EVAL_CHUNK]) for a in starts], dim=1)
         model.train(True)
-        return {("test", "accuracy"): fn.accuracy(logits, yt), ("test", "loss"): fn.cross_entropy(logits, yt)}
+        target = yt[: logits.shape[1]]
+        return {
+            ("test", "accuracy"): fn.accuracy(logits, target),
+            ("test", "loss"): fn.cross_entropy(logits, target),
+        }
 
-    log_steps = [e * stream.per_epoch for e in range(cfg.epochs + 1)]
+    log_steps = [e * stream.per_epoch for e in range(epochs + 1)]
     history = trainer.fit(
         loss_fn,
         opt,
         steps,
         evaluate,
         log_steps,
+        lr_scale=None if lr_scale is None else lambda step: lr_scale(step // stream.per_epoch),
         label=label,
-        generators=model_generators(model),
-        buffers=[rec],
+        generators=[*model_generators(model), *generators],
+        buffers=[rec, *buffers],
     )
     return history, stream.per_epoch, rec.cpu().numpy() if record else None
 
