@@ -14,7 +14,7 @@ def test_grid_needs_elu_and_relu_and_mnist_is_a_required_dataset():
     assert elu.grid(CFG) == {"all": {"activations": ["elu", "relu", "leaky_relu"], "control": True}}
     with pytest.raises(ValueError, match="ReLU"):
         elu.grid(dataclasses.replace(CFG, activations=("elu", "leaky_relu")))
-    assert elu.datasets(elu.Config()) == ("mnist",) and elu.datasets(CFG) == ()
+    assert elu.datasets(elu.Config()) == ("mnist", "cifar100") and elu.datasets(CFG) == ()
 
 
 def test_config_refuses_unknown_activations_and_tiers_deviate_where_explained():
@@ -22,7 +22,7 @@ def test_config_refuses_unknown_activations_and_tiers_deviate_where_explained():
     with pytest.raises(config.ConfigError, match="selu"):
         config.resolve(st, "smoke", {"activations": ["elu", "relu", "selu"]})
     quick = {d.field for d in study.deviations(st, config.resolve(st, "quick"), "quick")}
-    assert quick == {"dataset", "epochs"}
+    assert quick == {"dataset", "epochs", "cifar100_runs"}
 
 
 def synthetic_runs(losses: dict[str, list[float]], medians: dict[str, list[float]], seeds=(0, 1), dead=()):
@@ -101,9 +101,18 @@ def test_figures_draw_on_a_run_table():
     runs = synthetic_runs(LOSSES, MEDIANS)
     metrics = elu.extract(runs, CFG)
     for figure in elu.FIGURES:
-        fig = figure.draw(runs, metrics, CFG)
-        assert fig.axes
-        plt.close(fig)
+        if "smoke" in figure.tiers:
+            fig = figure.draw(runs, metrics, CFG)
+            assert fig.axes
+            plt.close(fig)
+    # the CIFAR-100 figure (full tier): the MLP's table and the CNN's beside it, as the pipeline gives them
+    cnn = synthetic_runs(LOSSES, MEDIANS).assign(point="cifar100")
+    cnn = cnn[cnn["metric"] != "median_activation"]
+    both = pd.concat([runs.assign(point="all"), cnn], ignore_index=True)
+    (figure,) = [f for f in elu.FIGURES if f.tiers == ("full",)]
+    fig = figure.draw(both, elu.extract(both, CFG), CFG)
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "test error (%)"
+    plt.close(fig)
 
 
 @pytest.fixture(scope="module")
