@@ -74,7 +74,7 @@ DATA_STREAM = 4_242  # tags the data-set seeds, apart from the weight streams
 
 
 # the activations of reprosuite.engine.models.layers.ACTIVATIONS
-Activation = Literal["linear", "relu", "tanh", "elu", "gelu", "sigmoid", "sin", "leaky_relu"]
+Activation = Literal["linear", "relu", "tanh", "elu", "gelu", "sigmoid", "sin", "leaky_relu", "srelu"]
 
 
 @dataclass(frozen=True)

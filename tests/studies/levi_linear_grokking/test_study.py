@@ -172,8 +172,13 @@ def test_extract_round_trips_through_metric_table(runs):
 
 def test_shared_inputs_equal_a_batched_computation_over_member_copies():
     """training_inputs, batched_errors and cov_times_on_cpu, which compute once per (seed, N) or per seed without
-    per-member copies of the data, give bit for bit what the batched computation over (M, n_max, d) copies gives."""
+    per-member copies of the data, give what the batched computation over (M, n_max, d) copies gives, to float64
+    rounding: bit for bit where the CPU's kernels sum in the same order for both shapes, which not every CPU does."""
     torch = pytest.importorskip("torch")
+
+    def same(a, b):
+        return a.shape == b.shape and torch.allclose(a, b, rtol=1e-12, atol=1e-13)
+
     g = torch.Generator().manual_seed(0)
     n_max, d = 40, 16
     pool = torch.randn(2, n_max, d, dtype=torch.float64, generator=g)
@@ -190,20 +195,20 @@ def test_shared_inputs_equal_a_batched_computation_over_member_copies():
     cov[white] = x[white].transpose(1, 2) @ x[white] / count[white].view(-1, 1, 1)
 
     lean_cov, eig, whitened = lev.training_inputs(pool, keys, count)
-    assert torch.equal(lean_cov, cov) and torch.equal(eig, torch.linalg.eigvalsh(cov))
+    assert same(lean_cov, cov) and same(eig, torch.linalg.eigvalsh(cov))
     assert sorted(whitened) == sorted(ns) and all(len(sel) == 2 for sel, _ in whitened.values())
     for n, (sel, inputs) in whitened.items():
-        assert torch.equal(inputs, x[sel, :n])
+        assert same(inputs, x[sel, :n])
 
     for d_out in (1, 3):
         diff = torch.randn(len(keys), d, d_out, dtype=torch.float64, generator=g)
         errors = ((x @ diff) ** 2).mean(-1)  # (M, n_max)
         plain = [m for m, (p, _, w) in enumerate(keys) if p == 1 and not w]
         lean = lev.batched_errors(pool[1], diff[plain])  # the seed's pool shared by its members
-        assert torch.equal(lean * mask[plain], errors[plain])
+        assert same(lean * mask[plain], errors[plain])
         for n, (sel, inputs) in whitened.items():
-            assert torch.equal(lev.batched_errors(inputs, diff[sel], rows=n_max), errors[sel, :n])
-        assert torch.equal(lev.batched_errors(pool[0], diff[:1]), errors[:1])  # a lone member as in the batch
+            assert same(lev.batched_errors(inputs, diff[sel], rows=n_max), errors[sel, :n])
+        assert same(lev.batched_errors(pool[0], diff[:1]), errors[:1])  # a lone member as in the batch
 
     diff = torch.randn(len(keys), d, 1, dtype=torch.float64, generator=g, requires_grad=True)
     weights = torch.randn(len(keys), d, 1, dtype=torch.float64, generator=g)
@@ -212,5 +217,5 @@ def test_shared_inputs_equal_a_batched_computation_over_member_copies():
     product = lev.cov_times_on_cpu(cov)
     for _ in range(2):  # the buffer is reused
         lean = product(diff)
-        assert torch.equal(lean, direct)
-        assert torch.equal(torch.autograd.grad((lean * weights).sum(), diff)[0], grad)
+        assert same(lean, direct)
+        assert same(torch.autograd.grad((lean * weights).sum(), diff)[0], grad)

@@ -1,13 +1,13 @@
 """A batched ensemble of small 2-D CNNs: S independent nets evaluated together, one batched op per layer.
 
-Each conv block is ``Conv2d(C_in, C, k, padding p) → [channel dropout] → MaxPool2d(m) → ReLU → [element dropout]``
-(one of the two dropouts, ``conv_dropout_kind``); then flatten, hidden blocks ``Linear → ReLU → [dropout]`` and a
-linear classifier. ``activation`` replaces ReLU by another of :data:`reprosuite.engine.models.layers.ACTIVATIONS`;
-``ceil_mode`` pools as ``MaxPool2d(ceil_mode=True)`` (a 1 × 1 map is never pooled). Channels (10, 20), kernels (5, 5), pools (2, 2),
-hidden (50,), channel dropout 0.5 on the second block and dropout 0.5 after the hidden layer give the classic
-small MNIST CNN of PyTorch's examples (``mnist/main.py`` before 2019): 28×28 → 10×24×24 → pool 10×12×12 → 20×8×8 →
-pool 20×4×4 = 320 → 50 → 10 (its ``log_softmax`` output is left to the loss: cross-entropy of the logits is the
-same).
+Each conv block is ``Conv2d(C_in, C, k, padding p) → [channel dropout] → MaxPool2d(m) → ReLU → [element
+dropout]`` (one of the two dropouts, ``conv_dropout_kind``); then flatten, hidden blocks ``Linear → ReLU →
+[dropout]`` and a linear classifier. ``activation`` replaces ReLU by another of
+:data:`reprosuite.engine.models.layers.ACTIVATIONS`; ``ceil_mode`` pools as ``MaxPool2d(ceil_mode=True)`` (a 1 × 1
+map is never pooled). Channels (10, 20), kernels (5, 5), pools (2, 2), hidden (50,), channel dropout 0.5 on the
+second block and dropout 0.5 after the hidden layer give the classic small MNIST CNN of PyTorch's examples
+(``mnist/main.py`` before 2019): 28×28 → 10×24×24 → pool 10×12×12 → 20×8×8 → pool 20×4×4 = 320 → 50 → 10 (its
+``log_softmax`` output is left to the loss: cross-entropy of the logits is the same).
 
 Layout: the activations of all members are kept as one (B, S·C, H, W) tensor, member-major along the channels, in
 channels-last memory order, so that each convolution is one ``F.conv2d`` with ``groups=S`` and max-pooling, ReLU and
@@ -154,7 +154,7 @@ class EnsembleConv2dNet(nn.Module):
         """(S, *shape) keep-masks scaled by 1/(1−p), member ``s`` from its own generator."""
         masks = torch.stack(
             [
-                torch.empty(shape, dtype=torch.float32).bernoulli_(1.0 - p, generator=g)
+                torch.empty(shape, dtype=torch.float32, device=g.device).bernoulli_(1.0 - p, generator=g)
                 for g in self.generators
             ]
         )

@@ -2,13 +2,12 @@
 
 Inside :func:`probing`, every :func:`reprosuite.engine.train.trainer.fit` runs only its first ``steps`` updates
 (evaluating on its own schedule up to there, or once at the last step it ran where none was scheduled), times
-the updates and the evaluations apart, and records how many of each the whole fit would run. A loop of a study's own that reports
-through :class:`~reprosuite.engine.train.trainer.Progress` is timed by its progress lines and stopped with
-:class:`ProbeStop` once the probe's time limit is spent. A job that trains several fits alike in turn (groups of
-members at the same shapes) asks :func:`alike` how many to run: under a probe the first only, counted for all;
-an evaluation that goes through its data in chunks asks :func:`chunks` which to run: under a probe the first,
-timed for all.
-:mod:`reprosuite.costs` extrapolates the job from these.
+the updates and the evaluations apart, and records how many of each the whole fit would run. A loop of a study's
+own that reports through :class:`~reprosuite.engine.train.trainer.Progress` is timed by its progress lines and
+stopped with :class:`ProbeStop` once the probe's time limit is spent. A job that trains several fits alike in turn
+(groups of members at the same shapes) asks :func:`alike` how many to run: under a probe the first only, counted
+for all; an evaluation that goes through its data in chunks asks :func:`chunks` which to run: under a probe the
+first, timed for all. :mod:`reprosuite.costs` extrapolates the job from these.
 """
 
 from __future__ import annotations

@@ -100,6 +100,7 @@ CONTROL_ARM = "relu_b"  # the negative control: ReLU from an independent seed se
 CONTROL_STREAM = 7_919  # tags the control arm's seeds, apart from the seeds themselves
 CIFAR100 = "cifar100"  # the grid point of the CIFAR-100 CNN (full tier)
 Activation = Literal["elu", "relu", "leaky_relu"]
+CnnActivation = Literal["elu", "relu", "leaky_relu", "srelu"]
 
 
 @dataclass(frozen=True)

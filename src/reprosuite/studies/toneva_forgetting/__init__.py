@@ -142,12 +142,7 @@ class Config:
     )
     # CIFAR-10 (official run_cifar.py and the README's commands; the grid point resnet18_cifar10)
     cifar10_runs: bool = True  # README: run_cifar.py --dataset cifar10 --data_augmentation, seeds 1–5
-    cifar10_blocks: tuple[int, ...] = (
-        2,
-        2,
-        2,
-        2,
-    )  # run_cifar.py's default model: ResNet18 (Cutout repository)
+    cifar10_blocks: tuple[int, ...] = (2, 2, 2, 2)  # run_cifar.py's default model: ResNet18
     cifar10_widths: tuple[int, ...] = (64, 128, 256, 512)  # ResNet18's channels per stage
     cifar10_epochs: int = 200  # run_cifar.py's default
     cifar10_batch_size: int = 128  # run_cifar.py's default
@@ -395,7 +390,8 @@ FIGURES = (
         "cifar10_removal_curve",
         "Paper Fig. 5 Left: CIFAR-10 test accuracy of ResNet-18 after removing a growing fraction of the training "
         "set, least forgettable first vs at random. Ours: the same at three fractions (mean of the last epochs, "
-        "95 % CI over seeds), Cutout in the removal runs as the official command; fraction 0 is the full-data run.",
+        "95 % CI over seeds), Cutout in the removal runs as the official command; fraction 0 is the forgetting run "
+        "(all examples, without Cutout).",
         partial(figures.draw_removal, point=CIFAR10),
         tiers=("full",),
     ),
