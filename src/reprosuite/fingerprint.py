@@ -436,7 +436,9 @@ def _collect(stage: str, study: str | None, root: Path) -> dict[str, tuple[_Modu
             dynamic = mod.dynamic
         else:
             stmts = [mod.stmts[i] for i in reached]
-            used = {n for s in stmts for n in s.uses}
+            # the names asked of this module count as used: a root bound by an import (``from .claims import
+            # CLAIMS as CLAIMS``, a study package re-exporting a submodule's member) follows that import
+            used = {n for s in stmts for n in s.uses} | roots
             bare = {n for s in stmts for n in s.bare}
             attrs = {pair for s in stmts for pair in s.attrs}
             for imp in (imp for s in stmts for imp in s.imports):

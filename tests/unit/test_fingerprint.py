@@ -150,6 +150,24 @@ def test_a_claim_edit_changes_the_claims_fingerprint_only(pkg):
     assert changed(before, digests(pkg)) == {"claims"}
 
 
+def test_a_root_re_exported_from_a_submodule_follows_it(pkg):
+    """``from .claims import CLAIMS as CLAIMS``: the package's name for a root is an import, and the submodule it
+    names is part of the stages that read the root (here the claims stage only)."""
+    init = pkg / "studies" / "fake_study" / "__init__.py"
+    edit(init, 'CLAIMS = (Claim(id="c1", statement="it works", metric="m", rule=Rule.at_most(1.0)),)\n', "")
+    edit(init, "from . import plots\n", "from . import plots\nfrom .claims import CLAIMS as CLAIMS\n")
+    (pkg / "studies" / "fake_study" / "claims.py").write_text(
+        "from reprosuite.claims import Claim, Rule\n\n"
+        'CLAIMS = (Claim(id="c1", statement="it works", metric="m", rule=Rule.at_most(1.0)),)\n'
+    )
+    assert "reprosuite.studies.fake_study.claims" in fingerprint.fingerprint_sources(
+        "claims", "fake_study", pkg
+    )
+    before = digests(pkg)
+    edit(pkg / "studies" / "fake_study" / "claims.py", "Rule.at_most(1.0)", "Rule.at_most(2.0)")
+    assert changed(before, digests(pkg)) == {"claims"}
+
+
 def test_code_no_stage_reaches_changes_nothing(pkg):
     before = digests(pkg)
     edit(pkg / "studies" / "fake_study" / "__init__.py", "return 1", "return 2")  # unused_helper
