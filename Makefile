@@ -5,9 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Extra arguments for snakemake / pytest, e.g.  make suite ARGS="--config tier=smoke"; the tests run on two
-# processes (pytest-xdist), e.g.  make test PYTEST_ARGS="-n 8"  on a larger machine
+# processes (pytest-xdist; a process out of tests takes queued ones from the other), e.g.
+# make test PYTEST_ARGS="-n 8 --dist worksteal"  on a larger machine
 ARGS ?=
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 .PHONY: install suite test lint report clean
 

@@ -32,21 +32,21 @@ SHAPE = (3, 32, 32)
 def whiten(x_train: np.ndarray, x_test: np.ndarray, scale: float, bias: float, device):
     """Global contrast normalisation (× ``scale``) of every image (a row of pixels), then ZCA whitening fitted on
     the training images with ``bias`` added to the covariance's diagonal: float32 (N, pixels) tensors on
-    ``device``."""
+    ``device``, computed in float32 as pylearn2 does."""
     import torch
 
-    def gcn(x):
-        t = torch.as_tensor(x, device=device).reshape(len(x), -1).to(torch.float64)
+    def gcn(x):  # float32, as pylearn2 (its floatX)
+        t = torch.as_tensor(x, device=device).reshape(len(x), -1).to(torch.float32)
         t = t - t.mean(dim=1, keepdim=True)
         norm = t.square().sum(dim=1, keepdim=True).sqrt()
-        return (t / torch.where(norm < 1e-8, 1.0, norm) * scale).to(torch.float32)
+        return t.div_(torch.where(norm < 1e-8, 1.0, norm)).mul_(scale)
 
     train, test = gcn(x_train), gcn(x_test)
     mean = train.mean(dim=0)
     train -= mean
-    cov = (train.T @ train).to(torch.float64) / len(train) + bias * torch.eye(train.shape[1], device=device)
+    cov = train.T @ train / len(train) + bias * torch.eye(train.shape[1], device=device)
     eigs, vecs = torch.linalg.eigh(cov)
-    whitening = ((vecs * eigs.rsqrt()) @ vecs.T).to(torch.float32)
+    whitening = (vecs * eigs.rsqrt()) @ vecs.T
     return train @ whitening, (test - mean) @ whitening
 
 
