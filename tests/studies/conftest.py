@@ -18,3 +18,38 @@ def full_tier():
         return st, cfg
 
     return resolve
+
+
+class Killed(Exception):
+    """A training job killed mid-fit (raised by the ``kill_fits`` fixture)."""
+
+
+@pytest.fixture
+def kill_fits(monkeypatch):
+    """``kill_fits(matches, step)`` makes every ``trainer.fit`` whose keyword arguments ``matches`` raise
+    ``kill_fits.Killed`` before the update of ``step`` (the other fits run as usual); ``kill_fits(None)`` restores
+    ``trainer.fit``."""
+    from reprosuite.engine.train import trainer
+
+    fit = trainer.fit
+
+    def arm(matches, step: int = 0) -> None:
+        if matches is None:
+            monkeypatch.setattr(trainer, "fit", fit)
+            return
+
+        def maybe_killed(loss_fn, *args, **kwargs):
+            if not matches(kwargs):
+                return fit(loss_fn, *args, **kwargs)
+
+            def loss_or_crash(s):
+                if s == step:
+                    raise Killed
+                return loss_fn(s)
+
+            return fit(loss_or_crash, *args, **kwargs)
+
+        monkeypatch.setattr(trainer, "fit", maybe_killed)
+
+    arm.Killed = Killed
+    return arm

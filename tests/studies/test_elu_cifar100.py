@@ -25,10 +25,6 @@ CFG = dataclasses.replace(
 )
 
 
-class Killed(Exception):
-    pass
-
-
 @pytest.fixture(scope="module")
 def data() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(3)
@@ -99,9 +95,9 @@ def test_the_cifar100_point_is_the_full_tiers_only():
 
 
 def test_every_activation_trains_in_turn_is_measured_and_a_killed_job_resumes_bit_for_bit(
-    data, tmp_path, monkeypatch
+    data, tmp_path, kill_fits, monkeypatch
 ):
-    from reprosuite.engine.train import checkpoint, trainer
+    from reprosuite.engine.train import checkpoint
 
     # the whitening of 3,072 pixels takes seconds per call (tested above): standardised pixels instead here
     monkeypatch.setattr(
@@ -124,23 +120,10 @@ def test_every_activation_trains_in_turn_is_measured_and_a_killed_job_resumes_bi
     measured = elu.measure(metrics, CFG)
     np.testing.assert_allclose(measured["elu_cifar100_error"], final["elu"] - final["relu"])
     np.testing.assert_allclose(measured["elu_cifar100_error/control"], final["relu_b"] - final["relu"])
-    fit = trainer.fit
-
-    def killed_in_relus_fit(loss_fn, *args, **kwargs):
-        if not kwargs["label"].endswith(" relu"):
-            return fit(loss_fn, *args, **kwargs)
-
-        def loss_or_crash(step):
-            if step == 4:
-                raise Killed
-            return loss_fn(step)
-
-        return fit(loss_or_crash, *args, **kwargs)
-
-    monkeypatch.setattr(trainer, "fit", killed_in_relus_fit)
-    with checkpoint.checkpointing(tmp_path, "elu", every_s=0.0), pytest.raises(Killed):
+    kill_fits(lambda kwargs: kwargs["label"].endswith(" relu"), 4)
+    with checkpoint.checkpointing(tmp_path, "elu", every_s=0.0), pytest.raises(kill_fits.Killed):
         elu.train(CFG, point, data, [0, 1], "cpu")
-    monkeypatch.setattr(trainer, "fit", fit)
+    kill_fits(None)
     with checkpoint.checkpointing(tmp_path, "elu", every_s=0.0):
         resumed = elu.train(CFG, point, data, [0, 1], "cpu")
     pd.testing.assert_frame_equal(resumed, runs, check_exact=True)

@@ -26,10 +26,6 @@ CFG = dataclasses.replace(
 )
 
 
-class Killed(Exception):
-    pass
-
-
 @pytest.fixture(scope="module")
 def data() -> dict[str, np.ndarray]:
     """64 training and 32 test images in CIFAR's layout (uint8 rows of 3 × 32 × 32, channels first), each class
@@ -85,10 +81,8 @@ def test_make_data_reads_all_of_cifar10(monkeypatch, tmp_path):
     assert not any(k.startswith("cifar10_") for k in tf.make_data(tf.TIERS["smoke"]))
 
 
-def test_resnet18_point_chains_forgetting_and_removal_runs_and_resumes_bit_for_bit(
-    data, tmp_path, monkeypatch
-):
-    from reprosuite.engine.train import checkpoint, trainer
+def test_resnet18_point_chains_forgetting_and_removal_runs_and_resumes_bit_for_bit(data, tmp_path, kill_fits):
+    from reprosuite.engine.train import checkpoint
 
     point = tf.grid(CFG)["resnet18_cifar10"]
     assert point == {"arch": "resnet18", "dataset": "cifar10", "removal": True}
@@ -111,23 +105,11 @@ def test_resnet18_point_chains_forgetting_and_removal_runs_and_resumes_bit_for_b
     assert not runs[removal]["value"].equals(plain[removal]["value"])
     # a job killed mid-way through the removal fit resumes to the same run table: the augmentation generators
     # and BatchNorm's running statistics are checkpointed with the weights
-    fit = trainer.fit
-
-    def killed_in_the_removal_fit(loss_fn, *args, **kwargs):
-        if "removal" not in kwargs["label"]:
-            return fit(loss_fn, *args, **kwargs)
-
-        def loss_or_crash(step):
-            if step == 4:  # the second epoch (3 updates per epoch over the 48 kept examples)
-                raise Killed
-            return loss_fn(step)
-
-        return fit(loss_or_crash, *args, **kwargs)
-
-    monkeypatch.setattr(trainer, "fit", killed_in_the_removal_fit)
-    with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0), pytest.raises(Killed):
+    # in the removal fit's second epoch (3 updates per epoch over the 48 kept examples)
+    kill_fits(lambda kwargs: "removal" in kwargs["label"], 4)
+    with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0), pytest.raises(kill_fits.Killed):
         tf.train(CFG, point, data, [0, 1], "cpu")
-    monkeypatch.setattr(trainer, "fit", fit)
+    kill_fits(None)
     with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0):
         resumed = tf.train(CFG, point, data, [0, 1], "cpu")
     pd.testing.assert_frame_equal(resumed, runs, check_exact=True)

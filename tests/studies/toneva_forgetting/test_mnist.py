@@ -34,10 +34,6 @@ def data() -> dict[str, np.ndarray]:
     return tf.make_data(CFG)
 
 
-class Killed(Exception):
-    pass
-
-
 def test_data_is_mnist_standardised(data):
     assert data["x"].shape == (256, 784) and data["x_test"].shape == (200, 784)
     assert data["x"].dtype == np.float32 and set(np.unique(data["y"])) == set(range(10))
@@ -79,8 +75,8 @@ def test_recorded_correctness_is_the_presentation_forward_pass(data):
         np.testing.assert_array_equal(correct[s], np.broadcast_to(pred[s], (2, 256)))
 
 
-def test_job_killed_in_a_dropout_fit_resumes_to_the_same_run_table(data, tmp_path, monkeypatch):
-    from reprosuite.engine.train import checkpoint, trainer
+def test_job_killed_in_a_dropout_fit_resumes_to_the_same_run_table(data, tmp_path, kill_fits):
+    from reprosuite.engine.train import checkpoint
 
     point = tf.grid(CFG)["cnn"]
     reference = tf.train(CFG, point, data, [0, 1], "cpu")
@@ -95,23 +91,11 @@ def test_job_killed_in_a_dropout_fit_resumes_to_the_same_run_table(data, tmp_pat
     removal = reference["fraction"] > 0
     pd.testing.assert_frame_equal(reference[~removal], without[~removal])  # the forgetting runs: no dropout
     assert not reference[removal]["value"].equals(without[removal]["value"])  # the removal runs: dropout
-    fit = trainer.fit
-
-    def fit_killed_mid_way_with_dropout(loss_fn, *args, **kwargs):
-        if not kwargs.get("generators"):  # the forgetting fit: no dropout, runs to its end
-            return fit(loss_fn, *args, **kwargs)
-
-        def loss_or_crash(step):
-            if step == 4:  # the removal fit's second epoch, dropout masks drawn at steps 0–3
-                raise Killed
-            return loss_fn(step)
-
-        return fit(loss_or_crash, *args, **kwargs)
-
-    monkeypatch.setattr(trainer, "fit", fit_killed_mid_way_with_dropout)
-    with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0), pytest.raises(Killed):
+    # the removal fit (the one with dropout generators), in its second epoch: masks drawn at steps 0–3
+    kill_fits(lambda kwargs: bool(kwargs.get("generators")), 4)
+    with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0), pytest.raises(kill_fits.Killed):
         tf.train(CFG, point, data, [0, 1], "cpu")
-    monkeypatch.setattr(trainer, "fit", fit)
+    kill_fits(None)
     with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0):
         resumed = tf.train(CFG, point, data, [0, 1], "cpu")
     pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
