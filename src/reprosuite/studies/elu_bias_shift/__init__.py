@@ -33,8 +33,8 @@ training set; the last partial batch of an epoch dropped: 937 steps). Quick and 
 (1,500 train / 297 test 8×8 images): like MNIST, handwritten digits fitted to near-zero training loss by a pixel
 MLP (an MLP stays far from fitting MNIST-1D). An epoch is 23 steps there, so their "epoch 10" is much earlier in
 training than the paper's.
-Tiers: full = the paper's MLP protocol (MNIST, 300 epochs, 5 runs) with the control arm; quick = digits, 20
-epochs × 5 seeds; smoke = digits, 3 epochs × 5 seeds.
+Tiers: full = the paper's MLP protocol (MNIST, 300 epochs, 5 runs) with the control arm, and §4.3's CIFAR-100 CNN;
+quick = digits, 20 epochs × 5 seeds; smoke = digits, 3 epochs × 5 seeds (neither trains the CNN).
 CIFAR-100 (§4.3, the grid point ``cifar100``, :mod:`~reprosuite.studies.elu_bias_shift.cifar100`): the 11-layer
 CNN in stacks with 2 × 2 max-pooling after each and dropout on each stack's last layer, one fit per activation (ELU,
 ReLU, LReLU, SReLU, then the control arm), the same initial weights, data order, crops and flips for run s of every
@@ -48,7 +48,7 @@ pooled), He-normal weights and zero biases, element-wise dropout after the activ
 momentum. The CIFAR-100 runs have no result in this repository yet: they need ``reprosuite data fetch cifar100``
 and GPU-hours.
 
-Implementation: one job trains every activation × seed as members of one ensemble
+Implementation: the MLP's job trains every activation × seed as members of one ensemble
 (:class:`~reprosuite.engine.models.layers.EnsembleMLP`); member s of every activation starts from seed s's
 weights and sees seed s's minibatch order, so ELU and ReLU are compared pairwise on identical starts and data;
 the control arm ``relu_b`` of seed s starts from and is shuffled by a seed derived from s (:func:`control_seed`).
