@@ -1,4 +1,5 @@
-"""Image augmentation on a device, per member: random crops of a padded image, horizontal flips and Cutout.
+"""Image augmentation on a device, per member: random crops of a padded image, horizontal flips and Cutout; and the
+normalisation of uint8 images that precedes it (:func:`normalised`).
 
 These are the training transforms of the CIFAR scripts that train ResNets (torchvision's ``RandomCrop(32,
 padding=4)`` and ``RandomHorizontalFlip()``, then ``ToTensor``, ``Normalize`` and DeVries & Taylor 2017's
@@ -76,6 +77,16 @@ def apply(x: Tensor, draws: Draws, fill: Tensor, padding: int, cutout: int = 0) 
         keep = ~(inside_r[:, :, None] & inside_c[:, None, :])
         out = out * keep[:, None].to(out.dtype)
     return out.contiguous().reshape(shape)
+
+
+def normalised(x, mean: Sequence[float], std: Sequence[float], device) -> Tensor:
+    """uint8 images, rows (N, C·H·W) channels first or (N, C, H, W), as torchvision's ``ToTensor`` and
+    ``Normalize(mean, std)`` make them: float32 (N, C, H·W) on ``device``, pixel / 255 − mean, over std per
+    channel."""
+    c = len(mean)
+    t = torch.as_tensor(x, device=device).reshape(len(x), c, -1).float().div_(255)
+    m, s = (torch.tensor(v, device=device)[:, None] for v in (mean, std))
+    return t.sub_(m).div_(s)
 
 
 def augment(

@@ -58,9 +58,9 @@ def images(x: np.ndarray, device) -> Tensor:
 def cifar_images(x: np.ndarray, device) -> Tensor:
     """CIFAR-10 uint8 rows (N, 3072), channels first → the official ``ToTensor`` and ``Normalize``, float32 on
     ``device`` (N, 3072)."""
-    t = torch.as_tensor(x, device=device).view(-1, CHANNELS, SIDE * SIDE).float().div_(255)
-    mean, std = (torch.tensor(v, device=device)[:, None] for v in (CIFAR10_MEAN, CIFAR10_STD))
-    return t.sub_(mean).div_(std).flatten(1)
+    from reprosuite.engine.data import augment
+
+    return augment.normalised(x, CIFAR10_MEAN, CIFAR10_STD, device).flatten(1)
 
 
 def variant(dataset: str, bias: bool) -> str:

@@ -25,11 +25,9 @@ AUGMENT_OFFSET = 60_000  # the augmentation seed of a member: its init seed + th
 
 def images(x: np.ndarray, device):
     """CIFAR uint8 rows (N, 3072), channels first → ``ToTensor`` and ``Normalize``: float32 (N, 3, 32, 32)."""
-    import torch
+    from reprosuite.engine.data import augment
 
-    t = torch.as_tensor(x, device=device).view(-1, *SHAPE).float().div_(255)
-    mean, std = (torch.tensor(v, device=device).view(3, 1, 1) for v in (MEAN, STD))
-    return t.sub_(mean).div_(std)
+    return augment.normalised(x, MEAN, STD, device).view(-1, *SHAPE)
 
 
 def tensors(data: dict, device) -> dict:

@@ -72,3 +72,15 @@ def test_augment_checks_its_input():
         augment.augment(torch.zeros(3, 4, 3, 8, 8), layers.generators([1, 2]), torch.zeros(3))
     with pytest.raises(ValueError, match="square"):
         augment.augment(torch.zeros(1, 4, 3, 8, 6), layers.generators([1]), torch.zeros(3))
+
+
+def test_normalised_is_totensor_then_normalize_per_channel():
+    x = np.random.default_rng(2).integers(0, 256, (4, 3, 5, 5), dtype=np.uint8)
+    ours = augment.normalised(x, (0.5, 0.4, 0.3), (0.2, 0.25, 0.3), "cpu")
+    ref = (x.astype(np.float32) / 255 - np.array([0.5, 0.4, 0.3], np.float32)[:, None, None]) / np.array(
+        [0.2, 0.25, 0.3], np.float32
+    )[:, None, None]
+    assert ours.shape == (4, 3, 25) and ours.dtype == torch.float32
+    np.testing.assert_allclose(ours.numpy().reshape(4, 3, 5, 5), ref, rtol=1e-6, atol=1e-6)
+    flat = augment.normalised(x.reshape(4, -1), (0.5, 0.4, 0.3), (0.2, 0.25, 0.3), "cpu")
+    assert torch.equal(flat, ours)  # rows channels first, as the CIFAR files store them
