@@ -76,3 +76,13 @@ class MinibatchStream:
             ).to(self.device)  # (seeds, per_epoch, B)
             self.epoch = epoch
         return self.order[self.member, i]
+
+
+def logits_in_chunks(model, x: Tensor, chunk: int) -> Tensor:
+    """``model`` on ``x`` (N, …) in chunks of ``chunk`` examples, the logits concatenated along the batch axis
+    (S, N, C); under a probe the first chunk only (:func:`reprosuite.engine.train.probe.chunks`), so the caller
+    scores the first ``logits.shape[1]`` targets."""
+    from reprosuite.engine.train import probe
+
+    starts = probe.chunks(range(0, len(x), chunk))
+    return torch.cat([model(x[a : a + chunk]) for a in starts], dim=1)

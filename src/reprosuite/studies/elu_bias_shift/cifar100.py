@@ -85,7 +85,7 @@ def fit(cfg, activation: str, tensors: dict, draw_seeds, label: str):
     from reprosuite.engine.data import augment
     from reprosuite.engine.models import layers
     from reprosuite.engine.train import functional as fn
-    from reprosuite.engine.train import optim, probe, trainer
+    from reprosuite.engine.train import optim, trainer
 
     x, y, xt, yt = tensors["x"], tensors["y"], tensors["x_test"], tensors["y_test"]
     device = x.device
@@ -113,8 +113,7 @@ def fit(cfg, activation: str, tensors: dict, draw_seeds, label: str):
 
     def evaluate(step):
         model.train(False)
-        starts = probe.chunks(range(0, len(xt), EVAL_CHUNK))  # under a probe the first, timed for all
-        logits = torch.cat([model(xt[a : a + EVAL_CHUNK]) for a in starts], dim=1)
+        logits = fn.logits_in_chunks(model, xt, EVAL_CHUNK)  # under a probe the first chunk, timed for all
         model.train(True)
         target = yt[: logits.shape[1]]
         out = {

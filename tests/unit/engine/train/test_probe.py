@@ -139,3 +139,18 @@ def test_an_evaluation_in_chunks_runs_its_first_under_a_probe_timed_for_all():
     assert seen == [0] and fit.ran_evals == 1 and p.eval_scale == 1
     assert 10 * 0.05 <= fit.eval_s < 10 * 0.05 * 1.5  # one chunk's wall time, counted for ten
     assert list(probe.chunks(range(0, 500, 1000))) == [0]  # one chunk: itself
+
+
+def test_logits_in_chunks_are_the_whole_forward_and_the_first_chunk_under_a_probe():
+    from reprosuite.engine.train import functional as fn
+
+    w = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(0))
+
+    def model(x):
+        return torch.einsum("bi,sio->sbo", x, w)
+
+    x = torch.randn(25, 3, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(fn.logits_in_chunks(model, x, 10), model(x))
+    with probe.probing(steps=1):
+        first = fn.logits_in_chunks(model, x, 10)
+    torch.testing.assert_close(first, model(x[:10]))
