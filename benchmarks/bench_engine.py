@@ -6,7 +6,7 @@ choice: on a CPU where one member's step works on a megabyte or more (`layers.tr
 each a one-member ensemble trained for all its steps; otherwise one ensemble as `layers.member_chunk` runs it
 (stacked, or one member at a time through `addmm` within each step where a member's activations are large; the
 same as (a) where it stacks) and (c) one plain `nn.Sequential` +
-`torch.optim.SGD` after another (at most --seq-members of them timed, the rest extrapolated). The full tiers'
+`torch.optim.SGD` after another (at most --seq-members of them timed, the rest extrapolated). The studies'
 workloads give every member its own minibatch, (S, B, in), as the studies' minibatch streams do. Prints wall
 time, the speed-ups against (c), achieved GFLOP/s (6·B·Σ fan_in·fan_out per member per step) as a fraction of the
 fp32 matmul peak measured at the start of the same run, at 1 and 2 threads. Each workload's three arms are timed
@@ -52,13 +52,13 @@ WORKLOADS = (
     Workload("MLP 100-256-256-10, full 2048", (100, 256, 256, 10), 32, 2048, "relu", 20),
     Workload("deep linear 6x64, mb 128", (64,) * 7, 32, 128, "linear", 100),
     Workload("deep linear 6x64, full 2048", (64,) * 7, 32, 2048, "linear", 20),
-    # full tiers' own shapes (member counts of one job, each member its own minibatch as in the studies)
+    # studies' own shapes (member counts of one job, each member its own minibatch as in the studies)
     Workload(
         "grad_noise_deep_mlp full: 784-50x20-10, mb 64", (784, *(50,) * 20, 10), 240, 64, "relu", 10, True
     ),
     Workload("kirkpatrick_ewc full: 784-400-400-10, mb 32", (784, 400, 400, 10), 25, 32, "relu", 40, True),
-    Workload("lr_batch_rmt full: 40-256-256-10, B 512", (40, 256, 256, 10), 36, 512, "relu", 30, True),
-    Workload("lr_batch_rmt full: 40-256-256-10, B 64", (40, 256, 256, 10), 36, 64, "relu", 100, True),
+    Workload("lr_batch_rmt quick: 40-256-256-10, B 512", (40, 256, 256, 10), 36, 512, "relu", 30, True),
+    Workload("lr_batch_rmt quick: 40-256-256-10, B 64", (40, 256, 256, 10), 36, 64, "relu", 100, True),
 )
 
 

@@ -29,8 +29,8 @@ def test_grid_and_lr_grid():
         "B64": {"kind": "lr", "batch": 64},
     }
     assert st.lr_grid(-2.0, 0.0, 0.5) == [-2.0, -1.5, -1.0, -0.5, 0.0]
-    with pytest.raises(ValueError, match="CIFAR-100"):
-        st.grid(st.Config())  # the paper's dataset: refused before any job runs
+    with pytest.raises(ValueError, match="VGG-16 trains on CIFAR-100"):
+        st.grid(dataclasses.replace(st.Config(), model="mlp"))  # the MLP on CIFAR-100: refused before any job
 
 
 def test_quick_tier_deviations_from_the_paper():
@@ -38,6 +38,9 @@ def test_quick_tier_deviations_from_the_paper():
     devs = study.deviations(s, config.resolve(s, "quick"), "quick")
     assert {d.field for d in devs} == {
         "dataset",
+        "model",
+        "augment",
+        "momentum",
         "seeds",
         "sgd_log2_lr",
         "adam_log2_lr",

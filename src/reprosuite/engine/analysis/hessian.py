@@ -4,6 +4,10 @@ Members are independent: the Hessian of the summed per-member losses is block-di
 double-backward pass gives every member's Hessian-vector product at once, and each member's iterate is
 normalised on its own. A single model is an ensemble of one (parameters with a leading dimension 1).
 
+A loss over more data than one graph holds is given as parts (a sequence of closures whose losses sum to it, e.g.
+chunks of the data each weighted by its share): H·v is linear in the loss, so it is the sum of the parts' products,
+one double-backward pass per part.
+
 Power iteration converges to the eigenvalue of largest magnitude; the returned value is the Rayleigh quotient
 vᵀHv (signed), so a dominant negative eigenvalue shows up as negative rather than being mistaken for λ_max.
 """
@@ -17,10 +21,21 @@ from torch import Tensor
 
 from reprosuite.engine.models import chain
 
+Loss = Callable[[], Tensor] | Sequence[Callable[[], Tensor]]
 
-def hvp(loss_fn: Callable[[], Tensor], params: Sequence[Tensor], vectors: Sequence[Tensor]) -> list[Tensor]:
-    """H·v for every member: ``loss_fn() -> (S,)``, params and vectors with a leading member dim S. The graph is
-    autograd's own, node by node (``chain.autograd_only``), as it is differentiated twice."""
+
+def hvp(loss_fn: Loss, params: Sequence[Tensor], vectors: Sequence[Tensor]) -> list[Tensor]:
+    """H·v for every member: ``loss_fn() -> (S,)`` (or parts whose losses sum to the loss), params and vectors
+    with a leading member dim S. The graph is autograd's own, node by node (``chain.autograd_only``), as it is
+    differentiated twice."""
+    if not callable(loss_fn):
+        if not loss_fn:
+            raise ValueError("a loss in parts needs at least one part")
+        total = hvp(loss_fn[0], params, vectors)
+        for part in loss_fn[1:]:
+            for t, h in zip(total, hvp(part, params, vectors), strict=True):
+                t.add_(h)
+        return total
     with chain.autograd_only():
         loss = loss_fn().sum()
     grads = torch.autograd.grad(loss, params, create_graph=True)
@@ -33,7 +48,7 @@ def _member_dot(a: Sequence[Tensor], b: Sequence[Tensor]) -> Tensor:
 
 
 def top_eigenvalue(
-    loss_fn: Callable[[], Tensor],
+    loss_fn: Loss,
     params: Sequence[Tensor],
     iters: int = 20,
     generator: torch.Generator | None = None,

@@ -16,11 +16,14 @@ batched matmul each. Measured (CPU time per training step, forward + backward, t
 member, 1 thread, 2-core machine under load, best of 3): S = 10 members 5.4–6.0 ms per member, against 8.0–8.4 ms
 for a loop over plain ``nn.Module`` nets and 12 ms for the same grouped convolutions in the default (channels-first)
 order, whose max-pooling alone ran 3× slower; evaluation without gradients, 1000 images, S = 10: 55 ms per
-member.
+member. Grouped convolutions do not pay for large members: VGG-16's S = 5 members ran at 0.51× (B 16) and 0.67×
+(B 128) the speed of a loop over plain nets; a study runs such members as one-member nets in turn, which take a
+batch below :data:`CHANNELS_FIRST_BELOW` in the default order, where it runs faster.
 
 Initialisation is PyTorch's default for ``nn.Conv2d``/``nn.Linear``: weights and biases U(−1/√fan_in, 1/√fan_in)
 with fan_in = in_channels · k² (in_features for a linear layer), or with ``init="he"`` weights N(0, 2/fan_in) and
-biases 0 (He et al. 2015); drawn per member from that member's generator
+biases 0 (He et al. 2015), or with ``init="fan_out"`` the convolutions' weights N(0, 2/(k² · out_channels)) and
+biases 0 and the linear layers PyTorch's default (the VGG of torchvision's early releases); drawn per member from that member's generator
 (:func:`reprosuite.engine.models.layers.generators`), float64 on CPU, then cast; member ``s`` equals a one-member
 ensemble built with ``seeds[s]``.
 
@@ -43,6 +46,11 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from reprosuite.engine.models import layers
+
+# A one-member net takes batches smaller than this channels-first: VGG-16 on 32 × 32 images, one thread, CPU s per
+# training step, channels-first / channels-last: B 16 0.92 / 1.04, B 128 7.24 / 6.61 (a plain nn.Module 0.93 and
+# 7.20; benchmarks/bench_conv.py).
+CHANNELS_FIRST_BELOW = 64
 
 
 def conv_out_size(size: int, kernel: int, padding: int, pool: int, ceil_mode: bool = False) -> int:
@@ -100,8 +108,8 @@ class EnsembleConv2dNet(nn.Module):
             raise ValueError(f"unknown activation {activation!r}; choose from {sorted(layers.ACTIVATIONS)}")
         if conv_dropout_kind not in ("channel", "element"):
             raise ValueError(f"conv_dropout_kind is 'channel' or 'element', not {conv_dropout_kind!r}")
-        if init not in ("default", "he"):
-            raise ValueError(f"init is 'default' or 'he', not {init!r}")
+        if init not in ("default", "he", "fan_out"):
+            raise ValueError(f"init is 'default', 'he' or 'fan_out', not {init!r}")
         self.activation, self.ceil_mode, self.conv_dropout_kind = activation, ceil_mode, conv_dropout_kind
         self.act = layers.ACTIVATIONS[activation]
         paddings = [0] * len(channels) if paddings is None else list(paddings)
@@ -132,6 +140,9 @@ class EnsembleConv2dNet(nn.Module):
             fan_in = c_in * k * k
             if init == "he":  # N(0, 2 / fan_in), biases 0 (He et al. 2015)
                 w, b = layers.init_weight((c_out, fan_in), "he", gens), torch.zeros(self.size, c_out)
+            elif init == "fan_out":  # N(0, 2 / (k² · c_out)), biases 0
+                w = layers.init_weight((c_out, fan_in), "gaussian", gens, math.sqrt(2.0 / (k * k * c_out)))
+                b = torch.zeros(self.size, c_out)
             else:
                 w, b = _uniform((c_out, fan_in), fan_in, gens), _uniform((c_out,), fan_in, gens)
             self.conv_w.append(param(w.view(self.size, c_out, c_in, k, k)))
@@ -176,9 +187,10 @@ class EnsembleConv2dNet(nn.Module):
             x = x.unsqueeze(0).expand(self.size, *x.shape)
         bsz = x.shape[1]
         # (S, B, C_in, H, W) → (B, S·C_in, H, W), channels-last: the layout where grouped convolutions and pooling
-        # run fastest on a CPU
+        # run fastest on a CPU; a single member's small batches run faster channels-first
         x = x.reshape(self.size, bsz, c_in, h, w).transpose(0, 1).reshape(bsz, self.size * c_in, h, w)
-        x = x.contiguous(memory_format=torch.channels_last)
+        channels_last = self.size > 1 or bsz >= CHANNELS_FIRST_BELOW
+        x = x.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
         for i, ((c_out, _, pool, pad), wt, b) in enumerate(
             zip(self.specs, self.conv_w, self.conv_b, strict=True)
         ):

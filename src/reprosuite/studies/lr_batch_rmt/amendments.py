@@ -74,6 +74,20 @@ AMENDMENTS = (
         "inconclusive (sgd), pass (adam)",
         _AFTER["sgd_linear_scaling"] + " (sgd), " + _AFTER["adam_sqrt_scaling"] + " (adam)",
     ),
+    Amendment(
+        "2026-12-07",
+        ("lambda_decreases_with_batch", "batch_exceeds_full", "sgd_linear_scaling", "adam_sqrt_scaling"),
+        "full-tier protocol: the paper's VGG-16 (no BatchNorm) on CIFAR-100 as the official code trains it (its "
+        "45,000 training images, crops and flips, normalisation, initialisation, SGD momentum 0.9), learning-rate "
+        "grids SGD 2^−10…2^2 and Adam 2^−16…2^−3 around the code's rates; was a 2×256 MLP on MNIST-1D with plain "
+        "SGD over 2^−6…2^5 and Adam over 2^−14…2^−1. Rules, statistics, controls, seeds, batch sizes, epochs and "
+        "the stability criterion unchanged; quick and smoke unchanged (their run tables equal the previous "
+        "code's bit for bit)",
+        "the full tier is to be the paper's experiment; the CIFAR-100 network had not been built. Fixed before "
+        "any full-tier run",
+        "full tier not run",
+        "full tier not run",
+    ),
 )
 
 __all__ = ["AMENDMENTS"]

@@ -49,3 +49,36 @@ def test_members_are_independent_of_each_other():
     (hw,) = hessian.hvp(loss, [x], [w])
     torch.testing.assert_close(hv[0], hw[0])
     assert not torch.allclose(hv[1], hw[1])
+
+
+def test_a_loss_in_parts_gives_the_whole_losses_products_and_eigenvalue():
+    """A cross-entropy over 60 examples equals three chunks of 20, each weighted by its share: the same H·v and
+    λ_max; an empty list of parts is refused."""
+    import pytest
+
+    from reprosuite.engine.models import layers
+    from reprosuite.engine.train import functional
+
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(60, 5, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 3, (60,), generator=gen)
+    model = layers.EnsembleMLP((5, 7, 3), [0, 1], activation="tanh", dtype=torch.float64)
+    params = list(model.parameters())
+
+    def whole():
+        return functional.cross_entropy(model(x), y)
+
+    def part(a):
+        return lambda: functional.cross_entropy(model(x[a : a + 20]), y[a : a + 20]) * (20 / 60)
+
+    parts = [part(a) for a in (0, 20, 40)]
+    v = [torch.randn(p.shape, generator=gen, dtype=torch.float64) for p in params]
+    for h_whole, h_parts in zip(hessian.hvp(whole, params, v), hessian.hvp(parts, params, v), strict=True):
+        torch.testing.assert_close(h_parts, h_whole, rtol=1e-10, atol=1e-12)
+    assert not torch.allclose(hessian.hvp(parts[:1], params, v)[0], hessian.hvp(whole, params, v)[0])
+    lam = [
+        hessian.top_eigenvalue(f, params, 30, torch.Generator().manual_seed(4), tol=0) for f in (whole, parts)
+    ]
+    torch.testing.assert_close(lam[1], lam[0], rtol=1e-9, atol=0)
+    with pytest.raises(ValueError, match="at least one part"):
+        hessian.hvp([], params, v)

@@ -227,3 +227,46 @@ def test_element_dropout_zeroes_units_at_its_rate_from_each_members_generator():
     assert abs(float(w.std()) - (2 / 576) ** 0.5) < 0.003 and not he.conv_b[2].detach().any()
     with pytest.raises(ValueError, match="unknown activation"):
         conv2d.EnsembleConv2dNet((3, 8, 8), 7, [0], **kw, activation="swish")
+
+
+def test_a_one_member_net_takes_small_batches_channels_first_with_the_same_results():
+    """Below ``CHANNELS_FIRST_BELOW`` a one-member net runs channels-first (faster there on a CPU), at and above it
+    channels-last, as an ensemble always does: either way the plain net's logits and gradients."""
+    net = conv2d.EnsembleConv2dNet(
+        (3, 12, 12), 5, [3], channels=(4, 6), kernels=(3, 3), pools=(2, 2), paddings=(1, 1)
+    )
+    plain = net.member(0)
+    seen = []
+    conv = F.conv2d
+
+    def spy(x, *args, **kwargs):
+        seen.append(x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous())
+        return conv(x, *args, **kwargs)
+
+    for batch, channels_last in ((8, False), (conv2d.CHANNELS_FIRST_BELOW, True)):
+        x = torch.randn(batch, 3, 12, 12, generator=torch.Generator().manual_seed(batch))
+        seen.clear()
+        conv2d.F.conv2d = spy
+        try:
+            ours = net(x)[0]
+        finally:
+            conv2d.F.conv2d = conv
+        assert seen[0] is channels_last
+        torch.testing.assert_close(ours, plain(x), rtol=1e-5, atol=1e-6)
+        ours.square().sum().backward()
+        plain(x).square().sum().backward()
+        torch.testing.assert_close(net.conv_w[0].grad[0], plain[0].weight.grad, rtol=1e-4, atol=1e-6)
+        net.zero_grad()
+        plain.zero_grad()
+
+
+def test_fan_out_init_draws_the_convolutions_from_their_output_fan():
+    net = conv2d.EnsembleConv2dNet((3, 8, 8), 5, [0, 1], channels=(64, 32), kernels=(3, 3), pools=(2, 2),
+                                   paddings=(1, 1), hidden=(20,), init="fan_out")  # fmt: skip
+    net.requires_grad_(False)
+    for w, b, c in zip(net.conv_w, net.conv_b, (64, 32), strict=True):
+        assert float(w.std()) == pytest.approx((2 / (9 * c)) ** 0.5, rel=0.05) and not b.any()
+    for w, b in zip(net.lin_w, net.lin_b, strict=True):  # PyTorch's default for the linear layers
+        assert float(w.abs().max()) <= w.shape[2] ** -0.5 and b.any()
+    with pytest.raises(ValueError, match="'fan_out'"):
+        conv2d.EnsembleConv2dNet((3, 8, 8), 5, [0], init="fan_in")
