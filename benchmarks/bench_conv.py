@@ -1,8 +1,9 @@
 """The engine's convolutional ensembles vs a loop over plain per-member nets, measured side by side in one run.
 
 Workloads: the full tiers' convolutional jobs. For each, one training step (forward, cross-entropy, backward) of
-S members on their own minibatches, (a) on the engine's ensemble and (b) on S plain ``nn.Module`` nets holding the
-same weights, one after another (``EnsembleConv2dNet.member``; for the ResNet, the members' slices run as plain
+S members on their own minibatches, (a) on the engine's ensemble (or, where a study trains its members as
+one-member ensembles in turn, on those) and (b) on S plain ``nn.Module`` nets holding the same weights, one after
+another (``EnsembleConv2dNet.member``; for the ResNet, the members' slices run as plain
 ``F.conv2d`` / ``F.batch_norm`` calls, so (a) and (b) differ only by the stacked parameters). Prints CPU seconds
 per member-step of each arm (the fastest of ``--repeats`` rounds, arms alternating) and (b) / (a).
 
@@ -24,6 +25,7 @@ from reprosuite.engine.models import resnet
 from reprosuite.engine.train import device as train_device
 from reprosuite.studies import elu_bias_shift, toneva_forgetting
 from reprosuite.studies.elu_bias_shift import cifar100
+from reprosuite.studies.lr_batch_rmt import cifar100 as lr_cifar100
 from reprosuite.studies.toneva_forgetting import training
 
 
@@ -52,16 +54,21 @@ def workloads(device):
             100,
         )
     )
+    for batch in (16, 128):  # lr_batch_rmt's smallest batch and the official code's
+        net = lr_cifar100.build_model(lr_cifar100.VGG16, list(range(5)), device)
+        plain = [net.member(i) for i in range(5)]
+        out.append((f"VGG-16 grouped, S 5, B {batch}", net, plain, (5, batch, 3, 32, 32), 100))
+        # as lr_batch_rmt trains them: one-member nets in turn
+        ones = [lr_cifar100.build_model(lr_cifar100.VGG16, [s], device) for s in range(5)]
+        plain = [one.member(0) for one in ones]
+        out.append((f"lr_batch_rmt full: VGG-16 in turn, B {batch}", ones, plain, (5, batch, 3, 32, 32), 100))
     net = resnet.EnsembleResNet(list(range(2)), device=device)
-    out.append(
-        (
-            "toneva full: ResNet-18, S 2, B 128",
-            net,
-            [resnet_member(net, i) for i in range(2)],
-            (2, 128, 3, 32, 32),
-            10,
-        )
-    )
+    plain = [resnet_member(net, i) for i in range(2)]
+    out.append(("ResNet-18 ensemble, S 2, B 128", net, plain, (2, 128, 3, 32, 32), 10))
+    # as toneva trains them: one-member nets in turn
+    ones = [resnet.EnsembleResNet([s], device=device) for s in range(2)]
+    plain = [resnet_member(one, 0) for one in ones]
+    out.append(("toneva full: ResNet-18 in turn, B 128", ones, plain, (2, 128, 3, 32, 32), 10))
     return out
 
 
@@ -76,6 +83,10 @@ def timed(fn, device) -> float:
 
 
 def ensemble_step(net, x, y) -> None:
+    if isinstance(net, list):  # one-member ensembles, one after another
+        for i, one in enumerate(net):
+            F.cross_entropy(one(x[i : i + 1])[0], y[i]).backward()
+        return
     F.cross_entropy(net(x).flatten(0, 1), y.flatten()).backward()
 
 

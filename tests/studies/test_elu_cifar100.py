@@ -120,7 +120,7 @@ def test_every_activation_trains_in_turn_is_measured_and_a_killed_job_resumes_bi
     measured = elu.measure(metrics, CFG)
     np.testing.assert_allclose(measured["elu_cifar100_error"], final["elu"] - final["relu"])
     np.testing.assert_allclose(measured["elu_cifar100_error/control"], final["relu_b"] - final["relu"])
-    kill_fits(lambda kwargs: kwargs["label"].endswith(" relu"), 4)
+    kill_fits(lambda kwargs: kwargs["label"] == "elu cifar100 relu seed 1", 4)
     with checkpoint.checkpointing(tmp_path, "elu", every_s=0.0), pytest.raises(kill_fits.Killed):
         elu.train(CFG, point, data, [0, 1], "cpu")
     kill_fits(None)

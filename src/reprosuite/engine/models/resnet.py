@@ -11,7 +11,9 @@ with BN where the shape changes), then ReLU. Convolutions have no bias. ResNet-1
 Parameters are stacked with a leading member axis (S, …), as the engine's optimisers expect; each member runs its
 own forward on its own slice (``unbind``: one gradient tensor per stacked parameter on the way back). Unlike the
 small nets' grouped convolutions, a member of this size fills a device by itself, so running members in turn costs
-little. BatchNorm's running statistics are buffers (S, C) that each member's forward updates in place (training
+little; but an ensemble keeps every member's activations until its one backward pass (0.80–0.98× a loop over plain
+nets on a CPU, ``benchmarks/bench_conv.py``), so a study trains one-member ensembles one after another, which
+matched the loop (1.00×). BatchNorm's running statistics are buffers (S, C) that each member's forward updates in place (training
 mode, momentum 0.1, eps 1e-5, as ``nn.BatchNorm2d``); :meth:`EnsembleResNet.running_stats` lists them for the
 training loop to checkpoint.
 

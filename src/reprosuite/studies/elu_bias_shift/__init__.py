@@ -54,8 +54,8 @@ weights and sees seed s's minibatch order, so ELU and ReLU are compared pairwise
 the control arm ``relu_b`` of seed s starts from and is shuffled by a seed derived from s (:func:`control_seed`).
 
 Cost (2 shared CPU cores, one thread): smoke ~25 CPU-s, quick ~45 CPU-s for the whole study; full, probed: the
-MLP's job (20 members, 281,100 updates, 301 evaluations on all 70,000 images) ~5.1 CPU-h, peak 3.3 GB; the CIFAR-100
-job (5 fits of 5 members, 165,000 updates each, 34 evaluations) ~1,350 CPU-h, peak 8.4 GB (on stand-in arrays of
+MLP's job (20 members, 281,100 updates, 301 evaluations on all 70,000 images) ~4.7 CPU-h, peak 3.2 GB; the CIFAR-100
+job (25 one-member fits, 165,000 updates each, 34 evaluations) ~1,210 CPU-h, peak 3.0 GB (on stand-in arrays of
 CIFAR-100's shapes: the files were not on the probing machine).
 """
 
@@ -86,7 +86,7 @@ PAPER = Paper(
 COST = {
     "smoke": "~25 CPU-s",
     "quick": "~45 CPU-s",
-    "full": "~1,355 CPU-h (probed: MLP 5.1 h, CIFAR-100 CNN 1,350 h)",
+    "full": "~1,220 CPU-h (probed: MLP 4.7 h, CIFAR-100 CNN 1,214 h)",
 }
 
 LABELS = {

@@ -71,9 +71,9 @@ padding 1, ReLU, linear 125 → 10; :mod:`reprosuite.engine.models.conv`) and an
 1000 training examples, 5 epochs, 2 seeds, one fraction and repeat.
 
 Cost (2 shared CPU cores): smoke ≈ 18 CPU-s; quick ≈ 70 CPU-s of training (the control's members add ≈ 40 % to
-the ``cnn`` point's example presentations); full, probed on 1 thread: ``cnn`` 19.6 CPU-h (8 fits, 1.06 M steps of
-10–15 members, peak 1.6 GB), ``mlp`` 11 min, ``resnet18_cifar10`` ≈ 4,500 CPU-h (4 fits, 254,200 steps of 10–15
-ResNet-18 members, peak 14.7 GB; on stand-in arrays of CIFAR-10's shapes): a GPU job.
+the ``cnn`` point's example presentations); full, probed on 1 thread: ``cnn`` 20.4 CPU-h (8 fits, 1.06 M steps of
+10–15 members, peak 1.6 GB), ``mlp`` 12 min, ``resnet18_cifar10`` ≈ 4,500 CPU-h (45 one-member fits, 2.84 M
+ResNet-18 steps, peak 3.1 GB; on stand-in arrays of CIFAR-10's shapes): a GPU job.
 """
 
 from __future__ import annotations
@@ -109,8 +109,8 @@ PAPER = Paper(
 COST = {
     "smoke": "~18 CPU-s (smoke test, in-process)",
     "quick": "~70 CPU-s training (cnn with the control's members ~60, mlp ~8)",
-    "full": "~4,500 CPU-h, probed on 1 thread and extrapolated: cnn 19.6 h, mlp 11 min, resnet18_cifar10 "
-    "4,493 h (ResNet-18 on CIFAR-10, peak 14.7 GB)",
+    "full": "~4,550 CPU-h, probed on 1 thread and extrapolated: cnn 20.4 h, mlp 12 min, resnet18_cifar10 "
+    "4,533 h (ResNet-18 on CIFAR-10, one member at a time, peak 3.1 GB)",
 }
 
 

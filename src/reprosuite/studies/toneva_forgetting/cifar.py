@@ -48,8 +48,40 @@ def lr_factor(cfg, epoch: int) -> float:
 
 def fit_ensemble(cfg, tensors: dict, keep, init_seeds, order_seeds, record: bool, label: str, labels=None,
                  removal: bool = False):  # fmt: skip
-    """Train ResNet-18 members on CIFAR-10 over each member's kept examples (:func:`training.fit`); the removal
-    runs with Cutout."""
+    """Train ResNet-18 members on CIFAR-10 over each member's kept examples, the removal runs with Cutout: each
+    member a one-member ensemble of its own (:func:`fit_member`), one after another, so that a step's backward
+    frees its activations before the next member's forward (an ensemble of ResNet-18s keeps them all until its
+    one backward and ran at 0.80–0.98× a loop over plain nets, ``benchmarks/bench_conv.py``). Returns what
+    :func:`training.fit` returns for all members; under a probe the first member only runs, its cost counted for
+    all, and the others' records are zeros."""
+    from reprosuite.engine.train import probe, trainer
+
+    size = len(init_seeds)
+    histories, records, per_epoch = [], [], 0
+    for s in range(probe.alike(size)):
+        history, per_epoch, rec = fit_member(
+            cfg,
+            tensors,
+            keep[s : s + 1],
+            init_seeds[s],
+            order_seeds[s],
+            record,
+            f"{label} member {s}",
+            None if labels is None else labels[s : s + 1],
+            removal,
+        )
+        histories.append((history, [s]))
+        records.append(rec)
+    correct = None
+    if record:
+        correct = np.concatenate(records + [np.zeros_like(records[0])] * (size - len(records)))
+    return trainer.merge(histories, size), per_epoch, correct
+
+
+def fit_member(cfg, tensors: dict, keep, init_seed: int, order_seed: int, record: bool, label: str, labels=None,
+               removal: bool = False):  # fmt: skip
+    """One member's fit (:func:`training.fit`): a one-member ResNet-18 from ``init_seed``, its crops, flips and
+    Cutout from ``init_seed`` + :data:`AUGMENT_OFFSET`, its data order from ``order_seed``."""
     import torch
 
     from reprosuite.engine.data import augment
@@ -58,7 +90,7 @@ def fit_ensemble(cfg, tensors: dict, keep, init_seeds, order_seeds, record: bool
 
     device = tensors["x"].device
     model = resnet.EnsembleResNet(
-        init_seeds, 10, blocks=cfg.cifar10_blocks, widths=cfg.cifar10_widths, device=device
+        [init_seed], 10, blocks=cfg.cifar10_blocks, widths=cfg.cifar10_widths, device=device
     )
     opt = optim.SGD(
         list(model.parameters()),
@@ -67,7 +99,7 @@ def fit_ensemble(cfg, tensors: dict, keep, init_seeds, order_seeds, record: bool
         weight_decay=cfg.cifar10_weight_decay,
         nesterov=True,
     )
-    gens = layers.generators([s + AUGMENT_OFFSET for s in init_seeds])
+    gens = layers.generators([init_seed + AUGMENT_OFFSET])
     fill = -torch.tensor(MEAN) / torch.tensor(STD)  # black, normalised
     cutout = cfg.cifar10_cutout if removal else 0
 
@@ -79,7 +111,7 @@ def fit_ensemble(cfg, tensors: dict, keep, init_seeds, order_seeds, record: bool
         opt,
         tensors,
         keep,
-        order_seeds,
+        [order_seed],
         cfg.cifar10_epochs,
         cfg.cifar10_batch_size,
         record,
