@@ -28,7 +28,7 @@ class Killed(Exception):
 def kill_fits(monkeypatch):
     """``kill_fits(matches, step)`` makes every ``trainer.fit`` whose keyword arguments ``matches`` raise
     ``kill_fits.Killed`` before the update of ``step`` (the other fits run as usual); ``kill_fits(None)`` restores
-    ``trainer.fit``."""
+    ``trainer.fit``; ``kill_fits.resumed(run, matches, step, directory)`` kills a job so and resumes it."""
     from reprosuite.engine.train import trainer
 
     fit = trainer.fit
@@ -51,5 +51,18 @@ def kill_fits(monkeypatch):
 
         monkeypatch.setattr(trainer, "fit", maybe_killed)
 
+    def resumed(run, matches, step: int, directory):
+        """``run()`` under checkpointing in ``directory``, killed by the fit that ``matches`` before the update of
+        ``step``, then run again to its end: what the resumed job returns."""
+        from reprosuite.engine.train import checkpoint
+
+        arm(matches, step)
+        with checkpoint.checkpointing(directory, "killed", every_s=0.0), pytest.raises(Killed):
+            run()
+        arm(None)
+        with checkpoint.checkpointing(directory, "killed", every_s=0.0):
+            return run()
+
     arm.Killed = Killed
+    arm.resumed = resumed
     return arm

@@ -97,7 +97,6 @@ def test_the_cifar100_point_is_the_full_tiers_only():
 def test_every_activation_trains_in_turn_is_measured_and_a_killed_job_resumes_bit_for_bit(
     data, tmp_path, kill_fits, monkeypatch
 ):
-    from reprosuite.engine.train import checkpoint
 
     # the whitening of 3,072 pixels takes seconds per call (tested above): standardised pixels instead here
     monkeypatch.setattr(
@@ -120,10 +119,10 @@ def test_every_activation_trains_in_turn_is_measured_and_a_killed_job_resumes_bi
     measured = elu.measure(metrics, CFG)
     np.testing.assert_allclose(measured["elu_cifar100_error"], final["elu"] - final["relu"])
     np.testing.assert_allclose(measured["elu_cifar100_error/control"], final["relu_b"] - final["relu"])
-    kill_fits(lambda kwargs: kwargs["label"] == "elu cifar100 relu seed 1", 4)
-    with checkpoint.checkpointing(tmp_path, "elu", every_s=0.0), pytest.raises(kill_fits.Killed):
-        elu.train(CFG, point, data, [0, 1], "cpu")
-    kill_fits(None)
-    with checkpoint.checkpointing(tmp_path, "elu", every_s=0.0):
-        resumed = elu.train(CFG, point, data, [0, 1], "cpu")
+    resumed = kill_fits.resumed(
+        lambda: elu.train(CFG, point, data, [0, 1], "cpu"),
+        lambda kw: kw["label"] == "elu cifar100 relu seed 1",
+        4,
+        tmp_path,
+    )
     pd.testing.assert_frame_equal(resumed, runs, check_exact=True)

@@ -141,7 +141,6 @@ def test_the_hessian_point_is_the_whole_training_sets_in_chunks(data, monkeypatc
 
 
 def test_learning_rate_points_train_every_rate_and_resume_bit_for_bit(data, tmp_path, kill_fits):
-    from reprosuite.engine.train import checkpoint
 
     point = lb.grid(CFG)["B16"]
     runs = lb.train(CFG, point, data, [0, 1], "cpu")
@@ -169,10 +168,10 @@ def test_learning_rate_points_train_every_rate_and_resume_bit_for_bit(data, tmp_
     assert set(metrics["optimizer"].dropna()) == {"sgd", "adam"}
     # a job killed in its second rate's fit resumes to the same run table: the crop, flip and dropout
     # generators are checkpointed with the weights
-    kill_fits(lambda kwargs: kwargs["label"] == "sgd B=16 lr 2^-2 seed 1", 20)
-    with checkpoint.checkpointing(tmp_path, "lr", every_s=0.0), pytest.raises(kill_fits.Killed):
-        lb.train(CFG, point, data, [0, 1], "cpu")
-    kill_fits(None)
-    with checkpoint.checkpointing(tmp_path, "lr", every_s=0.0):
-        resumed = lb.train(CFG, point, data, [0, 1], "cpu")
+    resumed = kill_fits.resumed(
+        lambda: lb.train(CFG, point, data, [0, 1], "cpu"),
+        lambda kw: kw["label"] == "sgd B=16 lr 2^-2 seed 1",
+        20,
+        tmp_path,
+    )
     pd.testing.assert_frame_equal(resumed, runs, check_exact=True)

@@ -82,7 +82,6 @@ def test_make_data_reads_all_of_cifar10(monkeypatch, tmp_path):
 
 
 def test_resnet18_point_chains_forgetting_and_removal_runs_and_resumes_bit_for_bit(data, tmp_path, kill_fits):
-    from reprosuite.engine.train import checkpoint
 
     point = tf.grid(CFG)["resnet18_cifar10"]
     assert point == {"arch": "resnet18", "dataset": "cifar10", "removal": True}
@@ -106,10 +105,7 @@ def test_resnet18_point_chains_forgetting_and_removal_runs_and_resumes_bit_for_b
     # a job killed mid-way through the removal fit resumes to the same run table: the augmentation generators
     # and BatchNorm's running statistics are checkpointed with the weights
     # in the removal fit's second epoch (3 updates per epoch over the 48 kept examples)
-    kill_fits(lambda kwargs: "removal" in kwargs["label"], 4)
-    with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0), pytest.raises(kill_fits.Killed):
-        tf.train(CFG, point, data, [0, 1], "cpu")
-    kill_fits(None)
-    with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0):
-        resumed = tf.train(CFG, point, data, [0, 1], "cpu")
+    resumed = kill_fits.resumed(
+        lambda: tf.train(CFG, point, data, [0, 1], "cpu"), lambda kw: "removal" in kw["label"], 4, tmp_path
+    )
     pd.testing.assert_frame_equal(resumed, runs, check_exact=True)

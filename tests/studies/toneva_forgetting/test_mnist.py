@@ -76,7 +76,6 @@ def test_recorded_correctness_is_the_presentation_forward_pass(data):
 
 
 def test_job_killed_in_a_dropout_fit_resumes_to_the_same_run_table(data, tmp_path, kill_fits):
-    from reprosuite.engine.train import checkpoint
 
     point = tf.grid(CFG)["cnn"]
     reference = tf.train(CFG, point, data, [0, 1], "cpu")
@@ -92,10 +91,7 @@ def test_job_killed_in_a_dropout_fit_resumes_to_the_same_run_table(data, tmp_pat
     pd.testing.assert_frame_equal(reference[~removal], without[~removal])  # the forgetting runs: no dropout
     assert not reference[removal]["value"].equals(without[removal]["value"])  # the removal runs: dropout
     # the removal fit (the one with dropout generators), in its second epoch: masks drawn at steps 0–3
-    kill_fits(lambda kwargs: bool(kwargs.get("generators")), 4)
-    with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0), pytest.raises(kill_fits.Killed):
-        tf.train(CFG, point, data, [0, 1], "cpu")
-    kill_fits(None)
-    with checkpoint.checkpointing(tmp_path, "toneva", every_s=0.0):
-        resumed = tf.train(CFG, point, data, [0, 1], "cpu")
+    resumed = kill_fits.resumed(
+        lambda: tf.train(CFG, point, data, [0, 1], "cpu"), lambda kw: bool(kw.get("generators")), 4, tmp_path
+    )
     pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
