@@ -217,14 +217,14 @@ def train(cfg: Config, point: dict, data: dict[str, np.ndarray], seeds: list[int
 
     torch.set_flush_denormal(True)
     if cfg.model == "vgg16":
+        x, y = cifar100.tensors(data, device)  # normalised once for the job
         if point["kind"] == "hessian":
-            x, y = cifar100.tensors(data, device)
             groups = [([s], partial(cifar100.hessian_losses, cfg, [s], x, y)) for s in seeds]
-            return _hessian_point(cfg, groups, len(data["y"]), device)
+            return _hessian_point(cfg, groups, len(y), device)
         frames = []
         for opt in cfg.optimizers:
             rates = lr_grid(*(cfg.sgd_log2_lr if opt == "sgd" else cfg.adam_log2_lr), cfg.lr_step_log2)
-            frames.append(cifar100.lr_point(cfg, opt, int(point["batch"]), rates, data, seeds, device))
+            frames.append(cifar100.lr_point(cfg, opt, int(point["batch"]), rates, x, y, seeds))
         return pd.concat(frames, ignore_index=True)
     x = torch.as_tensor(data["x"], device=device)
     y = torch.as_tensor(data["y"], device=device)

@@ -117,14 +117,14 @@ def hessian_losses(cfg, seeds, x, y):
     return model, batch_loss, [part(a) for a in range(0, len(y), HESSIAN_CHUNK)]
 
 
-def lr_point(cfg, opt_name: str, batch: int, rates: list[float], data, seeds, device):
-    """Every (rate, seed) member at batch size ``batch``, a one-member fit each, in turn (under a probe the first
-    only, its cost counted for all: the fits differ only in the rate and the seed)."""
+def lr_point(cfg, opt_name: str, batch: int, rates: list[float], x, y, seeds):
+    """Every (rate, seed) member at batch size ``batch`` on the images ``x`` and labels ``y`` (:func:`tensors`), a
+    one-member fit each, in turn (under a probe the first only, its cost counted for all: the fits differ only in
+    the rate and the seed)."""
     import pandas as pd
 
     from reprosuite.engine.train import probe
 
-    x, y = tensors(data, device)
     members = [(k, s) for k in rates for s in seeds]  # rate-major, seeds within
     frames = [
         _fit_rate(cfg, opt_name, batch, log2_lr, x, y, [seed])
