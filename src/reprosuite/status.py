@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from reprosuite import config as config_mod
-from reprosuite import io, pipeline
+from reprosuite import costs, io, pipeline
 from reprosuite import study as study_mod
 from reprosuite.plotting import headline, measured_text, study_summary
 
@@ -36,15 +36,36 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def studies_table() -> str:
-    rows = []
+    """The studies: paper, claims, each tier's cost as the study states it, and the full tier's training time as
+    the committed cost table extrapolates it (``reprosuite probe``)."""
+    table, rows = costs.load(), []
     for name in study_mod.names():
         st = study_mod.get(name)
         cost = getattr(st.module, "COST", {})
         rows.append(
             [name, f"{st.PAPER.short} (arXiv:{st.PAPER.arxiv})", str(len(st.CLAIMS))]
             + [cost.get(t, "?") for t in study_mod.TIERS]
+            + [probed_cost(st, "full", table)]
         )
-    return _table(rows, ["study", "paper", "claims", *(f"{t} cost" for t in study_mod.TIERS)])
+    return _table(rows, ["study", "paper", "claims", *(f"{t} cost" for t in study_mod.TIERS), "full, probed"])
+
+
+def probed_cost(st, tier: str, table: dict) -> str:
+    """A tier's training time summed over its jobs from the cost ``table`` (entries of the tier's config only), per
+    device that measured it, e.g. "12.8 h on cpu (9 of 9 jobs; 3 partial)": ``partial``, jobs whose own loops a
+    probe stopped and extrapolated from their first units."""
+    cfg = config_mod.resolve(st, tier)
+    grid = config_mod.check_grid(st, cfg)
+    entries = [costs.lookup(table, st.name, tier, p, cfg, point) for p, point in grid.items()]
+    timed = [e for e in entries if e is not None and not costs.out_of_memory(e)]
+    if not timed:
+        return "not probed"
+    seconds: dict[str, float] = defaultdict(float)
+    for e in timed:
+        seconds[e["device"]] += e["est_s"]
+    partial = sum(e["status"] == "partial" for e in timed)
+    total = " + ".join(f"{costs.fmt_seconds(t)} on {d}" for d, t in sorted(seconds.items()))
+    return f"{total} ({len(timed)} of {len(grid)} jobs{f'; {partial} partial' if partial else ''})"
 
 
 def load_claims(results: Path) -> pd.DataFrame:
@@ -164,6 +185,13 @@ def show(name: str, results: Path) -> str:
         devs = study_mod.deviations(st, st.TIERS[tier], tier)
         lines += [f"  {tier}:" + (" none" if not devs else "")]
         lines += [f"    {d}" for d in devs]
+    cost = getattr(st.module, "COST", {})
+    lines += [
+        "",
+        "cost per tier (the study's account; the full tier's jobs as `reprosuite probe` extrapolated them):",
+    ]
+    lines += [f"  {tier}: {cost.get(tier, '?')}" for tier in study_mod.TIERS]
+    lines += [f"  full, probed: {probed_cost(st, 'full', costs.load())}"]
     try:
         claims = io.read_table(results / name / "claims.parquet", pipeline.CLAIM_COLUMNS)
         lines += ["", claims_table(claims)]
@@ -218,7 +246,6 @@ def plan(snakemake_args: list[str], results: Path, cwd: Path | None = None) -> s
     """Jobs a ``snakemake`` run would execute, per study and rule, with the training time and peak memory of each
     study: from the benchmarks of jobs run here, else from the cost table of ``reprosuite probe`` (extrapolated on
     the device it ran on; used only for the tier's own config, without command-line overrides)."""
-    from reprosuite import costs
     from reprosuite.engine.data import official
 
     proc = subprocess.run(

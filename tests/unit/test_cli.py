@@ -36,6 +36,7 @@ def test_list_names_every_study(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in study.names())
+    assert "full, probed" in out.splitlines()[0]
 
 
 def test_status_prints_the_claims_table(tmp_path, capsys):
@@ -112,3 +113,34 @@ def test_show_prints_each_tiers_deviations_from_the_paper(capsys):
     st = study.get(name)
     for d in study.deviations(st, st.TIERS["quick"], "quick"):
         assert str(d) in out
+    # each tier's cost as the study states it, and the full tier as the committed cost table extrapolates it
+    from reprosuite import costs, status
+
+    assert f"  quick: {st.module.COST['quick']}\n" in out
+    assert f"  full, probed: {status.probed_cost(st, 'full', costs.load())}\n" in out
+    assert "153 of 153 jobs" in out
+
+
+def test_list_sums_each_study_s_probed_full_tier_from_the_cost_table():
+    """The "full, probed" column: the extrapolated times of the tier's jobs probed with its current config, summed
+    per device; jobs probed with another config, or out of memory, are not counted."""
+    from reprosuite import config, costs, status
+
+    st = study.get("hoffer_train_longer")  # 7 jobs at smoke
+    cfg = config.resolve(st, "smoke")
+    grid = config.check_grid(st, cfg)
+    points = list(grid)
+    entry = {"device": "cpu", "status": "extrapolated", "est_s": 1800.0, "peak_mb": 500.0}
+    jobs = {p: {**entry, "config": costs.job_digest(cfg, grid[p])} for p in points}
+    table = {"smoke": {st.name: jobs}}
+    n = len(points)
+    assert (
+        status.probed_cost(st, "smoke", table) == f"{costs.fmt_seconds(1800.0 * n)} on cpu ({n} of {n} jobs)"
+    )
+    jobs[points[0]] = {**jobs[points[0]], "status": "partial", "device": "cuda", "est_s": 60.0}
+    jobs[points[1]] = {**jobs[points[1]], "config": "another config"}
+    jobs[points[2]] = {**jobs[points[2]], "status": "out of memory"}
+    assert status.probed_cost(st, "smoke", table) == (
+        f"{costs.fmt_seconds(1800.0 * (n - 3))} on cpu + 60 s on cuda ({n - 2} of {n} jobs; 1 partial)"
+    )
+    assert status.probed_cost(st, "smoke", {}) == "not probed"

@@ -53,8 +53,8 @@ Deviations from the paper at the full tier:
 - α ∈ {1, 8} (ours; the paper's MNIST runs vary the init scale); claims at α = 8.
 
 Cost (2 shared CPU cores, 1 thread per job): smoke 18 s CPU; quick 3.4 min CPU (2 jobs, ~22 steps/s each with
-30 evaluations of PGD and LC); full ~85 CPU-h estimated by the probe (3 jobs of ~28 h at ~0.1 s per update of
-5 members on a loaded CPU, peak 1.1 GB): a GPU job.
+30 evaluations of PGD and LC); full ~28 CPU-h extrapolated by the probe (3 jobs of 8–11 h on one thread, peak
+1.1 GB): a GPU job.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ WHY = {
 COST = {
     "smoke": "18 s CPU",
     "quick": "~1 min CPU (2 jobs)",
-    "full": "~85 CPU-h (probe: 3 jobs of ~28 h, 0.1 s/update, peak 1.1 GB)",
+    "full": "~28 CPU-h (probe: 3 jobs of 8–11 h, peak 1.1 GB)",
 }
 
 

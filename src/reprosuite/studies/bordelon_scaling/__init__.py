@@ -83,8 +83,8 @@ PAPER = Paper(
 COST = {
     "smoke": "0.4 CPU-s training (4 jobs, 1 thread)",
     "quick": "30.4 CPU-s training (a2_b1.5 12.9, a1.5_b1.25 12.2, a2_b1 5.0, exp 0.3; 1 thread, loaded machine)",
-    "full": "CPU probe (lower bounds, eigendecompositions not timed): ≥ 16–19 h for the two claimed points, "
-    "≥ 1.5–2.6 h for the others; peak 1.9 GB at the first blocks",
+    "full": "CPU probe (lower bounds, eigendecompositions not timed): ≥ 4.2–4.7 h for the two claimed points, "
+    "≥ 0.6–0.7 h for the others; peak 1.9 GB at the first blocks",
 }
 
 Pair = tuple[float, float]
@@ -208,7 +208,8 @@ def grid(cfg: Config) -> dict[str, dict]:
 
 def resources(cfg: Config, point: dict) -> dict:
     """Full tier: 8192² float64 Gram matrices and eigendecompositions (≈ 2–3 GB); the data sweep (80 draws of
-    P ≤ 8192) makes the claimed points run ≈ 1 day on one CPU core (probe: ≥ 16–19 h, a lower bound)."""
+    P ≤ 8192) makes the claimed points the longest jobs (probe: ≥ 4.2–4.7 h on one CPU core, a lower bound: the
+    eigendecompositions are not timed). Points with the data sweep ask for 72 h, the other large ones 12 h."""
     if point["n_max"] < 4096:
         return {}
     return {"mem_mb": 6000, "runtime": 72 * 60 if "data" in point["parts"] else 12 * 60}

@@ -53,8 +53,7 @@ their initial weights (where the init draws any) and minibatch order, so noise /
 :class:`~reprosuite.engine.train.gradients.GradientTransform` clips each member's global norm, then adds noise.
 
 Cost (2 shared CPU cores, one thread): smoke ~26 CPU-s, quick ~80 CPU-s for the whole study; full (MNIST,
-one job of 240 ensemble members) ~60 CPU-h estimated by the probe (3.3 s per update on a loaded CPU, peak
-2.6 GB).
+one job of 240 ensemble members) ~27 CPU-h extrapolated by the probe (one thread, peak 2.8 GB).
 """
 
 from __future__ import annotations
@@ -83,7 +82,7 @@ PAPER = Paper(
 COST = {
     "smoke": "~26 CPU-s",
     "quick": "~80 CPU-s",
-    "full": "~60 CPU-h (probe: 1 job, 240 members, 3.3 s/update, peak 2.6 GB)",
+    "full": "~27 CPU-h (probe: 1 job, 240 members, peak 2.8 GB)",
 }
 
 INITS = {"zero": "zeros", "simple": "gaussian", "he": "he"}  # Table 1 names → engine init schemes

@@ -84,8 +84,8 @@ COST = {
     "smoke": "3.7 CPU-s of training (7 jobs)",
     "quick": "83 CPU-s of training on 2 contended cores (sanity 0.3, SB 7.0, LB 4.2, LB+LR 4.1, LB+LR+GBN 3.9, "
     "RA 23.6, H1 + walk 40.1)",
-    "full": "CPU probe (2 contended cores, 5 members): SB 0.65 s/step × 23 400 ≈ 4.3 h, LB / LB+LR / +GBN ≈ "
-    "2.5 h each, RA 13 s/step × 22 400 ≈ 82 h, H1 ≈ 1.1 h + the walk; peak 2.1 GB: a GPU is needed",
+    "full": "CPU probe (one thread, 5 members): SB 1.4 h, LB / LB+LR / +GBN 0.7–0.9 h each, RA 28 h, the walk "
+    "1.9 h (partial); peak 2.1 GB: a GPU is advised",
 }
 
 

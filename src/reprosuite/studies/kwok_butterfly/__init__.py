@@ -80,7 +80,7 @@ PAPER = Paper(
 COST = {
     "smoke": "1.4 CPU-s (2 points)",
     "quick": "74 CPU-s: main 37, control 37 (6 seeds × 7 members stacked per point; 2-core machine under load)",
-    "full": "CPU probe: ~4 h per main/control point, ~1 h per pre-training point (GPU advised; not run)",
+    "full": "CPU probe: 1.5 / 1.7 h for the main / control point, 0.3–0.4 h per pre-training point (not run)",
 }
 
 

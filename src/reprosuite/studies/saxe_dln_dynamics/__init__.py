@@ -54,11 +54,11 @@ Tiers: full = Fig. 3 and the MNIST sweep above; quick = 200 features, 12k steps,
 (λ = 0.01, u0 = 1e-4), no sweep. The MNIST code path is covered by a unit test on 300 real MNIST images.
 
 Cost (2 loaded CPU cores, one thread per job): smoke ≈ 3 s per job (2 jobs); quick ≈ 75 CPU-s of training (the
-centred arm adds ~50 % to each depth job). Full, by the probe (6 GB cap, 1 step per part; CPU, one thread, no
+centred arm adds ~50 % to each depth job). Full, by the probe (2 updates per part; CPU, one thread, no
 early stop counted): the three mode runs minutes each; the MNIST sweep has 150 jobs (15 depths × 2 init families
 × 5 seeds) of 20 or 40 members; the largest, 99 layers with the orthogonal and centred arms (40 members in 20
-parts), 26.6 CPU-h extrapolated (1.6 s per step of a part), peak 2.9 GB; its Gaussian twin (20 members, 10 parts)
-11.0 CPU-h, 2.9 GB; 2 layers 0.18 CPU-h, 0.7 GB. CPU time grows with the weights: ≈ 1,200 CPU-h for the whole
+parts), 16.5 CPU-h extrapolated, peak 3.0 GB; its Gaussian twin (20 members, 10 parts) 7.5 CPU-h, 3.0 GB;
+2 layers 0.14 CPU-h, 0.8 GB. CPU time grows with the weights: ≈ 740 CPU-h for the whole
 sweep, meant for GPUs (not measured there: no GPU was available to us).
 A finished part's checkpoint holds its weights: up to 15.6 GB of scratch disk for the largest job.
 
@@ -107,7 +107,7 @@ PAPER = Paper(
 COST = {
     "smoke": "~10 CPU-s",
     "quick": "~75 CPU-s training",
-    "full": "~1,200 CPU-h (probe: 153 jobs; the MNIST sweep's largest 26.6 CPU-h, peak 2.9 GB; for GPUs)",
+    "full": "~740 CPU-h (probe: 153 jobs; the MNIST sweep's largest 16.5 CPU-h, peak 3.0 GB; for GPUs)",
 }
 
 

@@ -45,7 +45,8 @@ Tiers: full = the paper's width 16, 1000 steps, four conditions and zooms to 10�
 zooms) at 1024² pixels; quick = tanh at the notebook's width 8 and 100 steps, 128² pixels, zooms 10⁻¹–10⁻³
 decades; smoke = 32², 40 steps, one seed. The control condition runs at every tier.
 Cost: smoke ≈ 24 s wall; quick ≈ 100 CPU-s of training (≈ 8 CPU-s per 128² network image and seed, 1 CPU-s per
-linearised one); full not run (GPU).
+linearised one); full ~990 CPU-h by the probe (60 jobs, partial; the largest, tanh at the deepest zoom, 124 h):
+not run (GPU).
 """
 
 from __future__ import annotations
@@ -73,7 +74,11 @@ PAPER = Paper(
     code="https://github.com/Sohl-Dickstein/fractal",
 )
 
-COST = {"smoke": "~24 s wall", "quick": "~100 CPU-s training", "full": "not measured (GPU)"}
+COST = {
+    "smoke": "~24 s wall",
+    "quick": "~100 CPU-s training",
+    "full": "~990 CPU-h by the probe (partial; GPU)",
+}
 
 FRACTAL_LO, FRACTAL_HI = 1.05, 2.0  # ours: the pass band of the box dimension (open interval; docstring)
 SHARE = 0.25  # ours: the share of seeds that must meet a claim's per-seed criterion (docstring)

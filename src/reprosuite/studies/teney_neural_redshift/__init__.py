@@ -33,7 +33,8 @@ all depths × amplitudes × seeds.
 
 Tiers: full = the official grid, depths and amplitudes, 10 seeds; quick = 64² grid, depths 1–4, every second
 official amplitude (8 from 0.1 to 100), 8 seeds; smoke = 32² grid, width 32, depths 1–2, a ∈ {0.1, 100}, 2 seeds.
-Cost: smoke ≈ 10 s wall; quick ≈ 12 CPU-s of evaluation (mostly process start-up); full not measured.
+Cost: smoke ≈ 10 s wall; quick ≈ 12 CPU-s of evaluation (mostly process start-up); full ~12.5 CPU-h by the probe
+(4 jobs of 2.4–4.7 h, partial).
 """
 
 from __future__ import annotations
@@ -60,7 +61,11 @@ PAPER = Paper(
     code="https://github.com/ArmandNM/neural-redshift",
 )
 
-COST = {"smoke": "~10 s wall", "quick": "~55 CPU-s (28 CPU-s training)", "full": "not measured"}
+COST = {
+    "smoke": "~10 s wall",
+    "quick": "~55 CPU-s (28 CPU-s training)",
+    "full": "~12.5 CPU-h by the probe (partial)",
+}
 
 Activation = Literal["relu", "tanh", "sin", "gaussian"]
 

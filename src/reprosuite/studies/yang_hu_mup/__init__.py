@@ -48,7 +48,8 @@ Tiers: full = widths 64 → 8192 (coordinate check, T = 5) and 64 → 2048 (swee
 from 200: see the amendments), 3 seeds; smoke = widths 64 → 256, T = 2, 30 sweep steps.
 
 Cost (2 shared CPU cores, one thread per job): smoke ~15 CPU-s in process (~6 s of it generating MNIST-1D);
-quick ~96 CPU-s for the workflow (three training jobs of 27, 11 and 22 CPU-s); full not measured.
+quick ~96 CPU-s for the workflow (three training jobs of 27, 11 and 22 CPU-s); full ~6.7 CPU-h by the probe (the
+learning-rate sweep; the coordinate checks minutes, peak 15.7 GB at width 8192).
 """
 
 from __future__ import annotations
@@ -81,7 +82,11 @@ PAPER = Paper(
     code="https://github.com/edwardjhu/TP4",
 )
 
-COST = {"smoke": "~15 CPU-s", "quick": "~96 CPU-s (3 training jobs, 60 CPU-s)", "full": "not measured"}
+COST = {
+    "smoke": "~15 CPU-s",
+    "quick": "~96 CPU-s (3 training jobs, 60 CPU-s)",
+    "full": "~6.7 CPU-h by the probe, peak 15.7 GB",
+}
 
 Param = Literal["sp", "ntk", "mup"]
 PARAMS: tuple[Param, ...] = ("sp", "ntk", "mup")
