@@ -34,17 +34,41 @@ def log_schedule(steps: int, points: int = 100, spacing: str = "log", every: int
 
 
 class History:
-    """Per-member metric values over steps, kept on the device until :meth:`frame` is called."""
+    """Per-member metric values over steps, kept on the device until :meth:`frame` is called.
+
+    Each metric's values live in one float64 buffer of rows (steps × members) that doubles when full; the records
+    hold views of its rows. A small tensor allocated per logged value would instead be carved by the C library's
+    allocator out of the block a large temporary of the evaluation had just freed, so that the next temporary no
+    longer fits there and the heap grows by about its size at every evaluation (a job of 2,000 evaluations grew
+    to 7.1 GB where its first steps needed 2.7 GB: ``benchmarks/RESULTS.md``).
+    """
 
     def __init__(self, size: int):
         self.size = size
         self.records: dict[tuple[str, str], tuple[list[int], list[Tensor]]] = {}
         self.diverged_at = torch.full((size,), math.nan, dtype=torch.float64)
+        self._buffers: dict[tuple[str, str], Tensor] = {}
 
     def log(self, step: int, split: str, metric: str, values: Tensor) -> None:
-        steps, vals = self.records.setdefault((split, metric), ([], []))
+        key = (split, metric)
+        steps, vals = self.records.setdefault(key, ([], []))
+        values = values.detach().reshape(self.size)
+        buf, n = self._buffers.get(key), len(vals)
+        # a new buffer when full, on another device, or when the records were changed other than by log
+        if (
+            buf is None
+            or n >= len(buf)
+            or buf.device != values.device
+            or (n and vals[-1].data_ptr() != buf[n - 1].data_ptr())
+        ):
+            buf = torch.empty(max(16, 2 * n), self.size, dtype=torch.float64, device=values.device)
+            if n:
+                buf[:n] = torch.stack([v.to(values.device) for v in vals])
+                vals[:] = buf[:n].unbind(0)
+            self._buffers[key] = buf
+        buf[n].copy_(values)  # the same cast as .to(torch.float64)
         steps.append(step)
-        vals.append(values.detach().reshape(self.size).to(torch.float64))
+        vals.append(buf[n])
 
     def state_dict(self) -> dict:
         return {
@@ -55,6 +79,7 @@ class History:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        self._buffers = {}
         self.records = {
             (split, metric): (steps.tolist(), list(values.unbind(0)))
             for (split, metric), steps, values in zip(
