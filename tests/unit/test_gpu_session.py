@@ -21,9 +21,9 @@ def load_script():
     return module
 
 
-def test_the_gpu_session_probes_then_runs_the_studies_that_fit(tmp_path):
-    out = tmp_path / "out"
-    args = [
+def smoke_args(out, budget_s: str, *studies: str) -> list[str]:
+    """The script's arguments for a CPU check at the smoke tier."""
+    return [
         "--out",
         str(out),
         "--tier",
@@ -31,11 +31,15 @@ def test_the_gpu_session_probes_then_runs_the_studies_that_fit(tmp_path):
         "--device",
         "cpu",
         "--budget-s",
-        "600",
+        budget_s,
         "--studies",
-        *STUDIES,
+        *studies,
     ]
-    assert load_script().main(args) == 0
+
+
+def test_the_gpu_session_probes_then_runs_the_studies_that_fit(tmp_path):
+    out = tmp_path / "out"
+    assert load_script().main(smoke_args(out, "600", *STUDIES)) == 0
     table = json.loads((out / "costs.json").read_text())
     session = json.loads((out / "session.json").read_text())
     assert set(session["studies"]) == set(STUDIES)
@@ -59,19 +63,7 @@ def test_a_study_that_does_not_fit_the_budget_is_probed_but_not_run(tmp_path):
     script = load_script()
     script.RUN_MARGIN = 1e12  # no extrapolated time fits
     out = tmp_path / "out"
-    args = [
-        "--out",
-        str(out),
-        "--tier",
-        "smoke",
-        "--device",
-        "cpu",
-        "--budget-s",
-        "600",
-        "--studies",
-        STUDIES[0],
-    ]
-    assert script.main(args) == 0
+    assert script.main(smoke_args(out, "600", STUDIES[0])) == 0
     session = json.loads((out / "session.json").read_text())
     assert session["studies"][STUDIES[0]]["probed_s"] > 0 and "run_s" not in session["studies"][STUDIES[0]]
     log = (out / "log.txt").read_text()
@@ -81,19 +73,7 @@ def test_a_study_that_does_not_fit_the_budget_is_probed_but_not_run(tmp_path):
 
 def test_no_study_is_probed_once_the_probe_s_share_of_the_budget_is_spent(tmp_path):
     out = tmp_path / "out"
-    args = [
-        "--out",
-        str(out),
-        "--tier",
-        "smoke",
-        "--device",
-        "cpu",
-        "--budget-s",
-        "0.001",
-        "--studies",
-        STUDIES[0],
-    ]
-    assert load_script().main(args) == 0
+    assert load_script().main(smoke_args(out, "0.001", STUDIES[0])) == 0
     log = (out / "log.txt").read_text()
     assert "probe budget spent: 0 of 1 studies probed" in log and "done: 0 studies probed, 0 run" in log
 
