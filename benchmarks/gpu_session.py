@@ -41,15 +41,10 @@ RUN_MARGIN = 1.5  # a study runs when its extrapolated training time × this fit
 
 def committed_seconds(name: str, tier: str, table: dict) -> float:
     """A study's training time at ``tier`` by the committed table (inf where a job is unprobed or out of memory)."""
-    st = study.get(name)
-    cfg = config.resolve(st, tier)
-    total = 0.0
-    for point, values in config.check_grid(st, cfg).items():
-        entry = costs.lookup(table, name, tier, point, cfg, values)
-        if entry is None or costs.out_of_memory(entry):
-            return float("inf")
-        total += entry["est_s"]
-    return total
+    entries = costs.tier_entries(table, name, tier).values()
+    if any(e is None or costs.out_of_memory(e) for e in entries):
+        return float("inf")
+    return sum(e["est_s"] for e in entries)
 
 
 def run_study(name: str, tier: str, device: str, work: Path) -> pd.DataFrame:
@@ -78,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     began = time.perf_counter()
     a.out.mkdir(parents=True, exist_ok=True)
-    log_file = open(a.out / "log.txt", "a")  # noqa: SIM115  # kept open for the whole session
+    log_file = open(a.out / "log.txt", "a")  # noqa: SIM115  # kept open for the whole run
 
     def log(msg: str) -> None:
         line = f"[{time.perf_counter() - began:7.1f} s] {msg}"
@@ -110,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             found = costs.probe(
                 a.tier, [n], steps=2, limit_s=6, device=a.device, table_path=table_path, log=log
             )
-        except Exception as err:  # noqa: BLE001  # one study's failure is logged; the session goes on
+        except Exception as err:  # noqa: BLE001  # one study's failure is logged; the run goes on
             log(f"{n}: probe failed: {err}")
             continue
         entries = found.get(n, {}).values()
@@ -129,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             try:
                 claims = run_study(n, a.tier, a.device, Path(tmp))
-            except Exception:  # noqa: BLE001  # logged with its traceback; the session goes on
+            except Exception:  # noqa: BLE001  # logged with its traceback; the run goes on
                 log(f"{n}: failed\n{traceback.format_exc()}")
                 continue
             seconds = time.perf_counter() - start

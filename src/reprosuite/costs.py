@@ -76,6 +76,15 @@ def lookup(table: dict, study: str, tier: str, point_name: str, cfg, point: dict
     return entry
 
 
+def tier_entries(table: dict, study: str, tier: str) -> dict[str, dict | None]:
+    """Every training job of a study's tier: its cost entry, or None where it was not probed with the tier's
+    current config and grid point."""
+    st = study_mod.get(study)
+    cfg = config_mod.resolve(st, tier)
+    grid = config_mod.check_grid(st, cfg)
+    return {point: lookup(table, study, tier, point, cfg, values) for point, values in grid.items()}
+
+
 def provenance(entry: dict) -> str:
     """How a cost entry was obtained, as ``reprosuite plan`` prints it: e.g. "extrapolated on cpu 2026-12-07", with
     "on stand-in data" where the dataset's files were absent when it was probed."""

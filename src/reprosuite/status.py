@@ -54,10 +54,8 @@ def probed_cost(st, tier: str, table: dict) -> str:
     """A tier's training time summed over its jobs from the cost ``table`` (entries of the tier's config only), per
     device that measured it, e.g. "12.8 h on cpu (9 of 9 jobs; 3 partial)": ``partial``, jobs whose own loops a
     probe stopped and extrapolated from their first units."""
-    cfg = config_mod.resolve(st, tier)
-    grid = config_mod.check_grid(st, cfg)
-    entries = [costs.lookup(table, st.name, tier, p, cfg, point) for p, point in grid.items()]
-    timed = [e for e in entries if e is not None and not costs.out_of_memory(e)]
+    entries = costs.tier_entries(table, st.name, tier)
+    timed = [e for e in entries.values() if e is not None and not costs.out_of_memory(e)]
     if not timed:
         return "not probed"
     seconds: dict[str, float] = defaultdict(float)
@@ -65,7 +63,7 @@ def probed_cost(st, tier: str, table: dict) -> str:
         seconds[e["device"]] += e["est_s"]
     partial = sum(e["status"] == "partial" for e in timed)
     total = " + ".join(f"{costs.fmt_seconds(t)} on {d}" for d, t in sorted(seconds.items()))
-    return f"{total} ({len(timed)} of {len(grid)} jobs{f'; {partial} partial' if partial else ''})"
+    return f"{total} ({len(timed)} of {len(entries)} jobs{f'; {partial} partial' if partial else ''})"
 
 
 def load_claims(results: Path) -> pd.DataFrame:
